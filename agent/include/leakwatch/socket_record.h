@@ -1,0 +1,36 @@
+// User-space view of the records the socket iterator emits. The layout is
+// defined once, in bpf/leakwatch_abi.h; this header adds meaning to it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "leakwatch_abi.h"
+
+namespace lw {
+
+using SocketRecord = lw_socket_record;
+
+bool is_tcp(const SocketRecord& r);
+bool is_inet(const SocketRecord& r);
+
+// Bytes the kernel holds for the socket's receive side (sk_rmem_alloc).
+uint64_t receive_queue_bytes(const SocketRecord& r);
+// Bytes the kernel holds for the send side: sk_wmem_queued for TCP, where it
+// covers the whole write queue; sk_wmem_alloc for others (UDP, unix).
+uint64_t send_queue_bytes(const SocketRecord& r);
+
+// "tcp", "tcp6", "udp", "udp6", "unix-stream", "unix-dgram", "raw", ...
+std::string socket_kind(const SocketRecord& r);
+// "ESTABLISHED", "CLOSE_WAIT", ... for TCP; empty otherwise.
+std::string_view tcp_state_name(uint8_t state);
+
+// "127.0.0.1" or "::1"; empty for non-inet sockets.
+std::string format_address(uint16_t family, const uint8_t (&addr)[LW_ADDR_LEN]);
+// "127.0.0.1:8080" or "[::1]:8080"; empty for non-inet sockets.
+std::string format_endpoint(uint16_t family, const uint8_t (&addr)[LW_ADDR_LEN], uint16_t port);
+std::string remote_endpoint(const SocketRecord& r);
+std::string local_endpoint(const SocketRecord& r);
+
+}  // namespace lw

@@ -1,0 +1,158 @@
+#include "leakwatch/socket_iterator.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+
+#include "leakwatch/error.h"
+#include "leakwatch/log.h"
+#include "socket_iter.skel.h"
+
+namespace lw {
+namespace {
+
+// Loading tracing programs such as iterators needs CAP_BPF and CAP_PERFMON,
+// or CAP_SYS_ADMIN on kernels from before they were split out.
+bool has_bpf_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  auto has = [&](int cap) { return (data[cap / 32].effective & (1u << (cap % 32))) != 0; };
+  constexpr int cap_perfmon = 38, cap_bpf = 39;
+  return has(CAP_SYS_ADMIN) || (has(cap_bpf) && has(cap_perfmon));
+}
+
+[[noreturn]] void throw_load_failure(int err) {
+  if (err == EPERM || err == EACCES) {
+    if (!has_bpf_capabilities()) {
+      throw Error(ErrorKind::no_privilege,
+                  "missing privileges to load BPF programs: run as root, or grant CAP_BPF and CAP_PERFMON",
+                  err);
+    }
+    throw Error(ErrorKind::bpf_refused,
+                fmt::format("the kernel refused the BPF socket iterator ({}): check kernel.unprivileged_bpf_disabled, "
+                            "lockdown mode and seccomp profiles",
+                            std::strerror(err)),
+                err);
+  }
+  throw Error(ErrorKind::bpf_refused,
+              fmt::format("the kernel refused the BPF socket iterator ({}): it needs a kernel >= 5.19 with BTF "
+                          "(/sys/kernel/btf/vmlinux); run with --verbose for the verifier log",
+                          std::strerror(err)),
+              err);
+}
+
+int print_libbpf(enum libbpf_print_level level, const char* format, va_list args) {
+  const log::Level ours = level == LIBBPF_WARN ? log::Level::warn : log::Level::debug;
+  if (!log::enabled(ours)) return 0;
+  char line[1024];
+  const int n = std::vsnprintf(line, sizeof(line), format, args);
+  log::write(ours, fmt::format("libbpf: {}", line));
+  return n;
+}
+
+using LinkPtr = std::unique_ptr<bpf_link, decltype(&bpf_link__destroy)>;
+
+class FdGuard {
+ public:
+  explicit FdGuard(int fd) : fd_(fd) {}
+  ~FdGuard() {
+    if (fd_ >= 0) close(fd_);
+  }
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Reads the iterator's whole output straight into the record array. The
+// kernel only ever emits whole records, but one read() may end mid-record.
+std::vector<SocketRecord> read_records(int iter_fd) {
+  std::vector<SocketRecord> records(1024);
+  size_t bytes = 0;
+  for (;;) {
+    const size_t capacity = records.size() * sizeof(SocketRecord);
+    if (bytes == capacity) records.resize(records.size() * 2);
+    auto* dest = reinterpret_cast<char*>(records.data()) + bytes;
+    const ssize_t n = read(iter_fd, dest, records.size() * sizeof(SocketRecord) - bytes);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      throw Error(ErrorKind::bpf_refused, fmt::format("reading the socket iterator failed: {}", std::strerror(err)),
+                  err);
+    }
+    bytes += static_cast<size_t>(n);
+  }
+  if (bytes % sizeof(SocketRecord) != 0) {
+    throw Error(ErrorKind::bpf_refused, "the socket iterator returned a partial record: BPF program and "
+                                        "user space disagree on the record layout");
+  }
+  records.resize(bytes / sizeof(SocketRecord));
+  return records;
+}
+
+}  // namespace
+
+SocketIterator::SocketIterator() : skel_(nullptr, socket_iter::destroy) {
+  // libbpf's messages (the verifier log among them) go through our logger.
+  libbpf_set_print(print_libbpf);
+  socket_iter* loaded = socket_iter::open_and_load();
+  if (!loaded) throw_load_failure(errno);
+  skel_.reset(loaded);
+}
+
+SocketIterator::~SocketIterator() = default;
+
+std::vector<SocketRecord> SocketIterator::all() { return run(nullptr); }
+
+std::vector<SocketRecord> SocketIterator::for_process(pid_t pid) {
+  // A pidfd pins the process: the iterator cannot wander onto another process
+  // that reuses the PID, and the pidfd says afterwards whether it exited.
+  FdGuard pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (pidfd.get() < 0) {
+    const int err = errno;
+    if (err == ESRCH) {
+      throw Error(ErrorKind::process_exited,
+                  fmt::format("PID {} exited before its sockets could be read; nothing left to report", pid), err);
+    }
+    throw Error(ErrorKind::bpf_refused, fmt::format("pidfd_open({}) failed: {}", pid, std::strerror(err)), err);
+  }
+  union bpf_iter_link_info link_info = {};
+  link_info.task.pid_fd = static_cast<__u32>(pidfd.get());
+  LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &link_info, .link_info_len = sizeof(link_info));
+  auto records = run(&opts);
+  pollfd exited{pidfd.get(), POLLIN, 0};
+  if (poll(&exited, 1, 0) == 1) {
+    throw Error(ErrorKind::process_exited,
+                fmt::format("PID {} exited while its sockets were being read; nothing left to report", pid));
+  }
+  return records;
+}
+
+std::vector<SocketRecord> SocketIterator::run(const bpf_iter_attach_opts* opts) {
+  LinkPtr link(bpf_program__attach_iter(skel_->progs.dump_sockets, opts), bpf_link__destroy);
+  if (!link) {
+    const int err = errno;
+    throw Error(ErrorKind::bpf_refused,
+                fmt::format("attaching the socket iterator failed: {}", std::strerror(err)), err);
+  }
+  FdGuard iter(bpf_iter_create(bpf_link__fd(link.get())));
+  if (iter.get() < 0) {
+    const int err = errno;
+    throw Error(ErrorKind::bpf_refused, fmt::format("creating the socket iterator failed: {}", std::strerror(err)),
+                err);
+  }
+  return read_records(iter.get());
+}
+
+}  // namespace lw

@@ -1,0 +1,103 @@
+#include "leakwatch/socket_summary.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace lw {
+namespace {
+
+uint64_t queued_bytes(const SocketRecord& r) { return receive_queue_bytes(r) + send_queue_bytes(r); }
+
+std::set<std::pair<uint16_t, uint16_t>> listening_ports(std::span<const SocketRecord> records) {
+  constexpr uint8_t tcp_listen = 10;
+  std::set<std::pair<uint16_t, uint16_t>> ports;  // (family, port)
+  for (const auto& r : records) {
+    if (is_tcp(r) && r.state == tcp_listen) ports.emplace(r.family, r.local_port);
+  }
+  return ports;
+}
+
+void add_to_group(EndpointGroup& g, const SocketRecord& r) {
+  g.connections++;
+  g.states[std::string(is_tcp(r) ? tcp_state_name(r.state) : "")]++;
+  g.receive_queue_bytes += receive_queue_bytes(r);
+  g.send_queue_bytes += send_queue_bytes(r);
+  g.unread_bytes += r.unread;
+  g.max_unread_bytes = std::max<uint64_t>(g.max_unread_bytes, r.unread);
+  if (r.flags & LW_SOCK_RCV_AGE_KNOWN) g.max_idle_ms = std::max<uint64_t>(g.max_idle_ms.value_or(0), r.last_rcv_age_ms);
+}
+
+void merge_group(EndpointGroup& into, const EndpointGroup& g) {
+  into.connections += g.connections;
+  for (const auto& [state, count] : g.states) into.states[state] += count;
+  into.receive_queue_bytes += g.receive_queue_bytes;
+  into.send_queue_bytes += g.send_queue_bytes;
+  into.unread_bytes += g.unread_bytes;
+  into.max_unread_bytes = std::max(into.max_unread_bytes, g.max_unread_bytes);
+  if (g.max_idle_ms) into.max_idle_ms = std::max(into.max_idle_ms.value_or(0), *g.max_idle_ms);
+}
+
+std::vector<EndpointGroup> group_by_endpoint(std::span<const SocketRecord> records) {
+  const auto listening = listening_ports(records);
+  std::unordered_map<std::string, EndpointGroup> groups;
+  for (const auto& r : records) {
+    if (!is_inet(r) || r.remote_port == 0) continue;
+    const bool inbound = listening.contains({r.family, r.local_port});
+    std::string peer = inbound ? format_address(r.family, r.remote_addr) : remote_endpoint(r);
+    std::string key = inbound ? fmt::format("{}>{}", peer, r.local_port) : peer;
+    auto [it, inserted] = groups.try_emplace(std::move(key));
+    if (inserted) {
+      it->second.peer = std::move(peer);
+      it->second.inbound = inbound;
+      it->second.local_port = inbound ? r.local_port : 0;
+    }
+    add_to_group(it->second, r);
+  }
+  std::vector<EndpointGroup> sorted;
+  sorted.reserve(groups.size());
+  for (auto& [key, group] : groups) sorted.push_back(std::move(group));
+  std::sort(sorted.begin(), sorted.end(), [](const EndpointGroup& a, const EndpointGroup& b) {
+    return std::make_tuple(b.receive_queue_bytes + b.send_queue_bytes, b.connections, a.peer, a.local_port) <
+           std::make_tuple(a.receive_queue_bytes + a.send_queue_bytes, a.connections, b.peer, b.local_port);
+  });
+  return sorted;
+}
+
+std::vector<SocketRecord> largest_sockets(std::span<const SocketRecord> records, size_t top_n) {
+  std::vector<SocketRecord> sorted(records.begin(), records.end());
+  const auto by_size = [](const SocketRecord& a, const SocketRecord& b) {
+    return std::make_tuple(queued_bytes(a), a.unread, b.fd) > std::make_tuple(queued_bytes(b), b.unread, a.fd);
+  };
+  const size_t n = std::min(top_n, sorted.size());
+  std::partial_sort(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(n), sorted.end(), by_size);
+  sorted.resize(n);
+  return sorted;
+}
+
+}  // namespace
+
+SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_n) {
+  SocketSummary s;
+  for (const auto& r : records) {
+    s.sockets++;
+    s.receive_queue_bytes += receive_queue_bytes(r);
+    s.send_queue_bytes += send_queue_bytes(r);
+    s.unread_bytes += r.unread;
+    if (r.unread > 0) s.sockets_with_unread++;
+    s.by_kind[socket_kind(r)]++;
+    if (is_tcp(r)) s.by_tcp_state[std::string(tcp_state_name(r.state))]++;
+  }
+  s.endpoints = group_by_endpoint(records);
+  s.endpoints_total = s.endpoints.size();
+  s.other_endpoints.peer = "other";
+  for (size_t i = top_n; i < s.endpoints.size(); ++i) merge_group(s.other_endpoints, s.endpoints[i]);
+  if (s.endpoints.size() > top_n) s.endpoints.resize(top_n);
+  s.top_sockets = largest_sockets(records, top_n);
+  return s;
+}
+
+}  // namespace lw

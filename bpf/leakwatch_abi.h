@@ -1,0 +1,55 @@
+/* Everything that crosses the kernel/user boundary: record layouts and
+ * constants shared by the BPF programs and user space. Fixed-size types
+ * only; no pointers. Changing a layout changes both sides at once. */
+#ifndef LEAKWATCH_ABI_H
+#define LEAKWATCH_ABI_H
+
+#ifdef __BPF__
+/* vmlinux.h already defines the __uN types. */
+#else
+#include <linux/types.h>
+#endif
+
+#define LW_ADDR_LEN 16
+
+/* Sentinel for "the kernel does not tell us this value". */
+#define LW_UNKNOWN_U32 0xffffffffu
+
+enum lw_socket_flags {
+	LW_SOCK_IS_TCP = 1 << 0,   /* the tcp_sock fields below are valid */
+	LW_SOCK_RCV_AGE_KNOWN = 1 << 1, /* last_rcv_age_ms is valid */
+};
+
+/* One record per socket file descriptor, emitted by the iter/task_file
+ * program with bpf_seq_write; user space reads them as a byte stream. */
+struct lw_socket_record {
+	__u32 tgid;            /* owning process (thread-group id) */
+	__u32 fd;              /* file descriptor number in that process */
+	__u64 inode;           /* socket inode, as in /proc/PID/fd -> socket:[N] */
+	__u64 cookie;          /* socket cookie: stable id for the socket's life */
+	__u16 family;          /* AF_INET, AF_INET6, AF_UNIX, ... */
+	__u16 type;            /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 protocol;        /* IPPROTO_TCP, IPPROTO_UDP, 0 for unix */
+	__u8 state;            /* sk_state: TCP_* numbering for TCP */
+	__u8 flags;            /* enum lw_socket_flags */
+	__u16 local_port;      /* host byte order; 0 for unix */
+	__u16 remote_port;     /* host byte order; 0 when not connected */
+	__u8 local_addr[LW_ADDR_LEN];  /* IPv4 in the first 4 bytes, or IPv6 */
+	__u8 remote_addr[LW_ADDR_LEN]; /* same encoding as local_addr */
+	__u32 rmem_alloc;      /* bytes in the receive queue (sk_rmem_alloc) */
+	__s32 rcvbuf;          /* receive buffer limit (sk_rcvbuf) */
+	__u32 wmem_queued;     /* bytes queued for sending, TCP (sk_wmem_queued) */
+	__u32 wmem_alloc;      /* send bytes held by the kernel (sk_wmem_alloc) */
+	__s32 sndbuf;          /* send buffer limit (sk_sndbuf) */
+	__s32 forward_alloc;   /* memory reserved ahead of use (sk_forward_alloc) */
+	__u32 drops;           /* packets dropped on this socket (sk_drops) */
+	__u64 bytes_received;  /* TCP: bytes received in sequence (RFC 4898) */
+	__u64 bytes_acked;     /* TCP: bytes the peer acknowledged (RFC 4898) */
+	__u32 copied_seq;      /* TCP: sequence number the application has read up to */
+	__u32 rcv_nxt;         /* TCP: next sequence number expected from the peer */
+	__u32 unread;          /* TCP: bytes arrived but not read (rcv_nxt - copied_seq) */
+	__u32 unacked;         /* TCP: bytes written but not acknowledged (write_seq - snd_una) */
+	__u32 last_rcv_age_ms; /* TCP: ms since the last data segment arrived */
+};
+
+#endif /* LEAKWATCH_ABI_H */

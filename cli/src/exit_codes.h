@@ -1,0 +1,36 @@
+// The CLI's exit codes. Documented in the README; scripts depend on them,
+// so a code never changes meaning.
+#pragma once
+
+#include "leakwatch/error.h"
+
+namespace lw::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitInternal = 1,       // an unexpected failure: a bug, please report it
+  kExitUsage = 2,          // bad command line: malformed PID, unknown flag
+  kExitNoSuchProcess = 3,
+  kExitKernelThread = 4,
+  kExitZombie = 5,
+  kExitProcessExited = 6,  // the process exited during the snapshot
+  kExitNoPrivilege = 7,    // missing CAP_BPF/CAP_PERFMON (or root)
+  kExitBpfRefused = 8,     // the kernel refused the BPF program
+  kExitIo = 9,             // a required file could not be read
+};
+
+inline int exit_code_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::usage: return kExitUsage;
+    case ErrorKind::no_such_process: return kExitNoSuchProcess;
+    case ErrorKind::kernel_thread: return kExitKernelThread;
+    case ErrorKind::zombie: return kExitZombie;
+    case ErrorKind::process_exited: return kExitProcessExited;
+    case ErrorKind::no_privilege: return kExitNoPrivilege;
+    case ErrorKind::bpf_refused: return kExitBpfRefused;
+    case ErrorKind::io: return kExitIo;
+  }
+  return kExitInternal;
+}
+
+}  // namespace lw::cli

@@ -1,0 +1,45 @@
+#include "inspect_command.h"
+
+#include <charconv>
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "exit_codes.h"
+#include "leakwatch/error.h"
+#include "leakwatch/process_inspector.h"
+#include "leakwatch/report_json.h"
+#include "report_text.h"
+
+namespace lw::cli {
+
+pid_t parse_pid(const std::string& text) {
+  long long value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) {
+    throw Error(ErrorKind::usage, fmt::format("'{}' is not a PID: give the process ID as a positive number, "
+                                              "e.g. leakwatch inspect 1234",
+                                              text));
+  }
+  // The kernel's PID_MAX_LIMIT is 2^22.
+  if (value <= 0 || value > (1 << 22)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} is not a valid PID: PIDs are between 1 and 4194304", text));
+  }
+  return static_cast<pid_t>(value);
+}
+
+int run_inspect(const InspectOptions& options, std::ostream& out) {
+  const pid_t pid = parse_pid(options.pid);
+  SocketIterator iterator;
+  const ProcessReport report = inspect_process(iterator, options.paths, pid, options.top);
+  if (options.json) {
+    out << to_json(report).dump(2) << "\n";
+  } else {
+    out << render_text(report);
+  }
+  return kExitOk;
+}
+
+}  // namespace lw::cli

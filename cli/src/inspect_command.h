@@ -1,0 +1,27 @@
+// `leakwatch inspect PID`: one snapshot of one process, as text or JSON.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+
+#include "leakwatch/host_paths.h"
+
+namespace lw::cli {
+
+struct InspectOptions {
+  std::string pid;  // as typed: validated by parse_pid
+  bool json = false;
+  size_t top = 10;
+  HostPaths paths;
+};
+
+// A positive decimal PID, or lw::Error(usage) saying what is wrong.
+pid_t parse_pid(const std::string& text);
+
+// Writes the report to out and returns an exit code; throws lw::Error.
+int run_inspect(const InspectOptions& options, std::ostream& out);
+
+}  // namespace lw::cli

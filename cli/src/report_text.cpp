@@ -1,0 +1,140 @@
+#include "report_text.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "human_units.h"
+#include "text_table.h"
+
+namespace lw::cli {
+namespace {
+
+using Align = TextTable::Align;
+
+std::string join_counts(const std::map<std::string, uint64_t>& counts) {
+  std::vector<std::pair<std::string, uint64_t>> sorted(counts.begin(), counts.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out;
+  for (const auto& [name, count] : sorted) {
+    if (!out.empty()) out += ", ";
+    out += name.empty() ? fmt::format("{}", count) : fmt::format("{} {}", name, count);
+  }
+  return out;
+}
+
+std::string header(const ProcessReport& r) {
+  const auto& p = r.process;
+  const std::string command = p.cmdline.empty() ? p.status.name.value_or("?") : p.cmdline;
+  std::string out = fmt::format("PID {}  {}\n", p.pid, command);
+  if (p.open_fds) out += fmt::format("{} open file descriptors, {} sockets\n", *p.open_fds, r.sockets.sockets);
+  return out;
+}
+
+std::string memory_section(const ProcessReport& r) {
+  const auto& m = r.memory;
+  const uint64_t whole = m.footprint.value_or(0);
+  auto share = [&](const std::optional<uint64_t>& v) { return v && whole ? percent(*v, whole) : std::string(); };
+  TextTable t({{"MEMORY"}, {"BYTES", Align::right}, {"SHARE", Align::right}});
+  t.add_row({"resident anon (heap, stacks)", human_bytes(m.anon), share(m.anon)});
+  t.add_row({"resident file", human_bytes(m.file), share(m.file)});
+  t.add_row({"resident shmem", human_bytes(m.shmem), share(m.shmem)});
+  t.add_row({"kernel socket receive queues", human_bytes(m.receive_queues), share(m.receive_queues)});
+  t.add_row({"kernel socket send queues", human_bytes(m.send_queues), share(m.send_queues)});
+  t.add_row({"footprint", human_bytes(m.footprint), ""});
+  return t.render("");
+}
+
+std::string cgroup_section(const ProcessReport& r) {
+  if (!r.cgroup) return "Memory cgroup: not found\n";
+  const auto& c = *r.cgroup;
+  std::string limit = "unknown";
+  if (c.limit) limit = c.limit->bytes ? human_bytes(*c.limit->bytes) : "none";
+  std::string usage = human_bytes(c.usage);
+  if (c.usage && c.limit && c.limit->bytes) usage += fmt::format(" ({} of limit)", percent(*c.usage, *c.limit->bytes));
+  return fmt::format("Memory cgroup {} ({}): usage {}, limit {}, socket memory {}\n", c.path,
+                     c.version == CgroupVersion::v1 ? "v1" : "v2", usage, limit, human_bytes(c.sock));
+}
+
+std::string sockets_section(const SocketSummary& s) {
+  if (s.sockets == 0) return "Sockets: none\n";
+  std::string out = fmt::format("Sockets: {} ({})\n", s.sockets, join_counts(s.by_kind));
+  if (!s.by_tcp_state.empty()) out += fmt::format("  TCP states: {}\n", join_counts(s.by_tcp_state));
+  if (s.unread_bytes > 0) {
+    out += fmt::format("  Unread: {} received but not yet read by the process, on {} sockets\n",
+                       human_bytes(s.unread_bytes), s.sockets_with_unread);
+  }
+  return out;
+}
+
+std::string endpoint_name(const EndpointGroup& g) {
+  return g.inbound ? fmt::format("{} -> :{} (inbound)", g.peer, g.local_port) : g.peer;
+}
+
+std::string idle(const std::optional<uint64_t>& ms) { return ms ? human_duration_ms(*ms) : "-"; }
+
+std::string endpoints_section(const SocketSummary& s) {
+  if (s.endpoints.empty()) return {};
+  TextTable t({{"REMOTE ENDPOINT"},
+               {"CONNS", Align::right},
+               {"STATES"},
+               {"RECV-Q", Align::right},
+               {"SEND-Q", Align::right},
+               {"UNREAD", Align::right},
+               {"MAX UNREAD", Align::right},
+               {"MAX IDLE", Align::right}});
+  auto add = [&](const std::string& name, const EndpointGroup& g) {
+    t.add_row({name, std::to_string(g.connections), join_counts(g.states), human_bytes(g.receive_queue_bytes),
+               human_bytes(g.send_queue_bytes), human_bytes(g.unread_bytes), human_bytes(g.max_unread_bytes),
+               idle(g.max_idle_ms)});
+  };
+  for (const auto& g : s.endpoints) add(endpoint_name(g), g);
+  const uint64_t rest = s.endpoints_total - s.endpoints.size();
+  if (rest > 0) add(fmt::format("({} more)", rest), s.other_endpoints);
+  return fmt::format("\nRemote endpoints (top {} of {}, by queued bytes)\n", s.endpoints.size(), s.endpoints_total) +
+         t.render("");
+}
+
+std::string top_sockets_section(const SocketSummary& s) {
+  if (s.top_sockets.empty()) return {};
+  TextTable t({{"FD", Align::right},
+               {"KIND"},
+               {"STATE"},
+               {"LOCAL"},
+               {"REMOTE"},
+               {"RECV-Q", Align::right},
+               {"SEND-Q", Align::right},
+               {"UNREAD", Align::right},
+               {"IDLE", Align::right}});
+  for (const auto& r : s.top_sockets) {
+    const bool tcp = is_tcp(r);
+    t.add_row({std::to_string(r.fd), socket_kind(r), std::string(tcp ? tcp_state_name(r.state) : ""),
+               local_endpoint(r), r.remote_port ? remote_endpoint(r) : "", human_bytes(receive_queue_bytes(r)),
+               human_bytes(send_queue_bytes(r)), tcp ? human_bytes(r.unread) : "-",
+               (r.flags & LW_SOCK_RCV_AGE_KNOWN) ? human_duration_ms(r.last_rcv_age_ms) : "-"});
+  }
+  return fmt::format("\nTop sockets by queued bytes\n") + t.render("");
+}
+
+// One sentence for the case this tool exists for: memory the heap profiler
+// cannot see because the kernel holds it for unread sockets.
+std::string hint(const ProcessReport& r) {
+  const auto& m = r.memory;
+  const uint64_t queues = m.receive_queues + m.send_queues;
+  if (!m.footprint || *m.footprint == 0 || queues * 10 < *m.footprint) return {};
+  return fmt::format(
+      "\nNote: {} of this process's footprint ({}) is kernel socket buffers, invisible to heap profilers. "
+      "Look at the endpoints above with large RECV-Q (data not read) or SEND-Q (peers not reading).\n",
+      percent(queues, *m.footprint), human_bytes(queues));
+}
+
+}  // namespace
+
+std::string render_text(const ProcessReport& report) {
+  return header(report) + "\n" + memory_section(report) + "\n" + cgroup_section(report) +
+         sockets_section(report.sockets) + endpoints_section(report.sockets) + top_sockets_section(report.sockets) +
+         hint(report);
+}
+
+}  // namespace lw::cli

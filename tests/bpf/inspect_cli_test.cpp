@@ -1,0 +1,197 @@
+// `leakwatch inspect` as a user runs it: the real binary, real processes,
+// and every documented failure with its exit code and one-line message.
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "bpf_test_support.h"
+#include "leakwatch/procfs.h"
+
+namespace lw::test {
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the CLI; before_exec runs in the child (to drop privileges, say).
+CommandResult run_cli(const std::vector<std::string>& args, const std::function<void()>& before_exec = {}) {
+  std::string out_path = testing::TempDir() + "/cli_out", err_path = testing::TempDir() + "/cli_err";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    freopen(out_path.c_str(), "w", stdout);
+    freopen(err_path.c_str(), "w", stderr);
+    if (before_exec) before_exec();
+    std::vector<char*> argv{const_cast<char*>(LW_CLI_PATH)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream o(out_path), e(err_path);
+  r.out.assign(std::istreambuf_iterator<char>(o), {});
+  r.err.assign(std::istreambuf_iterator<char>(e), {});
+  return r;
+}
+
+void expect_one_line_error(const CommandResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line on stderr, got: " << r.err;
+  EXPECT_EQ(r.err.rfind("leakwatch: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
+}
+
+class InspectCliTest : public BpfTest {};
+
+TEST_F(InspectCliTest, JsonReportShowsUnreadDataPerRemoteEndpoint) {
+  constexpr int kConnections = 6;
+  constexpr uint64_t kBytes = 5000;
+  auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes",
+                                std::to_string(kBytes), "--count", std::to_string(kConnections)});
+  const std::string port = server->expect_line("ready ");
+  auto client = start_workload({"connect", "--to", "127.0.0.1", "--port", port, "--count",
+                                std::to_string(kConnections)});
+  client->expect_line("ready ");
+  server->expect_line("sent ");
+
+  nlohmann::json report;
+  ASSERT_TRUE(eventually([&] {
+    const auto r = run_cli({"inspect", std::to_string(client->pid()), "--json"});
+    if (r.exit_code != 0) return false;
+    report = nlohmann::json::parse(r.out);
+    return report["sockets"]["unread_bytes"] == kConnections * kBytes;
+  })) << report.dump(2);
+  EXPECT_EQ(report["schema_version"], 1);
+  EXPECT_EQ(report["process"]["pid"], client->pid());
+  EXPECT_EQ(report["process"]["command"], "lw-workload");
+  EXPECT_GE(report["memory"]["socket_receive_queue_bytes"].get<uint64_t>(), kConnections * kBytes);
+  EXPECT_GT(report["memory"]["footprint_bytes"].get<uint64_t>(),
+            report["memory"]["socket_receive_queue_bytes"].get<uint64_t>());
+  EXPECT_EQ(report["sockets"]["by_tcp_state"]["ESTABLISHED"], kConnections);
+  const auto& top = report["endpoints"]["top"][0];
+  EXPECT_EQ(top["peer"], "127.0.0.1:" + port);
+  EXPECT_EQ(top["direction"], "outbound");
+  EXPECT_EQ(top["connections"], kConnections);
+  EXPECT_EQ(top["unread_bytes"], kConnections * kBytes);
+  EXPECT_EQ(top["max_unread_bytes"], kBytes);
+  EXPECT_EQ(report["top_sockets"].size(), static_cast<size_t>(kConnections));
+  EXPECT_EQ(report["top_sockets"][0]["unread_bytes"], kBytes);
+
+  // The server's view: one inbound group for the client's address.
+  const auto server_report = nlohmann::json::parse(run_cli({"inspect", std::to_string(server->pid()), "--json"}).out);
+  const auto& inbound = server_report["endpoints"]["top"][0];
+  EXPECT_EQ(inbound["peer"], "127.0.0.1");
+  EXPECT_EQ(inbound["direction"], "inbound");
+  EXPECT_EQ(inbound["local_port"], std::stoi(port));
+  EXPECT_EQ(inbound["connections"], kConnections);
+
+  // --top bounds the lists.
+  const auto bounded = nlohmann::json::parse(run_cli({"inspect", std::to_string(client->pid()), "--json", "--top", "2"}).out);
+  EXPECT_EQ(bounded["top_sockets"].size(), 2u);
+
+  // The terminal report names the endpoint and the unread bytes.
+  const auto text = run_cli({"inspect", std::to_string(client->pid())});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("127.0.0.1:" + port), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Unread: 29.3 KiB received but not yet read by the process, on 6 sockets"),
+            std::string::npos)
+      << text.out;
+}
+
+TEST_F(InspectCliTest, MalformedPidsAreUsageErrors) {
+  expect_one_line_error(run_cli({"inspect", "abc"}), 2, "'abc' is not a PID");
+  expect_one_line_error(run_cli({"inspect", "12x"}), 2, "'12x' is not a PID");
+  expect_one_line_error(run_cli({"inspect", "0"}), 2, "not a valid PID");
+  expect_one_line_error(run_cli({"inspect", "--", "-5"}), 2, "not a valid PID");
+  expect_one_line_error(run_cli({"inspect", "99999999999999999999"}), 2, "is not a PID");
+  expect_one_line_error(run_cli({"inspect"}), 2, "pid is required");
+  expect_one_line_error(run_cli({"inspect", "1", "--top", "0"}), 2, "--top");
+}
+
+TEST_F(InspectCliTest, NonexistentPid) {
+  pid_t free_pid = 4194000;
+  while (std::filesystem::exists("/proc/" + std::to_string(free_pid))) --free_pid;
+  expect_one_line_error(run_cli({"inspect", std::to_string(free_pid)}), 3, "no process with PID");
+}
+
+TEST_F(InspectCliTest, KernelThread) {
+  std::optional<pid_t> kthread;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto stat = read_stat(HostPaths{}, std::stoi(name));
+    if (stat && stat->is_kernel_thread()) {
+      kthread = std::stoi(name);
+      break;
+    }
+  }
+  ASSERT_TRUE(kthread) << "every Linux system has kernel threads";
+  expect_one_line_error(run_cli({"inspect", std::to_string(*kthread)}), 4, "kernel thread");
+}
+
+TEST_F(InspectCliTest, Zombie) {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_TRUE(eventually([&] { return read_stat(HostPaths{}, child)->state == 'Z'; }));
+  expect_one_line_error(run_cli({"inspect", std::to_string(child)}), 5, "zombie");
+  waitpid(child, nullptr, 0);
+}
+
+// A fake /proc that lists a PID the kernel does not know: exactly what the
+// CLI sees when a process exits between reading /proc and the socket pass.
+TEST_F(InspectCliTest, ProcessExitedDuringSnapshot) {
+  pid_t gone = 4194000;
+  while (std::filesystem::exists("/proc/" + std::to_string(gone))) --gone;
+  const auto fake_proc = std::filesystem::path(testing::TempDir()) / "fake_proc";
+  std::filesystem::create_directories(fake_proc / std::to_string(gone));
+  std::ofstream(fake_proc / std::to_string(gone) / "stat")
+      << gone << " (gone) S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n";
+  expect_one_line_error(run_cli({"--host-proc", fake_proc.string(), "inspect", std::to_string(gone)}), 6,
+                        "exited before its sockets could be read");
+}
+
+TEST_F(InspectCliTest, MissingPrivileges) {
+  const auto r = run_cli({"inspect", std::to_string(getpid())}, [] {
+    // nobody: setuid from root to a non-root user clears every capability.
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(120);
+  });
+  expect_one_line_error(r, 7, "CAP_BPF");
+}
+
+TEST_F(InspectCliTest, KernelRefusesBpf) {
+  const auto r = run_cli({"inspect", std::to_string(getpid())}, [] {
+    // A seccomp filter makes the kernel answer bpf(2) with ENOSYS, as a
+    // kernel built without BPF or a locked-down container runtime does.
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_bpf, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+      _exit(121);
+    }
+  });
+  expect_one_line_error(r, 8, "the kernel refused");
+}
+
+}  // namespace
+}  // namespace lw::test

@@ -1,0 +1,77 @@
+// Builds synthetic socket records for unit tests, the way the BPF program
+// would fill them for a given kind of socket.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <string>
+
+#include "leakwatch/socket_record.h"
+
+namespace lw::test {
+
+class RecordBuilder {
+ public:
+  static RecordBuilder tcp4(const std::string& local, uint16_t lport, const std::string& remote, uint16_t rport) {
+    RecordBuilder b;
+    b.r_.family = AF_INET;
+    b.r_.type = SOCK_STREAM;
+    b.r_.protocol = IPPROTO_TCP;
+    b.r_.flags = LW_SOCK_IS_TCP;
+    b.r_.state = 1;  // ESTABLISHED
+    inet_pton(AF_INET, local.c_str(), b.r_.local_addr);
+    inet_pton(AF_INET, remote.c_str(), b.r_.remote_addr);
+    b.r_.local_port = lport;
+    b.r_.remote_port = rport;
+    return b;
+  }
+  static RecordBuilder tcp6(const std::string& local, uint16_t lport, const std::string& remote, uint16_t rport) {
+    RecordBuilder b = tcp4("0.0.0.0", lport, "0.0.0.0", rport);
+    b.r_.family = AF_INET6;
+    inet_pton(AF_INET6, local.c_str(), b.r_.local_addr);
+    inet_pton(AF_INET6, remote.c_str(), b.r_.remote_addr);
+    return b;
+  }
+  static RecordBuilder listener(uint16_t port) {
+    RecordBuilder b = tcp4("0.0.0.0", port, "0.0.0.0", 0);
+    b.r_.state = 10;  // LISTEN
+    return b;
+  }
+  static RecordBuilder unix_stream() {
+    RecordBuilder b;
+    b.r_.family = AF_UNIX;
+    b.r_.type = SOCK_STREAM;
+    return b;
+  }
+  static RecordBuilder udp4(uint16_t lport) {
+    RecordBuilder b;
+    b.r_.family = AF_INET;
+    b.r_.type = SOCK_DGRAM;
+    b.r_.protocol = IPPROTO_UDP;
+    inet_pton(AF_INET, "127.0.0.1", b.r_.local_addr);
+    b.r_.local_port = lport;
+    return b;
+  }
+
+  RecordBuilder& fd(uint32_t v) { r_.fd = v; return *this; }
+  RecordBuilder& state(uint8_t v) { r_.state = v; return *this; }
+  RecordBuilder& unread(uint32_t v) { r_.unread = v; r_.rmem_alloc = v * 2; return *this; }
+  RecordBuilder& rmem(uint32_t v) { r_.rmem_alloc = v; return *this; }
+  RecordBuilder& wmem_queued(uint32_t v) { r_.wmem_queued = v; return *this; }
+  RecordBuilder& wmem_alloc(uint32_t v) { r_.wmem_alloc = v; return *this; }
+  RecordBuilder& idle_ms(uint32_t v) {
+    r_.last_rcv_age_ms = v;
+    r_.flags |= LW_SOCK_RCV_AGE_KNOWN;
+    return *this;
+  }
+  SocketRecord build() const { return r_; }
+  operator SocketRecord() const { return r_; }
+
+ private:
+  SocketRecord r_{};
+};
+
+}  // namespace lw::test

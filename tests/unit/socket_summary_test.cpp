@@ -1,0 +1,89 @@
+#include "leakwatch/socket_summary.h"
+
+#include <gtest/gtest.h>
+
+#include "record_builder.h"
+
+namespace lw::test {
+namespace {
+
+std::vector<SocketRecord> streaming_client() {
+  std::vector<SocketRecord> r;
+  // 3 pooled connections to a stream nobody reads, one healthy API connection.
+  for (uint32_t i = 0; i < 3; ++i) {
+    r.push_back(RecordBuilder::tcp4("10.1.0.5", 40000 + i, "10.2.0.7", 8000).fd(10 + i).unread(1000 * (i + 1)).idle_ms(100 * i));
+  }
+  r.push_back(RecordBuilder::tcp4("10.1.0.5", 41000, "10.9.9.9", 443).fd(20).wmem_queued(50));
+  r.push_back(RecordBuilder::tcp4("10.1.0.5", 41001, "10.9.9.9", 443).fd(21).state(8));  // CLOSE_WAIT
+  r.push_back(RecordBuilder::unix_stream().fd(3).rmem(10));
+  return r;
+}
+
+TEST(SocketSummary, TotalsAndCounts) {
+  const auto s = summarize_sockets(streaming_client(), 10);
+  EXPECT_EQ(s.sockets, 6u);
+  EXPECT_EQ(s.unread_bytes, 6000u);
+  EXPECT_EQ(s.sockets_with_unread, 3u);
+  EXPECT_EQ(s.receive_queue_bytes, 12010u);
+  EXPECT_EQ(s.send_queue_bytes, 50u);
+  EXPECT_EQ(s.by_kind.at("tcp"), 5u);
+  EXPECT_EQ(s.by_kind.at("unix-stream"), 1u);
+  EXPECT_EQ(s.by_tcp_state.at("ESTABLISHED"), 4u);
+  EXPECT_EQ(s.by_tcp_state.at("CLOSE_WAIT"), 1u);
+}
+
+TEST(SocketSummary, GroupsOutboundConnectionsByRemoteEndpointLargestFirst) {
+  const auto s = summarize_sockets(streaming_client(), 10);
+  ASSERT_EQ(s.endpoints.size(), 2u);
+  const auto& stream = s.endpoints[0];
+  EXPECT_EQ(stream.peer, "10.2.0.7:8000");
+  EXPECT_FALSE(stream.inbound);
+  EXPECT_EQ(stream.connections, 3u);
+  EXPECT_EQ(stream.unread_bytes, 6000u);
+  EXPECT_EQ(stream.max_unread_bytes, 3000u);
+  EXPECT_EQ(stream.receive_queue_bytes, 12000u);
+  EXPECT_EQ(stream.max_idle_ms, 200u);
+  const auto& api = s.endpoints[1];
+  EXPECT_EQ(api.peer, "10.9.9.9:443");
+  EXPECT_EQ(api.states.at("ESTABLISHED"), 1u);
+  EXPECT_EQ(api.states.at("CLOSE_WAIT"), 1u);
+  EXPECT_FALSE(api.max_idle_ms.has_value()) << "unknown idle time stays unknown";
+}
+
+TEST(SocketSummary, AcceptedConnectionsGroupByClientAddressAndListeningPort) {
+  std::vector<SocketRecord> r{RecordBuilder::listener(8080)};
+  for (uint16_t p = 0; p < 4; ++p) r.push_back(RecordBuilder::tcp4("10.0.0.1", 8080, "10.3.3.3", 50000 + p));
+  r.push_back(RecordBuilder::tcp4("10.0.0.1", 8080, "10.4.4.4", 50000));
+  const auto s = summarize_sockets(r, 10);
+  ASSERT_EQ(s.endpoints.size(), 2u);
+  EXPECT_EQ(s.endpoints[0].peer, "10.3.3.3");
+  EXPECT_TRUE(s.endpoints[0].inbound);
+  EXPECT_EQ(s.endpoints[0].local_port, 8080);
+  EXPECT_EQ(s.endpoints[0].connections, 4u);
+}
+
+TEST(SocketSummary, TopNCutsListsAndSumsTheRestIntoOther) {
+  std::vector<SocketRecord> r;
+  for (uint16_t i = 0; i < 10; ++i) {
+    r.push_back(RecordBuilder::tcp4("10.0.0.1", 40000 + i, "10.5.0." + std::to_string(i), 80).fd(i).rmem(100 * (i + 1)));
+  }
+  const auto s = summarize_sockets(r, 3);
+  ASSERT_EQ(s.endpoints.size(), 3u);
+  EXPECT_EQ(s.endpoints_total, 10u);
+  EXPECT_EQ(s.endpoints[0].peer, "10.5.0.9:80");
+  EXPECT_EQ(s.other_endpoints.connections, 7u);
+  EXPECT_EQ(s.other_endpoints.receive_queue_bytes, 100u * (1 + 2 + 3 + 4 + 5 + 6 + 7));
+  ASSERT_EQ(s.top_sockets.size(), 3u);
+  EXPECT_EQ(s.top_sockets[0].fd, 9u);
+  EXPECT_EQ(s.top_sockets[2].fd, 7u);
+}
+
+TEST(SocketSummary, EmptyInput) {
+  const auto s = summarize_sockets({}, 5);
+  EXPECT_EQ(s.sockets, 0u);
+  EXPECT_TRUE(s.endpoints.empty());
+  EXPECT_TRUE(s.top_sockets.empty());
+}
+
+}  // namespace
+}  // namespace lw::test

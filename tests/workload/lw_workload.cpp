@@ -1,0 +1,901 @@
+// lw-workload: a real process that holds sockets in known states, on loopback only.
+//
+// The bpf and scenario test tiers and the benchmarks start it as a child process,
+// read its stdout through a pipe and steer it with signals. Each subcommand ("mode")
+// is one config struct, one parse function and one run function; add a mode by adding
+// all three and a row in kModes.
+//
+// Protocol (stdout, one line each, flushed):
+//   ready <info>          exactly once, when setup is complete
+//   <status> <number>     later, documented per mode
+// Errors: one line on stderr; exit 2 for bad arguments, 1 for runtime failures.
+// SIGTERM, SIGINT, parent death (PR_SET_PDEATHSIG) and --max-seconds: exit 0.
+// SIGUSR1/SIGUSR2 are read from a signalfd in the event loop, never acted on in a
+// signal handler.
+//
+// Only 127.0.0.0/8 and ::1 are accepted as addresses: this program must never talk to
+// anything but the local machine.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51  // linux/in.h, Linux >= 6.3
+#endif
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
+constexpr double kDefaultMaxSeconds = 120.0;
+constexpr double kMaxMaxSeconds = 7.0 * 24 * 3600;  // a week: anything longer is a typo
+constexpr int kListenBacklog = 4096;                 // the kernel caps it at somaxconn
+constexpr std::size_t kIoChunk = 64 * 1024;          // bytes per send()/recv() call
+constexpr std::size_t kConnectWindow = 512;          // non-blocking connects in flight
+constexpr std::uint16_t kPortWindow = 64;            // ports per IP_LOCAL_PORT_RANGE hint
+constexpr std::uint64_t kFdHeadroom = 16;            // stdio, epoll, signalfd, spares
+constexpr std::uint64_t kMaxCount = 1'000'000;       // sanity bound for --count
+constexpr std::uint64_t kMaxUdpPayload = 65507;      // largest IPv4 UDP datagram
+constexpr int kUdpArrivalTimeoutMs = 2000;           // wait for our own datagram
+constexpr int kMaxWaitMs = 60'000;                   // longest single epoll_wait
+
+// ---------------------------------------------------------------------------
+// Errors, fds, output
+
+// Bad arguments: exit 2.
+class UsageError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The system refused something: exit 1.
+class RuntimeError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail_errno(const std::string& what) {
+  throw RuntimeError(what + ": " + std::strerror(errno));
+}
+
+// Owns one file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// One protocol line on stdout, flushed at once: the parent reads through a pipe.
+void say(const std::string& line) {
+  std::fputs(line.c_str(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+// The repeating byte pattern servers send: byte i of a stream is kPattern[i % 26].
+// The buffer is one chunk plus one period long so any offset has a full chunk after it.
+constexpr std::size_t kPatternPeriod = 26;
+const std::array<char, kIoChunk + kPatternPeriod>& pattern_buffer() {
+  static const auto buffer = [] {
+    std::array<char, kIoChunk + kPatternPeriod> b{};
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<char>('a' + i % kPatternPeriod);
+    return b;
+  }();
+  return buffer;
+}
+
+// ---------------------------------------------------------------------------
+// Arguments
+
+// "--name value" and "--name=value" pairs after the subcommand; every name must be known.
+class Args {
+ public:
+  static Args parse(std::span<char* const> words, const std::vector<std::string_view>& known) {
+    Args args;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      std::string_view word = words[i];
+      if (!word.starts_with("--") || word.size() == 2) {
+        throw UsageError("unexpected argument '" + std::string(word) + "'");
+      }
+      std::string name;
+      std::string value;
+      if (auto eq = word.find('='); eq != std::string_view::npos) {
+        name = std::string(word.substr(2, eq - 2));
+        value = std::string(word.substr(eq + 1));
+      } else {
+        name = std::string(word.substr(2));
+        if (i + 1 >= words.size()) throw UsageError("--" + name + " needs a value");
+        value = words[++i];
+      }
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        throw UsageError("unknown option --" + name);
+      }
+      if (!args.values_.emplace(name, value).second) {
+        throw UsageError("--" + name + " given twice");
+      }
+    }
+    return args;
+  }
+
+  bool has(const std::string& name) const { return values_.contains(name); }
+
+  std::string text(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) throw UsageError("--" + name + " is required");
+    return it->second;
+  }
+
+  // An integer in [min, max]; `fallback` when absent (required when there is none).
+  std::uint64_t number(const std::string& name, std::uint64_t min, std::uint64_t max,
+                       std::optional<std::uint64_t> fallback = std::nullopt) const {
+    if (!has(name)) {
+      if (fallback) return *fallback;
+      throw UsageError("--" + name + " is required");
+    }
+    const std::string value = text(name);
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc{} || end != value.data() + value.size() || n < min || n > max) {
+      throw UsageError("--" + name + " must be an integer in [" + std::to_string(min) + ", " +
+                       std::to_string(max) + "], got '" + value + "'");
+    }
+    return n;
+  }
+
+  // A positive number of seconds, fractions allowed.
+  double seconds(const std::string& name, double fallback, double max) const {
+    if (!has(name)) return fallback;
+    const std::string value = text(name);
+    char* end = nullptr;
+    errno = 0;
+    const double s = std::strtod(value.c_str(), &end);
+    if (errno != 0 || value.empty() || *end != '\0' || !std::isfinite(s) || s <= 0 || s > max) {
+      throw UsageError("--" + name + " must be a number of seconds in (0, " +
+                       std::to_string(static_cast<long>(max)) + "], got '" + value + "'");
+    }
+    return s;
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+// ---------------------------------------------------------------------------
+// Loopback endpoints
+
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  std::string text;  // as given, for messages
+
+  int family() const { return addr.ss_family; }
+  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&addr); }
+};
+
+// Parses a numeric address; refuses anything outside 127.0.0.0/8 and ::1.
+Endpoint loopback_endpoint(const std::string& text, std::uint16_t port) {
+  Endpoint ep;
+  ep.text = text;
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    if ((ntohl(v4.s_addr) >> 24) != 127) {
+      throw UsageError("address " + text + " is not loopback (only 127.0.0.0/8 and ::1)");
+    }
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ep.addr);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    sin->sin_addr = v4;
+    ep.len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    if (!IN6_IS_ADDR_LOOPBACK(&v6)) {
+      throw UsageError("address " + text + " is not loopback (only 127.0.0.0/8 and ::1)");
+    }
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ep.addr);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    sin6->sin6_addr = v6;
+    ep.len = sizeof(sockaddr_in6);
+  } else {
+    throw UsageError("'" + text + "' is not a numeric IPv4 or IPv6 address");
+  }
+  return ep;
+}
+
+std::uint16_t local_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) fail_errno("getsockname");
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+}
+
+Fd open_socket(int family, int type) {
+  Fd fd(::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) fail_errno("socket");
+  return fd;
+}
+
+// ---------------------------------------------------------------------------
+// Process setup
+
+// Signals the loop reads from its signalfd.
+sigset_t loop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
+  return set;
+}
+
+void block_loop_signals() {
+  const sigset_t set = loop_signals();
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) fail_errno("sigprocmask");
+  std::signal(SIGPIPE, SIG_IGN);  // peers may vanish; send() then reports EPIPE
+}
+
+// SIGTERM when the parent dies. Returns false when it is already gone.
+bool follow_parent(pid_t parent_at_start) {
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) fail_errno("prctl(PR_SET_PDEATHSIG)");
+  return getppid() == parent_at_start;
+}
+
+// Soft RLIMIT_NOFILE up to the hard limit; returns the new limit.
+std::uint64_t raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) fail_errno("getrlimit(RLIMIT_NOFILE)");
+  if (lim.rlim_cur != lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) fail_errno("setrlimit(RLIMIT_NOFILE)");
+  }
+  return lim.rlim_cur;
+}
+
+void require_fds(std::uint64_t needed, std::uint64_t limit) {
+  if (needed + kFdHeadroom > limit) {
+    throw RuntimeError("needs " + std::to_string(needed) + " file descriptors but RLIMIT_NOFILE is " +
+                       std::to_string(limit) + "; spread the sockets over several processes");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Event loop
+
+// One epoll set plus a signalfd: the only place a mode waits. Runs until SIGTERM,
+// SIGINT or the deadline; hands I/O readiness and SIGUSR1/SIGUSR2 to the mode.
+class EventLoop {
+ public:
+  using IoHandler = std::function<void(std::uint64_t key, std::uint32_t events)>;
+  using SignalHandler = std::function<void(int signo)>;
+
+  explicit EventLoop(Clock::time_point deadline) : deadline_(deadline) {
+    epoll_ = Fd(epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_) fail_errno("epoll_create1");
+    const sigset_t set = loop_signals();
+    signals_ = Fd(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (!signals_) fail_errno("signalfd");
+    watch(signals_.get(), EPOLLIN, kSignalKey);
+  }
+
+  void watch(int fd, std::uint32_t events, std::uint64_t key) { control(EPOLL_CTL_ADD, fd, events, key); }
+  void change(int fd, std::uint32_t events, std::uint64_t key) { control(EPOLL_CTL_MOD, fd, events, key); }
+  void unwatch(int fd) {
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr) != 0) fail_errno("epoll_ctl(DEL)");
+  }
+
+  // Milliseconds to the deadline, rounded up, capped at kMaxWaitMs; 0 once it passed.
+  int remaining_ms() const {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, kMaxWaitMs));
+  }
+
+  void run(const IoHandler& on_io, const SignalHandler& on_signal) {
+    std::array<epoll_event, 1024> ready{};
+    for (;;) {
+      const int timeout = remaining_ms();
+      if (timeout == 0) return;
+      const int n = epoll_wait(epoll_.get(), ready.data(), static_cast<int>(ready.size()), timeout);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail_errno("epoll_wait");
+      }
+      for (const epoll_event& ev : std::span(ready).first(static_cast<std::size_t>(n))) {
+        if (ev.data.u64 == kSignalKey) {
+          if (!dispatch_signals(on_signal)) return;
+        } else {
+          on_io(ev.data.u64, ev.events);
+        }
+      }
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kSignalKey = UINT64_MAX;
+
+  void control(int op, int fd, std::uint32_t events, std::uint64_t key) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = key;
+    if (epoll_ctl(epoll_.get(), op, fd, &ev) != 0) fail_errno("epoll_ctl");
+  }
+
+  // Returns false on a terminating signal.
+  bool dispatch_signals(const SignalHandler& on_signal) {
+    signalfd_siginfo info{};
+    while (::read(signals_.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+      const int signo = static_cast<int>(info.ssi_signo);
+      if (signo == SIGTERM || signo == SIGINT) return false;
+      on_signal(signo);
+    }
+    return true;
+  }
+
+  Clock::time_point deadline_;
+  Fd epoll_;
+  Fd signals_;
+};
+
+// What every mode gets besides its own config.
+struct Runtime {
+  EventLoop& loop;
+  std::uint64_t fd_limit;
+};
+
+// ---------------------------------------------------------------------------
+// Mode: serve
+
+// serve: listen, accept forever, write --send-bytes to each connection, discard input.
+struct ServeConfig {
+  Endpoint bind;
+  std::uint64_t send_bytes = 0;
+  std::optional<std::uint64_t> count;  // report "accepted N" and "sent N" at this count
+};
+
+ServeConfig parse_serve(const Args& args) {
+  ServeConfig cfg;
+  const auto port = static_cast<std::uint16_t>(args.number("port", 0, 65535));
+  cfg.bind = loopback_endpoint(args.text("bind"), port);
+  cfg.send_bytes = args.number("send-bytes", 0, std::uint64_t{1} << 50, 0);
+  if (args.has("count")) cfg.count = args.number("count", 1, kMaxCount);
+  return cfg;
+}
+
+class Server {
+ public:
+  Server(const ServeConfig& cfg, EventLoop& loop) : cfg_(cfg), loop_(loop) {
+    listener_ = open_socket(cfg.bind.family(), SOCK_STREAM);
+    const int on = 1;
+    if (setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
+      fail_errno("setsockopt(SO_REUSEADDR)");
+    }
+    if (cfg.bind.family() == AF_INET6 &&
+        setsockopt(listener_.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
+      fail_errno("setsockopt(IPV6_V6ONLY)");
+    }
+    if (bind(listener_.get(), cfg.bind.sa(), cfg.bind.len) != 0) fail_errno("bind " + cfg.bind.text);
+    if (listen(listener_.get(), kListenBacklog) != 0) fail_errno("listen");
+    loop_.watch(listener_.get(), EPOLLIN, kListenerKey);
+  }
+
+  std::uint16_t port() const { return local_port(listener_.get()); }
+
+  void on_io(std::uint64_t key, std::uint32_t events) {
+    if (key == kListenerKey) {
+      accept_pending();
+      return;
+    }
+    auto it = conns_.find(static_cast<int>(key));
+    if (it == conns_.end()) return;  // closed earlier in this batch
+    Conn& conn = it->second;
+    bool alive = true;
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) alive = discard_input(conn);
+    if (alive && (events & EPOLLOUT)) alive = pump(conn);
+    if (!alive) conns_.erase(it);
+    report_progress();
+  }
+
+  // SIGUSR1: close every accepted connection.
+  void on_signal(int signo) {
+    if (signo != SIGUSR1) return;
+    const std::size_t closed = conns_.size();
+    conns_.clear();  // Fd destructors close; close() also removes them from epoll
+    say("closed " + std::to_string(closed));
+  }
+
+ private:
+  static constexpr std::uint64_t kListenerKey = UINT64_MAX - 1;
+
+  struct Conn {
+    Fd fd;
+    std::uint64_t sent = 0;  // bytes of --send-bytes written so far
+  };
+
+  void accept_pending() {
+    for (;;) {
+      Fd fd(accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+      if (!fd) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        fail_errno("accept");
+      }
+      ++accepted_;
+      const int raw = fd.get();
+      Conn& conn = conns_[raw];
+      conn.fd = std::move(fd);
+      loop_.watch(raw, EPOLLIN, static_cast<std::uint64_t>(raw));
+      if (!pump(conn)) conns_.erase(raw);
+    }
+    report_progress();
+  }
+
+  // Writes as much of --send-bytes as the socket takes now. Returns false when the
+  // connection is dead.
+  bool pump(Conn& conn) {
+    const auto& pattern = pattern_buffer();
+    while (conn.sent < cfg_.send_bytes) {
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cfg_.send_bytes - conn.sent, kIoChunk));
+      const ssize_t n = ::send(conn.fd.get(), pattern.data() + conn.sent % kPatternPeriod, want, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          loop_.change(conn.fd.get(), EPOLLIN | EPOLLOUT, static_cast<std::uint64_t>(conn.fd.get()));
+          return true;
+        }
+        return false;  // EPIPE, ECONNRESET: the peer is gone
+      }
+      conn.sent += static_cast<std::uint64_t>(n);
+      if (conn.sent == cfg_.send_bytes) {
+        ++completed_;
+        loop_.change(conn.fd.get(), EPOLLIN, static_cast<std::uint64_t>(conn.fd.get()));
+      }
+    }
+    return true;
+  }
+
+  // Reads and drops whatever the peer sent, so this side holds no receive backlog.
+  // Returns false on EOF or error: the peer is gone and the connection is closed.
+  bool discard_input(Conn& conn) {
+    static std::array<char, kIoChunk> sink;
+    for (;;) {
+      const ssize_t n = ::recv(conn.fd.get(), sink.data(), sink.size(), MSG_DONTWAIT);
+      if (n > 0) continue;
+      if (n == 0) return false;
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+  }
+
+  void report_progress() {
+    if (!cfg_.count) return;
+    const std::uint64_t n = *cfg_.count;
+    if (!said_accepted_ && accepted_ >= n) {
+      said_accepted_ = true;
+      say("accepted " + std::to_string(n));
+    }
+    const std::uint64_t done = cfg_.send_bytes == 0 ? accepted_ : completed_;
+    if (said_accepted_ && !said_sent_ && done >= n) {
+      said_sent_ = true;
+      say("sent " + std::to_string(n));
+    }
+  }
+
+  const ServeConfig& cfg_;
+  EventLoop& loop_;
+  Fd listener_;
+  std::unordered_map<int, Conn> conns_;  // keyed by fd, which is also the epoll key
+  std::uint64_t accepted_ = 0;
+  std::uint64_t completed_ = 0;  // connections that got all --send-bytes
+  bool said_accepted_ = false;
+  bool said_sent_ = false;
+};
+
+int run_mode(const ServeConfig& cfg, Runtime& rt) {
+  Server server(cfg, rt.loop);
+  say("ready " + std::to_string(server.port()));
+  rt.loop.run([&](std::uint64_t key, std::uint32_t events) { server.on_io(key, events); },
+              [&](int signo) { server.on_signal(signo); });
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------
+// Mode: connect
+
+// connect: open --count connections and never read them until told to.
+struct ConnectConfig {
+  Endpoint to;
+  std::uint64_t count = 0;
+};
+
+ConnectConfig parse_connect(const Args& args) {
+  ConnectConfig cfg;
+  const auto port = static_cast<std::uint16_t>(args.number("port", 1, 65535));
+  cfg.to = loopback_endpoint(args.text("to"), port);
+  cfg.count = args.number("count", 1, kMaxCount);
+  return cfg;
+}
+
+// Source ports for many connections to one destination. Left alone, the kernel's
+// ephemeral search walks past every port this destination already uses: O(n) per
+// connect, about 3.4 s for 18,000. A per-socket IP_LOCAL_PORT_RANGE window starting
+// after the last port handed out keeps each search short. The kernel still picks the
+// port and checks the 4-tuple, so the sockets are ordinary autobound ones. Without
+// kernel support (ENOPROTOOPT) it quietly does nothing.
+class PortHint {
+ public:
+  PortHint() {
+    if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+      unsigned lo = 0;
+      unsigned hi = 0;
+      if (std::fscanf(f, "%u %u", &lo, &hi) == 2 && lo > 0 && lo <= hi && hi <= 65535) {
+        low_ = static_cast<std::uint16_t>(lo);
+        high_ = static_cast<std::uint16_t>(hi);
+      }
+      std::fclose(f);
+    }
+    next_ = low_;
+  }
+
+  bool active() const { return supported_; }
+
+  // Restricts fd's port search to the window after the last port used.
+  void narrow(int fd) {
+    if (!supported_) return;
+    if (next_ < low_ || next_ > high_) next_ = low_;
+    const auto last = static_cast<std::uint16_t>(std::min<unsigned>(next_ + kPortWindow - 1u, high_));
+    set(fd, static_cast<std::uint32_t>(next_) | static_cast<std::uint32_t>(last) << 16);
+  }
+
+  // Back to the system-wide range, for when the window was full.
+  void widen(int fd) {
+    if (supported_) set(fd, 0);
+  }
+
+  void used(std::uint16_t port) { next_ = static_cast<std::uint16_t>(port + 1u); }
+
+ private:
+  void set(int fd, std::uint32_t range) {
+    if (setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) == 0) return;
+    if (errno != ENOPROTOOPT && errno != EINVAL) fail_errno("setsockopt(IP_LOCAL_PORT_RANGE)");
+    supported_ = false;
+  }
+
+  std::uint16_t low_ = 32768;
+  std::uint16_t high_ = 60999;
+  std::uint16_t next_ = 32768;
+  bool supported_ = true;
+};
+
+class Connector {
+ public:
+  Connector(const ConnectConfig& cfg, EventLoop& loop) : cfg_(cfg), loop_(loop) {
+    conns_.reserve(static_cast<std::size_t>(cfg.count));
+  }
+
+  bool all_connected() const { return connected_ == cfg_.count; }
+
+  // Starts connects until kConnectWindow are in flight or all have been started.
+  void start_more() {
+    while (in_flight_ < kConnectWindow && conns_.size() < cfg_.count) {
+      const std::uint64_t key = conns_.size();
+      conns_.push_back(open_socket(cfg_.to.family(), SOCK_STREAM));
+      const int fd = conns_.back().get();
+      ports_.narrow(fd);
+      int rc = ::connect(fd, cfg_.to.sa(), cfg_.to.len);
+      if (rc != 0 && errno == EADDRNOTAVAIL && ports_.active()) {
+        ports_.widen(fd);  // the window was taken; let the kernel search everywhere
+        rc = ::connect(fd, cfg_.to.sa(), cfg_.to.len);
+      }
+      if (rc == 0) {
+        ++connected_;
+      } else if (errno == EINPROGRESS) {
+        ++in_flight_;
+        loop_.watch(fd, EPOLLOUT, key);
+      } else {
+        fail_errno("connect to " + cfg_.to.text);
+      }
+      ports_.used(local_port(fd));
+    }
+  }
+
+  // A connect in flight finished.
+  void on_io(std::uint64_t key, std::uint32_t /*events*/) {
+    const int fd = conns_.at(static_cast<std::size_t>(key)).get();
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) fail_errno("getsockopt(SO_ERROR)");
+    if (err != 0) {
+      errno = err;
+      fail_errno("connect to " + cfg_.to.text);
+    }
+    loop_.unwatch(fd);
+    --in_flight_;
+    ++connected_;
+    start_more();
+  }
+
+  void on_signal(int signo) {
+    if (signo == SIGUSR1) say("drained " + std::to_string(drain()));
+    if (signo == SIGUSR2) say("eof " + std::to_string(count_eof()));
+  }
+
+ private:
+  // Reads everything readable now from every connection; returns the bytes read.
+  std::uint64_t drain() {
+    static std::array<char, kIoChunk> sink;
+    std::uint64_t total = 0;
+    for (const Fd& fd : conns_) {
+      for (;;) {
+        const ssize_t n = ::recv(fd.get(), sink.data(), sink.size(), MSG_DONTWAIT);
+        if (n > 0) {
+          total += static_cast<std::uint64_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+          continue;
+        } else {
+          break;  // EOF, EAGAIN, or an error: nothing more now
+        }
+      }
+    }
+    return total;
+  }
+
+  // Connections whose peer has closed and that have no unread data, checked without
+  // consuming anything and without closing: they stay in CLOSE_WAIT.
+  std::uint64_t count_eof() const {
+    std::uint64_t eof = 0;
+    char byte = 0;
+    for (const Fd& fd : conns_) {
+      if (::recv(fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) ++eof;
+    }
+    return eof;
+  }
+
+  const ConnectConfig& cfg_;
+  EventLoop& loop_;
+  std::vector<Fd> conns_;  // index is the epoll key
+  PortHint ports_;
+  std::size_t in_flight_ = 0;
+  std::uint64_t connected_ = 0;
+};
+
+int run_mode(const ConnectConfig& cfg, Runtime& rt) {
+  require_fds(cfg.count, rt.fd_limit);
+  Connector connector(cfg, rt.loop);
+  bool said_ready = false;
+  auto report_ready = [&] {
+    if (!said_ready && connector.all_connected()) {
+      said_ready = true;
+      say("ready " + std::to_string(cfg.count));
+    }
+  };
+  connector.start_more();
+  report_ready();
+  rt.loop.run(
+      [&](std::uint64_t key, std::uint32_t events) {
+        connector.on_io(key, events);
+        report_ready();
+      },
+      [&](int signo) { connector.on_signal(signo); });
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------
+// Mode: sockets
+
+// sockets: hold a bound UDP socket (optionally with an unread datagram) and unix
+// stream socketpairs until exit.
+struct SocketsConfig {
+  std::optional<Endpoint> udp_bind;
+  std::uint64_t unix_pairs = 0;
+  std::uint64_t udp_unread = 0;  // bytes in one datagram left unread on the bound socket
+};
+
+SocketsConfig parse_sockets(const Args& args) {
+  SocketsConfig cfg;
+  if (args.has("udp-bind")) cfg.udp_bind = loopback_endpoint(args.text("udp-bind"), 0);
+  cfg.unix_pairs = args.number("unix-pairs", 0, kMaxCount, 0);
+  cfg.udp_unread = args.number("udp-unread", 0, kMaxUdpPayload, 0);
+  if (cfg.udp_unread > 0 && !cfg.udp_bind) throw UsageError("--udp-unread needs --udp-bind");
+  return cfg;
+}
+
+struct HeldSockets {
+  Fd udp;         // bound, possibly holding one unread datagram
+  Fd udp_sender;  // sent that datagram (bound to the same address, port 0); kept open
+  std::vector<std::pair<Fd, Fd>> unix_pairs;
+};
+
+// Binds the UDP socket and, if asked, leaves `unread` bytes queued on it; returns its port.
+std::uint16_t open_udp(const Endpoint& bind_to, std::uint64_t unread, HeldSockets& held) {
+  held.udp = open_socket(bind_to.family(), SOCK_DGRAM);
+  if (bind(held.udp.get(), bind_to.sa(), bind_to.len) != 0) fail_errno("bind " + bind_to.text);
+  const std::uint16_t port = local_port(held.udp.get());
+  if (unread == 0) return port;
+
+  Endpoint target = bind_to;
+  if (target.family() == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&target.addr)->sin_port = htons(port);
+  } else {
+    reinterpret_cast<sockaddr_in6*>(&target.addr)->sin6_port = htons(port);
+  }
+  held.udp_sender = open_socket(bind_to.family(), SOCK_DGRAM);
+  // Bound to loopback too, so no socket here ever listens on a wildcard address.
+  if (bind(held.udp_sender.get(), bind_to.sa(), bind_to.len) != 0) fail_errno("bind " + bind_to.text);
+  std::vector<char> payload(static_cast<std::size_t>(unread));
+  const auto& pattern = pattern_buffer();
+  std::copy_n(pattern.begin(), payload.size(), payload.begin());
+  const ssize_t n = ::sendto(held.udp_sender.get(), payload.data(), payload.size(), 0, target.sa(), target.len);
+  if (n < 0) fail_errno("sendto");
+  if (static_cast<std::uint64_t>(n) != unread) throw RuntimeError("sendto: short datagram");
+
+  pollfd pfd{held.udp.get(), POLLIN, 0};
+  const int r = ::poll(&pfd, 1, kUdpArrivalTimeoutMs);
+  if (r < 0) fail_errno("poll");
+  if (r == 0) throw RuntimeError("the datagram to our own UDP socket did not arrive");
+  return port;
+}
+
+void open_unix_pairs(std::uint64_t count, HeldSockets& held) {
+  held.unix_pairs.reserve(static_cast<std::size_t>(count));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) fail_errno("socketpair");
+    held.unix_pairs.emplace_back(Fd(fds[0]), Fd(fds[1]));
+  }
+}
+
+int run_mode(const SocketsConfig& cfg, Runtime& rt) {
+  require_fds(2 * cfg.unix_pairs + 2, rt.fd_limit);
+  HeldSockets held;
+  std::uint16_t udp_port = 0;
+  if (cfg.udp_bind) udp_port = open_udp(*cfg.udp_bind, cfg.udp_unread, held);
+  open_unix_pairs(cfg.unix_pairs, held);
+  say("ready udp=" + std::to_string(udp_port) + " unix=" + std::to_string(cfg.unix_pairs));
+  rt.loop.run([](std::uint64_t, std::uint32_t) {}, [](int) {});
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------
+// Mode table and main
+
+using ModeConfig = std::variant<ServeConfig, ConnectConfig, SocketsConfig>;
+
+struct ModeSpec {
+  std::string_view name;
+  std::string_view usage;
+  std::vector<std::string_view> options;  // besides --max-seconds
+  ModeConfig (*parse)(const Args&);
+};
+
+const std::vector<ModeSpec>& modes() {
+  static const std::vector<ModeSpec> table = {
+      {"serve", "serve --bind ADDR --port P [--send-bytes K] [--count N]",
+       {"bind", "port", "send-bytes", "count"},
+       [](const Args& a) -> ModeConfig { return parse_serve(a); }},
+      {"connect", "connect --to ADDR --port P --count N",
+       {"to", "port", "count"},
+       [](const Args& a) -> ModeConfig { return parse_connect(a); }},
+      {"sockets", "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K]",
+       {"udp-bind", "unix-pairs", "udp-unread"},
+       [](const Args& a) -> ModeConfig { return parse_sockets(a); }},
+  };
+  return table;
+}
+
+void print_help() {
+  std::string text = "usage: lw-workload MODE [options] [--max-seconds S]\n";
+  for (const ModeSpec& m : modes()) text += "  lw-workload " + std::string(m.usage) + "\n";
+  text +=
+      "Addresses must be loopback (127.0.0.0/8 or ::1). Prints 'ready <info>' when set up.\n"
+      "Exits 0 on SIGTERM/SIGINT, parent death or after --max-seconds (default 120).\n";
+  std::fputs(text.c_str(), stdout);
+}
+
+struct Invocation {
+  ModeConfig config;
+  double max_seconds = kDefaultMaxSeconds;
+};
+
+Invocation parse_invocation(std::span<char* const> argv) {
+  if (argv.size() < 2) throw UsageError("missing mode (serve, connect, sockets); see --help");
+  const std::string_view name = argv[1];
+  for (const ModeSpec& m : modes()) {
+    if (m.name != name) continue;
+    std::vector<std::string_view> known = m.options;
+    known.push_back("max-seconds");
+    const Args args = Args::parse(argv.subspan(2), known);
+    return Invocation{m.parse(args), args.seconds("max-seconds", kDefaultMaxSeconds, kMaxMaxSeconds)};
+  }
+  throw UsageError("unknown mode '" + std::string(name) + "' (serve, connect, sockets)");
+}
+
+int run(const Invocation& inv, pid_t parent_at_start) {
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(inv.max_seconds));
+  block_loop_signals();
+  EventLoop loop(deadline);
+  if (!follow_parent(parent_at_start)) return kExitOk;
+  Runtime rt{loop, raise_fd_limit()};
+  return std::visit([&](const auto& cfg) { return run_mode(cfg, rt); }, inv.config);
+}
+
+void report_error(const char* what) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "lw-workload: %s\n", what);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const pid_t parent_at_start = getppid();
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  const std::span<char* const> words(argv, static_cast<std::size_t>(argc));
+  if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+    print_help();
+    return kExitOk;
+  }
+  try {
+    return run(parse_invocation(words), parent_at_start);
+  } catch (const UsageError& e) {
+    report_error(e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    report_error(e.what());
+    return kExitRuntime;
+  }
+}
