@@ -87,12 +87,24 @@ void read_v2(const std::filesystem::path& directory, CgroupMemory& memory) {
   memory.sock = stat_field(stat, "sock");
 }
 
+// v1 charges TCP memory to a cgroup only after a kmem.tcp limit has been
+// written to it; until then the usage file reads 0 whatever the sockets
+// hold. A 0 under no limit therefore means "not accounted", not "none".
+std::optional<uint64_t> read_v1_tcp_memory(const std::filesystem::path& directory) {
+  const auto usage = read_counter(directory / "memory.kmem.tcp.usage_in_bytes");
+  if (!usage || *usage > 0) return usage;
+  const auto limit_text = read_text_file(directory / "memory.kmem.tcp.limit_in_bytes");
+  const auto limit = limit_text ? parse_limit(*limit_text) : std::nullopt;
+  if (limit && limit->bytes) return usage;
+  return std::nullopt;
+}
+
 void read_v1(const std::filesystem::path& directory, CgroupMemory& memory) {
   memory.usage = read_counter(directory / "memory.usage_in_bytes");
   if (const auto text = read_text_file(directory / "memory.limit_in_bytes")) {
     memory.limit = parse_limit(*text);
   }
-  memory.sock = read_counter(directory / "memory.kmem.tcp.usage_in_bytes");
+  memory.sock = read_v1_tcp_memory(directory);
   // usage_in_bytes counts descendants too; in v1 only the total_* fields of
   // memory.stat do, so prefer them to keep anon/file comparable with usage.
   const auto stat = read_memory_stat(directory / "memory.stat");

@@ -76,14 +76,15 @@ class FdGuard {
 
 // Reads the iterator's whole output straight into the record array. The
 // kernel only ever emits whole records, but one read() may end mid-record.
-std::vector<SocketRecord> read_records(int iter_fd) {
-  std::vector<SocketRecord> records(1024);
+// The buffer is kept between passes and never zero-filled: on a machine with
+// tens of thousands of sockets, page faults on fresh memory would cost more
+// than the pass itself.
+std::vector<SocketRecord> read_records(int iter_fd, RecordBuffer& buffer) {
   size_t bytes = 0;
   for (;;) {
-    const size_t capacity = records.size() * sizeof(SocketRecord);
-    if (bytes == capacity) records.resize(records.size() * 2);
-    auto* dest = reinterpret_cast<char*>(records.data()) + bytes;
-    const ssize_t n = read(iter_fd, dest, records.size() * sizeof(SocketRecord) - bytes);
+    if (bytes == buffer.capacity * sizeof(SocketRecord)) buffer.grow();
+    auto* dest = reinterpret_cast<char*>(buffer.records.get()) + bytes;
+    const ssize_t n = read(iter_fd, dest, buffer.capacity * sizeof(SocketRecord) - bytes);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -97,8 +98,7 @@ std::vector<SocketRecord> read_records(int iter_fd) {
     throw Error(ErrorKind::bpf_refused, "the socket iterator returned a partial record: BPF program and "
                                         "user space disagree on the record layout");
   }
-  records.resize(bytes / sizeof(SocketRecord));
-  return records;
+  return {buffer.records.get(), buffer.records.get() + bytes / sizeof(SocketRecord)};
 }
 
 }  // namespace
@@ -112,6 +112,15 @@ SocketIterator::SocketIterator() : skel_(nullptr, socket_iter::destroy) {
 }
 
 SocketIterator::~SocketIterator() = default;
+
+void RecordBuffer::grow() {
+  // Enough for a busy host at once; doubling afterwards.
+  const size_t next = capacity == 0 ? 65536 : capacity * 2;
+  auto bigger = std::make_unique_for_overwrite<SocketRecord[]>(next);
+  if (capacity > 0) std::memcpy(bigger.get(), records.get(), capacity * sizeof(SocketRecord));
+  records = std::move(bigger);
+  capacity = next;
+}
 
 std::vector<SocketRecord> SocketIterator::all() { return run(nullptr); }
 
@@ -152,7 +161,7 @@ std::vector<SocketRecord> SocketIterator::run(const bpf_iter_attach_opts* opts) 
     throw Error(ErrorKind::bpf_refused, fmt::format("creating the socket iterator failed: {}", std::strerror(err)),
                 err);
   }
-  return read_records(iter.get());
+  return read_records(iter.get(), buffer_);
 }
 
 }  // namespace lw

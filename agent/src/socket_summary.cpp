@@ -1,6 +1,8 @@
 #include "leakwatch/socket_summary.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -23,7 +25,12 @@ std::set<std::pair<uint16_t, uint16_t>> listening_ports(std::span<const SocketRe
 
 void add_to_group(EndpointGroup& g, const SocketRecord& r) {
   g.connections++;
-  g.states[std::string(is_tcp(r) ? tcp_state_name(r.state) : "")]++;
+  const std::string_view state = is_tcp(r) ? tcp_state_name(r.state) : "";
+  if (auto it = g.states.find(state); it != g.states.end()) {
+    it->second++;
+  } else {
+    g.states.emplace(state, 1);
+  }
   g.receive_queue_bytes += receive_queue_bytes(r);
   g.send_queue_bytes += send_queue_bytes(r);
   g.unread_bytes += r.unread;
@@ -41,19 +48,42 @@ void merge_group(EndpointGroup& into, const EndpointGroup& g) {
   if (g.max_idle_ms) into.max_idle_ms = std::max(into.max_idle_ms.value_or(0), *g.max_idle_ms);
 }
 
+// Groups are keyed by raw bytes, so the per-socket cost is a hash of a
+// small struct; names are formatted once per group.
+struct GroupKey {
+  uint16_t family;
+  uint16_t remote_port;  // 0 for inbound groups: clients' ports are ephemeral
+  uint16_t local_port;   // the listening port for inbound groups, else 0
+  uint8_t remote_addr[LW_ADDR_LEN];
+  bool operator==(const GroupKey& o) const {
+    return family == o.family && remote_port == o.remote_port && local_port == o.local_port &&
+           std::memcmp(remote_addr, o.remote_addr, LW_ADDR_LEN) == 0;
+  }
+};
+
+struct GroupKeyHash {
+  size_t operator()(const GroupKey& k) const {
+    uint64_t a, b;
+    std::memcpy(&a, k.remote_addr, 8);
+    std::memcpy(&b, k.remote_addr + 8, 8);
+    const uint64_t ports = (uint64_t{k.family} << 32) | (uint64_t{k.remote_port} << 16) | k.local_port;
+    return std::hash<uint64_t>{}(a ^ (b * 0x9e3779b97f4a7c15ull) ^ (ports * 0xc2b2ae3d27d4eb4full));
+  }
+};
+
 std::vector<EndpointGroup> group_by_endpoint(std::span<const SocketRecord> records) {
   const auto listening = listening_ports(records);
-  std::unordered_map<std::string, EndpointGroup> groups;
+  std::unordered_map<GroupKey, EndpointGroup, GroupKeyHash> groups;
   for (const auto& r : records) {
     if (!is_inet(r) || r.remote_port == 0) continue;
     const bool inbound = listening.contains({r.family, r.local_port});
-    std::string peer = inbound ? format_address(r.family, r.remote_addr) : remote_endpoint(r);
-    std::string key = inbound ? fmt::format("{}>{}", peer, r.local_port) : peer;
-    auto [it, inserted] = groups.try_emplace(std::move(key));
+    GroupKey key{r.family, inbound ? uint16_t{0} : r.remote_port, inbound ? r.local_port : uint16_t{0}, {}};
+    std::memcpy(key.remote_addr, r.remote_addr, LW_ADDR_LEN);
+    auto [it, inserted] = groups.try_emplace(key);
     if (inserted) {
-      it->second.peer = std::move(peer);
+      it->second.peer = inbound ? format_address(r.family, r.remote_addr) : remote_endpoint(r);
       it->second.inbound = inbound;
-      it->second.local_port = inbound ? r.local_port : 0;
+      it->second.local_port = key.local_port;
     }
     add_to_group(it->second, r);
   }
@@ -82,14 +112,24 @@ std::vector<SocketRecord> largest_sockets(std::span<const SocketRecord> records,
 
 SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_n) {
   SocketSummary s;
+  // Counted by raw kind and state, named once at the end: naming per socket
+  // would dominate the cost on processes with tens of thousands of sockets.
+  std::map<std::tuple<uint16_t, uint16_t, uint16_t>, const SocketRecord*> kind_examples;
+  std::map<std::tuple<uint16_t, uint16_t, uint16_t>, uint64_t> kinds;
+  std::array<uint64_t, 256> tcp_states{};
   for (const auto& r : records) {
     s.sockets++;
     s.receive_queue_bytes += receive_queue_bytes(r);
     s.send_queue_bytes += send_queue_bytes(r);
     s.unread_bytes += r.unread;
     if (r.unread > 0) s.sockets_with_unread++;
-    s.by_kind[socket_kind(r)]++;
-    if (is_tcp(r)) s.by_tcp_state[std::string(tcp_state_name(r.state))]++;
+    const auto kind = std::make_tuple(r.family, r.type, r.protocol);
+    if (kinds[kind]++ == 0) kind_examples[kind] = &r;
+    if (is_tcp(r)) tcp_states[r.state]++;
+  }
+  for (const auto& [kind, count] : kinds) s.by_kind[socket_kind(*kind_examples[kind])] += count;
+  for (size_t state = 0; state < tcp_states.size(); ++state) {
+    if (tcp_states[state]) s.by_tcp_state[std::string(tcp_state_name(static_cast<uint8_t>(state)))] = tcp_states[state];
   }
   s.endpoints = group_by_endpoint(records);
   s.endpoints_total = s.endpoints.size();

@@ -13,7 +13,7 @@ namespace {
 
 using Align = TextTable::Align;
 
-std::string join_counts(const std::map<std::string, uint64_t>& counts) {
+std::string join_counts(const Counts& counts) {
   std::vector<std::pair<std::string, uint64_t>> sorted(counts.begin(), counts.end());
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   std::string out;

@@ -187,6 +187,19 @@ TEST_F(FakeHost, V1) {
   EXPECT_EQ(memory.file, 9646080u);
 }
 
+TEST_F(FakeHost, V1TcpMemoryIsUnknownUntilAccountingIsOn) {
+  const auto directory = make_v1_host();
+  const auto location = locate_memory_cgroup(paths(), parse_cgroup_file(fixture("cgroup_v1.txt")));
+  ASSERT_TRUE(location);
+  // No kmem.tcp limit written: the kernel does not account, the file says 0.
+  write_file(directory / "memory.kmem.tcp.usage_in_bytes", "0\n");
+  write_file(directory / "memory.kmem.tcp.limit_in_bytes", "9223372036854771712\n");
+  EXPECT_FALSE(read_cgroup_memory(*location).sock);
+  // A limit is set: accounting is on and 0 is a real 0.
+  write_file(directory / "memory.kmem.tcp.limit_in_bytes", "1073741824\n");
+  EXPECT_EQ(read_cgroup_memory(*location).sock, 0u);
+}
+
 TEST_F(FakeHost, V1PrefersHierarchicalTotals) {
   const auto directory = make_v1_host();
   write_file(directory / "memory.stat", fixture("memory_stat_v1.txt"));

@@ -14,6 +14,13 @@ struct bpf_iter_attach_opts;
 
 namespace lw {
 
+// Raw storage the kernel writes records into; reused across passes.
+struct RecordBuffer {
+  std::unique_ptr<SocketRecord[]> records;
+  size_t capacity = 0;  // in records
+  void grow();
+};
+
 class SocketIterator {
  public:
   // Loads the program. Throws lw::Error(no_privilege) when we lack the
@@ -34,6 +41,7 @@ class SocketIterator {
   std::vector<SocketRecord> run(const bpf_iter_attach_opts* opts);
 
   std::unique_ptr<socket_iter, void (*)(socket_iter*)> skel_;
+  RecordBuffer buffer_;
 };
 
 }  // namespace lw

@@ -13,6 +13,9 @@
 
 namespace lw {
 
+// Name -> count, searchable by string_view.
+using Counts = std::map<std::string, uint64_t, std::less<>>;
+
 // Connected inet sockets that share a peer. Outbound connections are grouped
 // by remote address and port; accepted (inbound) ones by remote address and
 // the local listening port, since their remote ports are ephemeral.
@@ -21,7 +24,7 @@ struct EndpointGroup {
   bool inbound = false;
   uint16_t local_port = 0;    // the listening port, for inbound groups
   uint64_t connections = 0;
-  std::map<std::string, uint64_t> states;  // TCP state name -> count; "" for UDP
+  Counts states;  // TCP state name -> count; "" for UDP
   uint64_t receive_queue_bytes = 0;
   uint64_t send_queue_bytes = 0;
   uint64_t unread_bytes = 0;
@@ -37,8 +40,8 @@ struct SocketSummary {
   uint64_t send_queue_bytes = 0;
   uint64_t unread_bytes = 0;
   uint64_t sockets_with_unread = 0;
-  std::map<std::string, uint64_t> by_kind;       // socket_kind() -> count
-  std::map<std::string, uint64_t> by_tcp_state;  // tcp_state_name() -> count
+  Counts by_kind;       // socket_kind() -> count
+  Counts by_tcp_state;  // tcp_state_name() -> count
   // Sorted by queued bytes, then connections; at most top_n entries.
   std::vector<EndpointGroup> endpoints;
   uint64_t endpoints_total = 0;  // distinct groups before the top_n cut
