@@ -52,4 +52,39 @@ struct lw_socket_record {
 	__u32 last_rcv_age_ms; /* TCP: ms since the last data segment arrived */
 };
 
+/* Who owns a socket, kept in socket-local storage: recorded at moments that
+ * only happen in the owner's process context (connect, close, shutdown,
+ * reads), because the final close often runs in softirq, where the current
+ * task is whoever the interrupt happened to land on. */
+struct lw_socket_owner {
+	__u32 tgid;            /* last process seen acting on the socket */
+	__u32 reserved;        /* keeps the struct 8 bytes; always 0 */
+};
+
+/* Sent through the ring buffer when a TCP socket reaches TCP_CLOSE, so the
+ * bytes of connections that open and close between two snapshots are
+ * counted exactly. */
+struct lw_close_event {
+	__u64 cookie;          /* socket cookie, as in lw_socket_record */
+	__u64 cgroup_id;       /* cgroup v2 id of the socket (sk_cgrp_data); 0 if none */
+	__u64 bytes_received;  /* final tcp_sock.bytes_received */
+	__u64 bytes_consumed;  /* bytes the application read: bytes_received - (rcv_nxt - copied_seq) */
+	__u64 bytes_acked;     /* final tcp_sock.bytes_acked */
+	__u32 tgid;            /* owner from lw_socket_owner; 0 when never seen in process context */
+	__u16 family;          /* AF_INET or AF_INET6 */
+	__u8 old_state;        /* TCP state before CLOSE */
+	__u8 pad;              /* always 0 */
+	__u16 local_port;      /* host byte order */
+	__u16 remote_port;     /* host byte order */
+	__u8 remote_addr[LW_ADDR_LEN]; /* same encoding as lw_socket_record */
+};
+
+/* Indexes of the per-CPU counter array of the close-event program. */
+enum lw_close_counter {
+	LW_CLOSE_EVENTS_SENT = 0,    /* events written to the ring buffer */
+	LW_CLOSE_EVENTS_LOST = 1,    /* events dropped: ring buffer full */
+	LW_OWNER_STORAGE_FULL = 2,   /* owner not recorded: socket storage allocation failed */
+	LW_CLOSE_COUNTER_MAX = 3,
+};
+
 #endif /* LEAKWATCH_ABI_H */
