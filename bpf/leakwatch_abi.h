@@ -43,11 +43,11 @@ struct lw_socket_record {
 	__s32 sndbuf;          /* send buffer limit (sk_sndbuf) */
 	__s32 forward_alloc;   /* memory reserved ahead of use (sk_forward_alloc) */
 	__u32 drops;           /* packets dropped on this socket (sk_drops) */
-	__u64 bytes_received;  /* TCP: bytes received in sequence (RFC 4898) */
+	__u64 bytes_received;  /* TCP: payload received in sequence (RFC 4898 bytes_received, less the peer's FIN) */
 	__u64 bytes_acked;     /* TCP: bytes the peer acknowledged (RFC 4898) */
 	__u32 copied_seq;      /* TCP: sequence number the application has read up to */
 	__u32 rcv_nxt;         /* TCP: next sequence number expected from the peer */
-	__u32 unread;          /* TCP: bytes arrived but not read (rcv_nxt - copied_seq) */
+	__u32 unread;          /* TCP: payload arrived but not read (rcv_nxt - copied_seq, less the peer's FIN) */
 	__u32 unacked;         /* TCP: bytes written but not acknowledged (write_seq - snd_una) */
 	__u32 last_rcv_age_ms; /* TCP: ms since the last data segment arrived */
 };
@@ -67,9 +67,12 @@ struct lw_socket_owner {
 struct lw_close_event {
 	__u64 cookie;          /* socket cookie, as in lw_socket_record */
 	__u64 cgroup_id;       /* cgroup v2 id of the socket (sk_cgrp_data); 0 if none */
-	__u64 bytes_received;  /* final tcp_sock.bytes_received */
-	__u64 bytes_consumed;  /* bytes the application read: bytes_received - (rcv_nxt - copied_seq) */
-	__u64 bytes_acked;     /* final tcp_sock.bytes_acked */
+	__u64 bytes_received;  /* payload received: final tcp_sock.bytes_received less the peer's FIN,
+	                        * which the kernel counts as one byte once accepted */
+	__u64 bytes_consumed;  /* payload the application read: bytes_received - (rcv_nxt - copied_seq),
+	                        * the FIN again left out of both */
+	__u64 bytes_acked;     /* final tcp_sock.bytes_acked, as the kernel counts it: one more for our
+	                        * FIN once acked, and one more for our SYN on the connecting side */
 	__u32 tgid;            /* owner from lw_socket_owner; 0 when never seen in process context */
 	__u16 family;          /* AF_INET or AF_INET6 */
 	__u8 old_state;        /* TCP state before CLOSE */

@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "leakwatch_abi.h"
+#include "tcp_payload.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -49,17 +50,20 @@ static __always_inline __u32 read_drops(struct sock *sk)
 	return sk->sk_drops.counter;
 }
 
-static __always_inline void read_tcp(struct lw_socket_record *r, struct tcp_sock *tp)
+static __always_inline void read_tcp(struct lw_socket_record *r, struct sock *sk, struct tcp_sock *tp)
 {
+	struct tcp_payload payload;
+
 	r->flags |= LW_SOCK_IS_TCP;
 	r->copied_seq = tp->copied_seq;
 	r->rcv_nxt = tp->rcv_nxt;
-	r->bytes_received = tp->bytes_received;
 	r->bytes_acked = tp->bytes_acked;
 	/* Listening sockets reuse these sequence fields for nothing useful. */
 	if (r->state == TCP_LISTEN)
 		return;
-	r->unread = r->rcv_nxt - r->copied_seq;
+	payload = tcp_payload_of(sk, tp);
+	r->bytes_received = payload.received;
+	r->unread = payload.unread;
 	r->unacked = tp->write_seq - tp->snd_una;
 	if (CONFIG_HZ > 0 && r->state != TCP_CLOSE) {
 		__u32 now = (__u32)bpf_jiffies64();
@@ -112,7 +116,7 @@ int dump_sockets(struct bpf_iter__task_file *ctx)
 
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (tp)
-		read_tcp(&r, tp);
+		read_tcp(&r, sk, tp);
 
 	bpf_seq_write(seq, &r, sizeof(r));
 	return 0;

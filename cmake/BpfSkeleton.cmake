@@ -35,6 +35,7 @@ function(bpf_skeleton name source)
             -I "${BPF_GEN_DIR}" -I "${PROJECT_SOURCE_DIR}/bpf"
             -c "${source}" -o "${object}"
     DEPENDS "${source}" "${BPF_GEN_DIR}/vmlinux.h" "${PROJECT_SOURCE_DIR}/bpf/leakwatch_abi.h"
+            "${PROJECT_SOURCE_DIR}/bpf/tcp_payload.bpf.h"
     COMMENT "Compiling BPF program ${name}"
     VERBATIM)
   add_custom_command(

@@ -7,8 +7,8 @@ packages=(
   build-essential cmake pkg-config git
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   prometheus-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  googletest libgtest-dev libgmock-dev
-  iproute2 procps curl
+  googletest libgtest-dev libgmock-dev libtsan2
+  iproute2 procps curl iperf3
 )
 
 if [[ $(id -u) -ne 0 ]]; then

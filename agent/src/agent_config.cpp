@@ -1,1 +1,281 @@
-// placeholder: being written
+#include "leakwatch/agent_config.h"
+
+#include <arpa/inet.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <array>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <regex>
+#include <utility>
+
+#include "leakwatch/error.h"
+#include "text_parse.h"
+
+namespace lw {
+namespace {
+
+using text::parse_integer;
+
+// Sampling every process more often than this costs more CPU than the
+// agent may take from the node it watches.
+constexpr std::chrono::milliseconds kMinInterval{100};
+// BPF ring buffers must be a power of two and at least one page; the kernel
+// refuses data areas of 2 GiB or more (max_entries is 32 bits).
+constexpr size_t kMinRingBufferBytes = 4096;
+constexpr size_t kMaxRingBufferBytes = size_t{1} << 30;
+
+// CLI11 2.1 names an unknown config-file key only inside this message.
+constexpr std::string_view kUnknownKeyMessage = "INI was not able to parse ";
+
+constexpr std::array<std::pair<std::string_view, log::Level>, 4> kLogLevels{{
+    {"debug", log::Level::debug},
+    {"info", log::Level::info},
+    {"warn", log::Level::warn},
+    {"error", log::Level::error},
+}};
+constexpr std::array<std::pair<std::string_view, log::Format>, 2> kLogFormats{{
+    {"text", log::Format::text},
+    {"json", log::Format::json},
+}};
+
+// Settings that need converting are collected as text and converted after
+// CLI11 has merged flags and file, so a value from either gets the same
+// checks and the same message. --help also wins over a bad value this way.
+struct RawSettings {
+  std::optional<std::string> interval, top_processes, top_endpoints, ring_buffer_bytes;
+  std::optional<std::string> log_level, log_format;
+  std::optional<std::vector<std::string>> pids;
+};
+
+[[noreturn]] void bad_value(std::string_view flag, std::string_view value, std::string_view advice) {
+  throw Error(ErrorKind::usage, fmt::format("bad --{} '{}': {}", flag, value, advice));
+}
+
+std::optional<double> unit_milliseconds(std::string_view unit) {
+  if (unit == "ms") return 1.0;
+  if (unit == "s") return 1e3;
+  if (unit == "m") return 60e3;
+  if (unit == "h") return 3600e3;
+  return std::nullopt;
+}
+
+std::chrono::milliseconds to_interval(const std::string& text) {
+  const auto interval = parse_duration(text);
+  if (!interval) bad_value("interval", text, "use a number with a unit: 500ms, 5s, 1m");
+  if (*interval < kMinInterval) {
+    bad_value("interval", text, "sampling that often costs too much CPU: use 100ms or more");
+  }
+  return *interval;
+}
+
+size_t to_top_count(std::string_view flag, const std::string& text) {
+  const auto count = parse_integer<size_t>(text);
+  if (!count || *count == 0) bad_value(flag, text, "use a whole number of 1 or more");
+  return *count;
+}
+
+size_t to_ring_buffer_bytes(const std::string& text) {
+  const auto bytes = parse_integer<size_t>(text);
+  if (!bytes || *bytes < kMinRingBufferBytes || *bytes > kMaxRingBufferBytes || !std::has_single_bit(*bytes)) {
+    bad_value("ring-buffer-bytes", text, "use a power of two from 4096 to 1073741824 (1 GiB), e.g. 4194304");
+  }
+  return *bytes;
+}
+
+std::vector<pid_t> to_pids(const std::vector<std::string>& texts) {
+  std::vector<pid_t> pids;
+  for (const auto& text : texts) {
+    const auto pid = parse_integer<pid_t>(text);
+    if (!pid || *pid <= 0) bad_value("pid", text, "use a process ID, a whole number above 0");
+    pids.push_back(*pid);
+  }
+  return pids;
+}
+
+template <typename Value, size_t N>
+std::string choice_name(const std::array<std::pair<std::string_view, Value>, N>& choices, Value value) {
+  for (const auto& [name, choice] : choices) {
+    if (choice == value) return std::string(name);
+  }
+  return {};
+}
+
+template <typename Value, size_t N>
+Value to_choice(std::string_view flag, const std::string& text,
+                const std::array<std::pair<std::string_view, Value>, N>& choices) {
+  for (const auto& [name, value] : choices) {
+    if (text == name) return value;
+  }
+  std::string names;
+  for (const auto& choice : choices) names += (names.empty() ? "" : ", ") + std::string(choice.first);
+  bad_value(flag, text, "use one of " + names);
+}
+
+void check_comm_pattern(const std::string& pattern) {
+  try {
+    static_cast<void>(std::regex(pattern, std::regex::ECMAScript));
+  } catch (const std::regex_error& error) {
+    bad_value("comm", pattern, fmt::format("not an ECMAScript regex ({})", error.what()));
+  }
+}
+
+bool is_listen_host(std::string_view host) {
+  if (host.starts_with('[') && host.ends_with(']') && host.size() > 2) {
+    const std::string address(host.substr(1, host.size() - 2));
+    in6_addr parsed{};
+    return ::inet_pton(AF_INET6, address.c_str(), &parsed) == 1;
+  }
+  // A bare IPv6 address would make the port ambiguous.
+  return !host.empty() && host.find_first_of(":[] \t") == std::string_view::npos;
+}
+
+void check_listen_address(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || !is_listen_host(std::string_view(address).substr(0, colon)) ||
+      !parse_integer<uint16_t>(std::string_view(address).substr(colon + 1))) {
+    bad_value("listen-address", address,
+              fmt::format("use host:port or [ipv6]:port with a port 0-65535 (0 picks a free one), e.g. 0.0.0.0:{}",
+                          kDefaultAgentPort));
+  }
+}
+
+// Keeps the text of a flag for converting after the parse.
+CLI::Option* add_text_option(CLI::App& app, const std::string& name, std::optional<std::string>& target,
+                             const std::string& help, const std::string& shown_default) {
+  const auto keep = [&target](const std::string& value) { target = value; };
+  return app.add_option_function<std::string>(name, keep, help)->default_str(shown_default);
+}
+
+void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
+  const AgentConfig defaults;
+  app.add_option("--listen-address", config.listen_address, "Where to serve /metrics; port 0 picks a free one")
+      ->type_name("HOST:PORT")
+      ->capture_default_str();
+  add_text_option(app, "--interval", raw.interval, "Sampling interval: 500ms, 5s, 1m, 1.5s; 100ms or more",
+                  fmt::format("{}ms", defaults.interval.count()))
+      ->type_name("DURATION");
+  add_text_option(app, "--top-processes", raw.top_processes,
+                  "Per-process series only for the top K processes by footprint",
+                  std::to_string(defaults.top_processes))
+      ->type_name("K");
+  add_text_option(app, "--top-endpoints", raw.top_endpoints,
+                  "Remote endpoints per process; the rest are summed into \"other\"",
+                  std::to_string(defaults.top_endpoints))
+      ->type_name("K");
+  app.add_option_function<std::vector<std::string>>(
+         "--pid", [&raw](const std::vector<std::string>& pids) { raw.pids = pids; },
+         "Watch only these PIDs (repeat the flag or separate with commas)")
+      ->type_name("PID")
+      ->delimiter(',');
+  app.add_option("--comm", config.comm_pattern, "Watch only commands (comm) matching this ECMAScript regex")
+      ->type_name("REGEX");
+  app.add_option("--cgroup-prefix", config.cgroup_prefix, "Watch only processes in cgroups under this path")
+      ->type_name("PATH");
+  app.add_option("--host-proc", config.paths.proc, "Where the host's /proc is mounted")
+      ->type_name("PATH")
+      ->capture_default_str();
+  app.add_option("--host-cgroup", config.paths.cgroup, "Where the host's /sys/fs/cgroup is mounted")
+      ->type_name("PATH")
+      ->capture_default_str();
+  add_text_option(app, "--log-level", raw.log_level, "debug, info, warn or error",
+                  choice_name(kLogLevels, defaults.log_level))
+      ->type_name("LEVEL");
+  add_text_option(app, "--log-format", raw.log_format, "text, or json for log pipelines",
+                  choice_name(kLogFormats, defaults.log_format))
+      ->type_name("FORMAT");
+  add_text_option(app, "--ring-buffer-bytes", raw.ring_buffer_bytes,
+                  "Close-event ring buffer size: a power of two, 4096 to 1 GiB",
+                  std::to_string(defaults.ring_buffer_bytes))
+      ->type_name("BYTES");
+}
+
+void apply(const RawSettings& raw, AgentConfig& config) {
+  if (raw.interval) config.interval = to_interval(*raw.interval);
+  if (raw.top_processes) config.top_processes = to_top_count("top-processes", *raw.top_processes);
+  if (raw.top_endpoints) config.top_endpoints = to_top_count("top-endpoints", *raw.top_endpoints);
+  if (raw.pids) config.pids = to_pids(*raw.pids);
+  if (raw.log_level) config.log_level = to_choice("log-level", *raw.log_level, kLogLevels);
+  if (raw.log_format) config.log_format = to_choice("log-format", *raw.log_format, kLogFormats);
+  if (raw.ring_buffer_bytes) config.ring_buffer_bytes = to_ring_buffer_bytes(*raw.ring_buffer_bytes);
+  check_listen_address(config.listen_address);
+  check_comm_pattern(config.comm_pattern);
+}
+
+std::string given_path(const CLI::Option& config_option) {
+  const auto& files = config_option.results();
+  return files.empty() ? std::string() : files.back();
+}
+
+// A "[section]" header reaches us as "section.++".
+std::string describe_config_key(std::string_view name) {
+  constexpr std::string_view kSectionMark = ".++";
+  if (name.ends_with(kSectionMark)) {
+    return fmt::format("section [{}]", name.substr(0, name.size() - kSectionMark.size()));
+  }
+  return fmt::format("key '{}'", name);
+}
+
+// Rewrites CLI11's messages for the two mistakes it words least clearly.
+Error usage_error(const CLI::ParseError& error, const CLI::Option& config_option) {
+  const std::string_view message = error.what();
+  if (dynamic_cast<const CLI::FileError*>(&error) != nullptr) {
+    return Error(ErrorKind::usage,
+                 fmt::format("cannot read --config file '{}': check the path", given_path(config_option)));
+  }
+  if (dynamic_cast<const CLI::ConfigError*>(&error) != nullptr && message.starts_with(kUnknownKeyMessage)) {
+    return Error(
+        ErrorKind::usage,
+        fmt::format("unknown {} in config file '{}': use top-level keys named like the long flags, "
+                    "e.g. interval = \"10s\" (see leakwatch-agent --help)",
+                    describe_config_key(message.substr(kUnknownKeyMessage.size())), given_path(config_option)));
+  }
+  return Error(ErrorKind::usage, fmt::format("{} (see leakwatch-agent --help)", message));
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  const auto unit_start = text.find_first_not_of("0123456789.");
+  if (unit_start == 0 || unit_start == std::string_view::npos) return std::nullopt;
+  const auto unit = unit_milliseconds(text.substr(unit_start));
+  double number = 0;
+  const auto number_end = text.data() + unit_start;
+  const auto [end, ec] = std::from_chars(text.data(), number_end, number, std::chars_format::fixed);
+  if (!unit || ec != std::errc{} || end != number_end) return std::nullopt;
+
+  const double milliseconds = number * *unit;
+  // Also rejects NaN, and values that would overflow the count.
+  if (!(milliseconds >= 1 && milliseconds < 1e15)) return std::nullopt;
+  return std::chrono::milliseconds(std::llround(milliseconds));
+}
+
+std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* const* argv) {
+  CLI::App app{"leakwatch-agent: samples every process's memory and socket buffers, serves Prometheus metrics",
+               "leakwatch-agent"};
+  AgentConfig config;
+  RawSettings raw;
+  add_options(app, config, raw);
+  auto* config_option =
+      app.set_config("--config", "", "TOML file of the same settings, keyed by long flag name; flags win")
+          ->type_name("FILE");
+  app.allow_config_extras(false);  // a misspelt key must fail, not be ignored
+  app.set_version_flag("--version", std::string("leakwatch-agent ") + LEAKWATCH_VERSION);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return HelpText{app.help()};
+  } catch (const CLI::CallForVersion& version) {
+    return HelpText{std::string(version.what()) + "\n"};
+  } catch (const CLI::ParseError& error) {
+    throw usage_error(error, *config_option);
+  }
+  apply(raw, config);
+  return config;
+}
+
+}  // namespace lw

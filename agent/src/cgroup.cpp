@@ -1,5 +1,7 @@
 #include "leakwatch/cgroup.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
 #include <system_error>
@@ -166,6 +168,14 @@ CgroupMemory read_cgroup_memory(const CgroupLocation& location) {
     read_v1(location.directory, memory);
   }
   return memory;
+}
+
+std::optional<uint64_t> cgroup_v2_id(const HostPaths& paths, const std::vector<CgroupMembership>& memberships) {
+  const auto location = locate_v2(paths, memberships);
+  if (!location) return std::nullopt;
+  struct stat st {};
+  if (::stat(location->directory.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.st_ino);
 }
 
 }  // namespace lw

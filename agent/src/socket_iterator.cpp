@@ -2,61 +2,20 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/capability.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstring>
 
+#include "bpf_loading.h"
 #include "leakwatch/error.h"
-#include "leakwatch/log.h"
 #include "socket_iter.skel.h"
 
 namespace lw {
 namespace {
-
-// Loading tracing programs such as iterators needs CAP_BPF and CAP_PERFMON,
-// or CAP_SYS_ADMIN on kernels from before they were split out.
-bool has_bpf_capabilities() {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-  if (syscall(SYS_capget, &header, data) != 0) return false;
-  auto has = [&](int cap) { return (data[cap / 32].effective & (1u << (cap % 32))) != 0; };
-  constexpr int cap_perfmon = 38, cap_bpf = 39;
-  return has(CAP_SYS_ADMIN) || (has(cap_bpf) && has(cap_perfmon));
-}
-
-[[noreturn]] void throw_load_failure(int err) {
-  if (err == EPERM || err == EACCES) {
-    if (!has_bpf_capabilities()) {
-      throw Error(ErrorKind::no_privilege,
-                  "missing privileges to load BPF programs: run as root, or grant CAP_BPF and CAP_PERFMON",
-                  err);
-    }
-    throw Error(ErrorKind::bpf_refused,
-                fmt::format("the kernel refused the BPF socket iterator ({}): check kernel.unprivileged_bpf_disabled, "
-                            "lockdown mode and seccomp profiles",
-                            std::strerror(err)),
-                err);
-  }
-  throw Error(ErrorKind::bpf_refused,
-              fmt::format("the kernel refused the BPF socket iterator ({}): it needs a kernel >= 5.19 with BTF "
-                          "(/sys/kernel/btf/vmlinux); run with --verbose for the verifier log",
-                          std::strerror(err)),
-              err);
-}
-
-int print_libbpf(enum libbpf_print_level level, const char* format, va_list args) {
-  const log::Level ours = level == LIBBPF_WARN ? log::Level::warn : log::Level::debug;
-  if (!log::enabled(ours)) return 0;
-  char line[1024];
-  const int n = std::vsnprintf(line, sizeof(line), format, args);
-  log::write(ours, fmt::format("libbpf: {}", line));
-  return n;
-}
 
 using LinkPtr = std::unique_ptr<bpf_link, decltype(&bpf_link__destroy)>;
 
@@ -104,10 +63,11 @@ std::vector<SocketRecord> read_records(int iter_fd, RecordBuffer& buffer) {
 }  // namespace
 
 SocketIterator::SocketIterator() : skel_(nullptr, socket_iter::destroy) {
-  // libbpf's messages (the verifier log among them) go through our logger.
-  libbpf_set_print(print_libbpf);
+  bpf_loading::route_libbpf_output();
   socket_iter* loaded = socket_iter::open_and_load();
-  if (!loaded) throw_load_failure(errno);
+  if (!loaded) {
+    bpf_loading::throw_load_failure("socket iterator", "a kernel >= 5.19 with BTF (/sys/kernel/btf/vmlinux)", errno);
+  }
   skel_.reset(loaded);
 }
 

@@ -5,7 +5,7 @@
 
 #include <iostream>
 
-#include "exit_codes.h"
+#include "leakwatch/exit_codes.h"
 #include "inspect_command.h"
 #include "leakwatch/error.h"
 #include "leakwatch/log.h"
@@ -13,7 +13,7 @@
 namespace lw::cli {
 namespace {
 
-void print_error(const std::string& message) { std::cerr << "leakwatch: error: " << message << "\n"; }
+void print_error(const std::string& message) { lw::print_error("leakwatch", message); }
 
 }  // namespace
 
@@ -48,15 +48,7 @@ int run_cli(int argc, char** argv) {
 
   log::configure(verbose ? log::Level::debug : log::Level::error, log::Format::text);
   inspect.paths = HostPaths{host_proc, host_cgroup};
-  try {
-    return run_inspect(inspect, std::cout);
-  } catch (const Error& e) {
-    print_error(e.what());
-    return exit_code_for(e.kind());
-  } catch (const std::exception& e) {
-    print_error(fmt::format("unexpected failure: {} (please report this as a bug)", e.what()));
-    return kExitInternal;
-  }
+  return exit_code_of("leakwatch", [&] { return run_inspect(inspect, std::cout); });
 }
 
 }  // namespace lw::cli

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "exit_codes.h"
+#include "leakwatch/exit_codes.h"
 #include "leakwatch/error.h"
 #include "leakwatch/process_inspector.h"
 #include "leakwatch/report_json.h"

@@ -10,9 +10,9 @@
 
 namespace lw::test {
 
-void BpfTest::SetUp() {
+void load_or_skip(const std::function<void()>& load) {
   try {
-    iterator_ = std::make_unique<SocketIterator>();
+    load();
   } catch (const Error& e) {
     const int err = e.sys_errno();
     if (err != EPERM && err != ENOSYS) throw;
@@ -22,6 +22,10 @@ void BpfTest::SetUp() {
     }
     GTEST_SKIP() << "the kernel refused the BPF program (" << std::strerror(err) << "): " << e.what();
   }
+}
+
+void BpfTest::SetUp() {
+  load_or_skip([&] { iterator_ = std::make_unique<SocketIterator>(); });
 }
 
 std::unique_ptr<ChildProcess> start_workload(const std::vector<std::string>& args) {

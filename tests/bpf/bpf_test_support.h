@@ -19,6 +19,12 @@
 
 namespace lw::test {
 
+// Runs load(), which constructs a BPF-backed object. When the kernel refuses
+// BPF (EPERM, ENOSYS) the current test is skipped with the reason, or fails
+// under LEAKWATCH_REQUIRE_BPF=1; any other error propagates. From SetUp()
+// the test body then does not run; a test body must check what load() made.
+void load_or_skip(const std::function<void()>& load);
+
 class BpfTest : public ::testing::Test {
  protected:
   void SetUp() override;

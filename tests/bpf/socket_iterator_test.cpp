@@ -88,6 +88,12 @@ TEST_F(SocketIteratorTest, UnreadBytesThenDrainThenCloseWaitOnIpv4) {
     conns = to_port(iterator().for_process(pid), pair.port);
     return conns.size() == kConnections && all_of(conns, [](const SocketRecord& r) { return r.state == kCloseWait; });
   })) << "sockets whose peer closed must show CLOSE_WAIT";
+  for (const auto& r : conns) {
+    // The kernel counts the peer's FIN as a byte; we report payload only.
+    EXPECT_EQ(r.unread, 0u);
+    EXPECT_EQ(r.bytes_received, kBytes);
+    EXPECT_EQ(r.rcv_nxt - r.copied_seq, 1u) << "the raw sequence numbers still include the FIN";
+  }
 }
 
 TEST_F(SocketIteratorTest, Ipv6ConnectionsAreAttributedWithTheirAddresses) {

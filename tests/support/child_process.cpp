@@ -15,16 +15,17 @@ extern char** environ;
 
 namespace lw::test {
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, bool merge_stderr) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  if (merge_stderr) posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
   stdout_fd_ = pipe_fds[0];
@@ -36,7 +37,29 @@ ChildProcess::~ChildProcess() {
     kill(pid_, SIGKILL);
     wait();
   }
+  // The child is gone, so the drainer sees EOF once the pipe is empty.
+  if (drainer_.joinable()) drainer_.join();
   close(stdout_fd_);
+}
+
+void ChildProcess::keep_draining() {
+  {
+    std::lock_guard lock(drained_mutex_);
+    drained_ = buffer_;
+  }
+  drainer_ = std::thread([this] {
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(stdout_fd_, chunk, sizeof(chunk))) > 0) {
+      std::lock_guard lock(drained_mutex_);
+      drained_.append(chunk, static_cast<size_t>(n));
+    }
+  });
+}
+
+std::string ChildProcess::drained_output() const {
+  std::lock_guard lock(drained_mutex_);
+  return drained_;
 }
 
 std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds timeout) {

@@ -1,1 +1,276 @@
-// placeholder: being written
+#include "leakwatch/agent_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "fake_files.h"
+
+#include "leakwatch/error.h"
+
+namespace lw {
+namespace {
+
+using namespace std::chrono_literals;
+using test::TempDir;
+using test::write_file;
+
+std::variant<AgentConfig, HelpText> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "leakwatch-agent");
+  std::vector<const char*> argv;
+  for (const auto& arg : args) argv.push_back(arg.c_str());
+  return parse_agent_config(static_cast<int>(argv.size()), argv.data());
+}
+
+AgentConfig config_of(const std::vector<std::string>& args) {
+  auto result = parse(args);
+  if (!std::holds_alternative<AgentConfig>(result)) {
+    ADD_FAILURE() << "expected a config, got help:\n" << std::get<HelpText>(result).text;
+    return {};
+  }
+  return std::get<AgentConfig>(std::move(result));
+}
+
+std::string help_of(const std::vector<std::string>& args) {
+  auto result = parse(args);
+  if (!std::holds_alternative<HelpText>(result)) {
+    ADD_FAILURE() << "expected help text, got a config";
+    return {};
+  }
+  return std::get<HelpText>(std::move(result)).text;
+}
+
+// The usage error's message; fails the test when there is none.
+std::string usage_error_of(const std::vector<std::string>& args) {
+  try {
+    parse(args);
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::usage);
+    const std::string message = error.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "not one line: " << message;
+    return message;
+  }
+  ADD_FAILURE() << "no lw::Error thrown";
+  return {};
+}
+
+constexpr std::string_view kEveryKey = R"(# every setting, as a DaemonSet's ConfigMap would hold it
+listen-address = "127.0.0.1:0"
+interval = "10s"
+top-processes = 20
+top-endpoints = 3
+pid = [10, 20]
+comm = "^gunicorn"
+cgroup-prefix = "/kubepods"
+host-proc = "/host/proc"
+host-cgroup = "/host/sys/fs/cgroup"
+log-level = "debug"
+log-format = "json"
+ring-buffer-bytes = 65536
+)";
+
+const AgentConfig kEveryKeyConfig{
+    .listen_address = "127.0.0.1:0",
+    .interval = 10s,
+    .top_processes = 20,
+    .top_endpoints = 3,
+    .pids = {10, 20},
+    .comm_pattern = "^gunicorn",
+    .cgroup_prefix = "/kubepods",
+    .paths = {.proc = "/host/proc", .cgroup = "/host/sys/fs/cgroup"},
+    .log_level = log::Level::debug,
+    .log_format = log::Format::json,
+    .ring_buffer_bytes = 65536,
+};
+
+void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
+  EXPECT_EQ(actual.listen_address, expected.listen_address);
+  EXPECT_EQ(actual.interval, expected.interval);
+  EXPECT_EQ(actual.top_processes, expected.top_processes);
+  EXPECT_EQ(actual.top_endpoints, expected.top_endpoints);
+  EXPECT_EQ(actual.pids, expected.pids);
+  EXPECT_EQ(actual.comm_pattern, expected.comm_pattern);
+  EXPECT_EQ(actual.cgroup_prefix, expected.cgroup_prefix);
+  EXPECT_EQ(actual.paths.proc, expected.paths.proc);
+  EXPECT_EQ(actual.paths.cgroup, expected.paths.cgroup);
+  EXPECT_EQ(actual.log_level, expected.log_level);
+  EXPECT_EQ(actual.log_format, expected.log_format);
+  EXPECT_EQ(actual.ring_buffer_bytes, expected.ring_buffer_bytes);
+}
+
+// --- good input ----------------------------------------------------------------
+
+TEST(AgentConfig, Defaults) {
+  // Spelt out, not AgentConfig{}: a changed default must show up here.
+  expect_same(config_of({}), AgentConfig{
+                                 .listen_address = "0.0.0.0:19849",
+                                 .interval = 5s,
+                                 .top_processes = 50,
+                                 .top_endpoints = 5,
+                                 .pids = {},
+                                 .comm_pattern = "",
+                                 .cgroup_prefix = "",
+                                 .paths = {.proc = "/proc", .cgroup = "/sys/fs/cgroup"},
+                                 .log_level = log::Level::info,
+                                 .log_format = log::Format::text,
+                                 .ring_buffer_bytes = 4u << 20,
+                             });
+}
+
+TEST(AgentConfig, EveryFlag) {
+  expect_same(config_of({
+      "--listen-address", "127.0.0.1:0", "--interval", "10s", "--top-processes", "20",
+      "--top-endpoints", "3", "--pid", "10", "--pid", "20", "--comm", "^gunicorn",
+      "--cgroup-prefix", "/kubepods", "--host-proc", "/host/proc", "--host-cgroup", "/host/sys/fs/cgroup",
+      "--log-level", "debug", "--log-format", "json", "--ring-buffer-bytes", "65536",
+  }), kEveryKeyConfig);
+}
+
+TEST(AgentConfig, FlagsWithEqualsAndCommaSeparatedPids) {
+  const auto config = config_of({"--interval=1.5s", "--pid=7,8", "--pid", "9", "--log-level=error"});
+  EXPECT_EQ(config.interval, 1500ms);
+  EXPECT_EQ(config.pids, (std::vector<pid_t>{7, 8, 9}));
+  EXPECT_EQ(config.log_level, log::Level::error);
+}
+
+TEST(AgentConfig, GoodListenAddresses) {
+  for (const auto* address : {"127.0.0.1:0", "[::1]:0", "[::]:65535", "localhost:9100", "node-1.example:19849"}) {
+    EXPECT_EQ(config_of({"--listen-address", address}).listen_address, address);
+  }
+}
+
+TEST(AgentConfig, RingBufferBoundsAreInclusive) {
+  EXPECT_EQ(config_of({"--ring-buffer-bytes", "4096"}).ring_buffer_bytes, 4096u);
+  EXPECT_EQ(config_of({"--ring-buffer-bytes", "1073741824"}).ring_buffer_bytes, 1u << 30);
+}
+
+TEST(AgentConfig, ConfigFileWithEveryKey) {
+  TempDir dir;
+  write_file(dir.path() / "agent.toml", kEveryKey);
+  expect_same(config_of({"--config", (dir.path() / "agent.toml").string()}), kEveryKeyConfig);
+}
+
+TEST(AgentConfig, FlagsOverrideTheFile) {
+  TempDir dir;
+  write_file(dir.path() / "agent.toml", kEveryKey);
+  const auto config = config_of({"--config", (dir.path() / "agent.toml").string(), "--interval", "2m", "--pid", "5",
+                                 "--log-format", "text"});
+  EXPECT_EQ(config.interval, 2min);
+  EXPECT_EQ(config.pids, (std::vector<pid_t>{5}));
+  EXPECT_EQ(config.log_format, log::Format::text);
+  EXPECT_EQ(config.top_processes, 20u);  // from the file
+}
+
+TEST(AgentConfig, HelpAndVersionAreNotErrors) {
+  const auto help = help_of({"--help"});
+  for (const auto* flag : {"--listen-address", "--interval", "--top-processes", "--top-endpoints", "--pid", "--comm",
+                           "--cgroup-prefix", "--host-proc", "--host-cgroup", "--log-level", "--log-format",
+                           "--ring-buffer-bytes", "--config", "--version"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(help.find("19849"), std::string::npos) << "help shows the default port";
+  EXPECT_EQ(help_of({"-h"}), help);
+  EXPECT_EQ(help_of({"--version"}).rfind("leakwatch-agent ", 0), 0u);
+}
+
+TEST(AgentConfig, HelpWinsOverABadValue) { EXPECT_FALSE(help_of({"--interval", "5x", "--help"}).empty()); }
+
+// --- bad input: one line that names the flag or key and the value -------------
+
+struct BadCase {
+  std::vector<std::string> args;
+  std::vector<std::string> mentions;
+};
+
+TEST(AgentConfig, BadFlagValues) {
+  const std::vector<BadCase> cases = {
+      {{"--interval", "5x"}, {"--interval", "'5x'", "5s"}},
+      {{"--interval", "5"}, {"--interval", "'5'"}},
+      {{"--interval", "-5s"}, {"--interval", "'-5s'"}},
+      {{"--interval", "0s"}, {"--interval", "'0s'"}},
+      {{"--interval", "50ms"}, {"--interval", "'50ms'", "100ms"}},
+      {{"--interval", "99ms"}, {"--interval", "100ms"}},
+      {{"--top-processes", "0"}, {"--top-processes", "'0'"}},
+      {{"--top-processes", "many"}, {"--top-processes", "'many'"}},
+      {{"--top-endpoints", "0"}, {"--top-endpoints", "'0'"}},
+      {{"--top-endpoints", "-1"}, {"--top-endpoints", "'-1'"}},
+      {{"--pid", "abc"}, {"--pid", "'abc'"}},
+      {{"--pid", "0"}, {"--pid", "'0'"}},
+      {{"--pid", "12,x"}, {"--pid", "'x'"}},
+      {{"--comm", "([a-z"}, {"--comm", "'([a-z'", "regex"}},
+      {{"--log-level", "verbose"}, {"--log-level", "'verbose'", "debug, info, warn, error"}},
+      {{"--log-format", "xml"}, {"--log-format", "'xml'", "text, json"}},
+      {{"--ring-buffer-bytes", "5000"}, {"--ring-buffer-bytes", "'5000'", "power of two"}},
+      {{"--ring-buffer-bytes", "2048"}, {"--ring-buffer-bytes", "'2048'", "4096"}},
+      {{"--ring-buffer-bytes", "4MiB"}, {"--ring-buffer-bytes", "'4MiB'"}},
+      {{"--ring-buffer-bytes", "2147483648"}, {"--ring-buffer-bytes", "'2147483648'", "1 GiB"}},
+      {{"--listen-address", "19849"}, {"--listen-address", "'19849'", "host:port"}},
+      {{"--listen-address", ":19849"}, {"--listen-address", "':19849'"}},
+      {{"--listen-address", "0.0.0.0:"}, {"--listen-address", "'0.0.0.0:'"}},
+      {{"--listen-address", "0.0.0.0:65536"}, {"--listen-address", "'0.0.0.0:65536'", "0-65535"}},
+      {{"--listen-address", "0.0.0.0:http"}, {"--listen-address", "'0.0.0.0:http'"}},
+      {{"--listen-address", "::1:9100"}, {"--listen-address", "'::1:9100'", "[ipv6]:port"}},
+      {{"--listen-address", "[nope]:9100"}, {"--listen-address", "'[nope]:9100'"}},
+      {{"--listen-address", "[::1]9100"}, {"--listen-address", "'[::1]9100'"}},
+  };
+  for (const auto& bad : cases) {
+    const auto message = usage_error_of(bad.args);
+    for (const auto& mention : bad.mentions) {
+      EXPECT_NE(message.find(mention), std::string::npos) << "'" << message << "' lacks " << mention;
+    }
+  }
+}
+
+TEST(AgentConfig, UnknownFlag) {
+  const auto message = usage_error_of({"--intervall", "5s"});
+  EXPECT_NE(message.find("--intervall"), std::string::npos) << message;
+  EXPECT_NE(message.find("--help"), std::string::npos) << message;
+}
+
+TEST(AgentConfig, UnknownConfigKeyIsRejectedNotIgnored) {
+  TempDir dir;
+  const auto file = dir.path() / "agent.toml";
+  write_file(file, "interval = \"10s\"\nintervall = \"20s\"\n");
+  const auto message = usage_error_of({"--config", file.string()});
+  EXPECT_NE(message.find("unknown key 'intervall'"), std::string::npos) << message;
+  EXPECT_NE(message.find(file.string()), std::string::npos) << message;
+}
+
+TEST(AgentConfig, UnknownConfigSectionIsRejected) {
+  TempDir dir;
+  write_file(dir.path() / "agent.toml", "[agent]\ninterval = \"10s\"\n");
+  const auto message = usage_error_of({"--config", (dir.path() / "agent.toml").string()});
+  EXPECT_NE(message.find("unknown section [agent]"), std::string::npos) << message;
+}
+
+TEST(AgentConfig, BadValueInTheFileNamesTheKey) {
+  TempDir dir;
+  write_file(dir.path() / "agent.toml", "interval = \"5x\"\n");
+  const auto message = usage_error_of({"--config", (dir.path() / "agent.toml").string()});
+  EXPECT_NE(message.find("interval '5x'"), std::string::npos) << message;
+}
+
+TEST(AgentConfig, MissingConfigFile) {
+  const auto message = usage_error_of({"--config", "/nonexistent/leakwatch-agent.toml"});
+  EXPECT_NE(message.find("--config"), std::string::npos) << message;
+  EXPECT_NE(message.find("/nonexistent/leakwatch-agent.toml"), std::string::npos) << message;
+}
+
+// --- parse_duration ------------------------------------------------------------
+
+TEST(ParseDuration, Table) {
+  const std::vector<std::pair<std::string_view, std::optional<std::chrono::milliseconds>>> table = {
+      {"250ms", 250ms}, {"5s", 5s},     {"2m", 2min},     {"1h", 1h},         {"1.5s", 1500ms},
+      {"0.5m", 30s},    {"100ms", 100ms}, {"1ms", 1ms},   {"007s", 7s},       {"5", std::nullopt},
+      {"s", std::nullopt},     {"", std::nullopt},       {"-5s", std::nullopt},  {"0s", std::nullopt},
+      {"0ms", std::nullopt},   {"0.4ms", std::nullopt},  {"5x", std::nullopt},   {"5 s", std::nullopt},
+      {" 5s", std::nullopt},   {"5s ", std::nullopt},    {"5S", std::nullopt},   {"1.2.3s", std::nullopt},
+      {"5sec", std::nullopt},  {"1e3ms", std::nullopt},  {"5s5", std::nullopt},  {"1d", std::nullopt},
+      {"99999999999999999999h", std::nullopt},
+  };
+  for (const auto& [text, expected] : table) EXPECT_EQ(parse_duration(text), expected) << "'" << text << "'";
+}
+
+}  // namespace
+}  // namespace lw

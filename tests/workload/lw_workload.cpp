@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -45,6 +46,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -74,6 +76,11 @@ constexpr std::uint64_t kMaxCount = 1'000'000;       // sanity bound for --count
 constexpr std::uint64_t kMaxUdpPayload = 65507;      // largest IPv4 UDP datagram
 constexpr int kUdpArrivalTimeoutMs = 2000;           // wait for our own datagram
 constexpr int kMaxWaitMs = 60'000;                   // longest single epoll_wait
+constexpr std::uint64_t kMaxListeners = 16'384;      // sanity bound for serve --listeners
+constexpr std::uint64_t kMaxParallel = 16'384;       // sanity bound for churn --parallel
+constexpr std::uint64_t kMaxReadEveryMs = 3'600'000; // an hour between drains at most
+constexpr std::uint64_t kHeapChunksPerSecond = 10;   // heap-grow allocations per second
+constexpr std::uint64_t kMaxHeapBytes = std::uint64_t{64} << 30;  // heap-grow --cap bound
 
 // ---------------------------------------------------------------------------
 // Errors, fds, output
@@ -144,10 +151,24 @@ const std::array<char, kIoChunk + kPatternPeriod>& pattern_buffer() {
 // ---------------------------------------------------------------------------
 // Arguments
 
-// "--name value" and "--name=value" pairs after the subcommand; every name must be known.
+// A whole decimal integer in [min, max], or nothing.
+std::optional<std::uint64_t> parse_integer(std::string_view text, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < min || n > max) return std::nullopt;
+  return n;
+}
+
+bool contains(const std::vector<std::string_view>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// "--name value" and "--name=value" pairs after the subcommand, and bare "--flag"
+// switches (names in `flags`); every name must be known.
 class Args {
  public:
-  static Args parse(std::span<char* const> words, const std::vector<std::string_view>& known) {
+  static Args parse(std::span<char* const> words, const std::vector<std::string_view>& known,
+                    const std::vector<std::string_view>& flags = {}) {
     Args args;
     for (std::size_t i = 0; i < words.size(); ++i) {
       std::string_view word = words[i];
@@ -159,12 +180,15 @@ class Args {
       if (auto eq = word.find('='); eq != std::string_view::npos) {
         name = std::string(word.substr(2, eq - 2));
         value = std::string(word.substr(eq + 1));
+        if (contains(flags, name)) throw UsageError("--" + name + " takes no value");
       } else {
         name = std::string(word.substr(2));
-        if (i + 1 >= words.size()) throw UsageError("--" + name + " needs a value");
-        value = words[++i];
+        if (!contains(flags, name)) {
+          if (i + 1 >= words.size()) throw UsageError("--" + name + " needs a value");
+          value = words[++i];
+        }
       }
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
+      if (!contains(known, name) && !contains(flags, name)) {
         throw UsageError("unknown option --" + name);
       }
       if (!args.values_.emplace(name, value).second) {
@@ -190,13 +214,30 @@ class Args {
       throw UsageError("--" + name + " is required");
     }
     const std::string value = text(name);
-    std::uint64_t n = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (ec != std::errc{} || end != value.data() + value.size() || n < min || n > max) {
+    const std::optional<std::uint64_t> n = parse_integer(value, min, max);
+    if (!n) {
       throw UsageError("--" + name + " must be an integer in [" + std::to_string(min) + ", " +
                        std::to_string(max) + "], got '" + value + "'");
     }
-    return n;
+    return *n;
+  }
+
+  // A comma-separated list of integers in [min, max], at least one.
+  std::vector<std::uint64_t> numbers(const std::string& name, std::uint64_t min, std::uint64_t max) const {
+    const std::string value = text(name);
+    std::vector<std::uint64_t> out;
+    std::string_view rest = value;
+    for (;;) {
+      const std::size_t comma = rest.find(',');
+      const std::optional<std::uint64_t> n = parse_integer(rest.substr(0, comma), min, max);
+      if (!n) {
+        throw UsageError("--" + name + " must be a comma-separated list of integers in [" +
+                         std::to_string(min) + ", " + std::to_string(max) + "], got '" + value + "'");
+      }
+      out.push_back(*n);
+      if (comma == std::string_view::npos) return out;
+      rest.remove_prefix(comma + 1);
+    }
   }
 
   // A positive number of seconds, fractions allowed.
@@ -273,6 +314,33 @@ Fd open_socket(int family, int type) {
   return fd;
 }
 
+// What one read_available() call found.
+struct ReadResult {
+  std::uint64_t bytes = 0;  // read and dropped
+  bool eof = false;         // the peer has closed and everything before that was read
+  int error = 0;            // errno of a failed recv (not EAGAIN); 0 when none
+};
+
+// Reads and drops everything readable on a socket now, without blocking.
+ReadResult read_available(int fd) {
+  static std::array<char, kIoChunk> sink;
+  ReadResult result;
+  for (;;) {
+    const ssize_t n = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      result.bytes += static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      result.eof = true;
+      return result;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) result.error = errno;
+    return result;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Process setup
 
@@ -318,11 +386,15 @@ void require_fds(std::uint64_t needed, std::uint64_t limit) {
 // Event loop
 
 // One epoll set plus a signalfd: the only place a mode waits. Runs until SIGTERM,
-// SIGINT or the deadline; hands I/O readiness and SIGUSR1/SIGUSR2 to the mode.
+// SIGINT or the deadline; hands I/O readiness, SIGUSR1/SIGUSR2 and, if asked for with
+// every(), periodic ticks to the mode. Keys from kFirstReservedKey up are the loop's own.
 class EventLoop {
  public:
   using IoHandler = std::function<void(std::uint64_t key, std::uint32_t events)>;
   using SignalHandler = std::function<void(int signo)>;
+  using TickHandler = std::function<void(std::uint64_t ticks)>;  // ticks elapsed, >= 1
+
+  static constexpr std::uint64_t kFirstReservedKey = UINT64_MAX - 1;
 
   explicit EventLoop(Clock::time_point deadline) : deadline_(deadline) {
     epoll_ = Fd(epoll_create1(EPOLL_CLOEXEC));
@@ -337,6 +409,21 @@ class EventLoop {
   void change(int fd, std::uint32_t events, std::uint64_t key) { control(EPOLL_CTL_MOD, fd, events, key); }
   void unwatch(int fd) {
     if (epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr) != 0) fail_errno("epoll_ctl(DEL)");
+  }
+
+  // Calls on_tick every `period` (a timerfd; one per loop) while run() runs.
+  void every(std::chrono::milliseconds period, TickHandler on_tick) {
+    if (timer_) throw std::logic_error("EventLoop::every called twice");
+    timer_ = Fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!timer_) fail_errno("timerfd_create");
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
+    itimerspec spec{};
+    spec.it_interval.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    spec.it_interval.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    spec.it_value = spec.it_interval;
+    if (timerfd_settime(timer_.get(), 0, &spec, nullptr) != 0) fail_errno("timerfd_settime");
+    on_tick_ = std::move(on_tick);
+    watch(timer_.get(), EPOLLIN, kTimerKey);
   }
 
   // Milliseconds to the deadline, rounded up, capped at kMaxWaitMs; 0 once it passed.
@@ -358,6 +445,8 @@ class EventLoop {
       for (const epoll_event& ev : std::span(ready).first(static_cast<std::size_t>(n))) {
         if (ev.data.u64 == kSignalKey) {
           if (!dispatch_signals(on_signal)) return;
+        } else if (ev.data.u64 == kTimerKey) {
+          dispatch_ticks();
         } else {
           on_io(ev.data.u64, ev.events);
         }
@@ -367,6 +456,7 @@ class EventLoop {
 
  private:
   static constexpr std::uint64_t kSignalKey = UINT64_MAX;
+  static constexpr std::uint64_t kTimerKey = UINT64_MAX - 1;
 
   void control(int op, int fd, std::uint32_t events, std::uint64_t key) {
     epoll_event ev{};
@@ -386,9 +476,18 @@ class EventLoop {
     return true;
   }
 
+  void dispatch_ticks() {
+    std::uint64_t ticks = 0;
+    if (::read(timer_.get(), &ticks, sizeof(ticks)) == static_cast<ssize_t>(sizeof(ticks)) && ticks > 0) {
+      on_tick_(ticks);
+    }
+  }
+
   Clock::time_point deadline_;
   Fd epoll_;
   Fd signals_;
+  Fd timer_;  // only after every()
+  TickHandler on_tick_;
 };
 
 // What every mode gets besides its own config.
@@ -400,11 +499,14 @@ struct Runtime {
 // ---------------------------------------------------------------------------
 // Mode: serve
 
-// serve: listen, accept forever, write --send-bytes to each connection, discard input.
+// serve: listen on one or more ports, accept forever, write --send-bytes to each
+// connection (then, with --close-after-send, shut it down and close it), discard input.
 struct ServeConfig {
   Endpoint bind;
   std::uint64_t send_bytes = 0;
   std::optional<std::uint64_t> count;  // report "accepted N" and "sent N" at this count
+  bool close_after_send = false;
+  std::uint64_t listeners = 1;         // ephemeral ports on --bind (needs --port 0 when > 1)
 };
 
 ServeConfig parse_serve(const Args& args) {
@@ -413,31 +515,47 @@ ServeConfig parse_serve(const Args& args) {
   cfg.bind = loopback_endpoint(args.text("bind"), port);
   cfg.send_bytes = args.number("send-bytes", 0, std::uint64_t{1} << 50, 0);
   if (args.has("count")) cfg.count = args.number("count", 1, kMaxCount);
+  cfg.close_after_send = args.has("close-after-send");
+  cfg.listeners = args.number("listeners", 1, kMaxListeners, 1);
+  if (cfg.listeners > 1 && port != 0) throw UsageError("--listeners above 1 needs --port 0");
   return cfg;
+}
+
+// A listening TCP socket on `bind`.
+Fd open_listener(const Endpoint& bind) {
+  Fd fd = open_socket(bind.family(), SOCK_STREAM);
+  const int on = 1;
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
+    fail_errno("setsockopt(SO_REUSEADDR)");
+  }
+  if (bind.family() == AF_INET6 && setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
+    fail_errno("setsockopt(IPV6_V6ONLY)");
+  }
+  if (::bind(fd.get(), bind.sa(), bind.len) != 0) fail_errno("bind " + bind.text);
+  if (listen(fd.get(), kListenBacklog) != 0) fail_errno("listen");
+  return fd;
 }
 
 class Server {
  public:
   Server(const ServeConfig& cfg, EventLoop& loop) : cfg_(cfg), loop_(loop) {
-    listener_ = open_socket(cfg.bind.family(), SOCK_STREAM);
-    const int on = 1;
-    if (setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
-      fail_errno("setsockopt(SO_REUSEADDR)");
+    listeners_.reserve(static_cast<std::size_t>(cfg.listeners));
+    for (std::uint64_t i = 0; i < cfg.listeners; ++i) {
+      listeners_.push_back(open_listener(cfg.bind));
+      loop_.watch(listeners_.back().get(), EPOLLIN, kListenerKeyBase + i);
     }
-    if (cfg.bind.family() == AF_INET6 &&
-        setsockopt(listener_.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
-      fail_errno("setsockopt(IPV6_V6ONLY)");
-    }
-    if (bind(listener_.get(), cfg.bind.sa(), cfg.bind.len) != 0) fail_errno("bind " + cfg.bind.text);
-    if (listen(listener_.get(), kListenBacklog) != 0) fail_errno("listen");
-    loop_.watch(listener_.get(), EPOLLIN, kListenerKey);
   }
 
-  std::uint16_t port() const { return local_port(listener_.get()); }
+  // The listening ports, in the order they were opened.
+  std::vector<std::uint16_t> ports() const {
+    std::vector<std::uint16_t> out;
+    for (const Fd& fd : listeners_) out.push_back(local_port(fd.get()));
+    return out;
+  }
 
   void on_io(std::uint64_t key, std::uint32_t events) {
-    if (key == kListenerKey) {
-      accept_pending();
+    if (key >= kListenerKeyBase) {
+      accept_pending(listeners_.at(static_cast<std::size_t>(key - kListenerKeyBase)).get());
       return;
     }
     auto it = conns_.find(static_cast<int>(key));
@@ -459,16 +577,17 @@ class Server {
   }
 
  private:
-  static constexpr std::uint64_t kListenerKey = UINT64_MAX - 1;
+  // Connections are keyed by fd (below 2^31); listener i by kListenerKeyBase + i.
+  static constexpr std::uint64_t kListenerKeyBase = std::uint64_t{1} << 32;
 
   struct Conn {
     Fd fd;
     std::uint64_t sent = 0;  // bytes of --send-bytes written so far
   };
 
-  void accept_pending() {
+  void accept_pending(int listener) {
     for (;;) {
-      Fd fd(accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+      Fd fd(accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
       if (!fd) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -485,8 +604,9 @@ class Server {
   }
 
   // Writes as much of --send-bytes as the socket takes now. Returns false when the
-  // connection is dead.
+  // connection is dead, or done and to be closed (--close-after-send).
   bool pump(Conn& conn) {
+    if (cfg_.send_bytes == 0) return !cfg_.close_after_send;
     const auto& pattern = pattern_buffer();
     while (conn.sent < cfg_.send_bytes) {
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cfg_.send_bytes - conn.sent, kIoChunk));
@@ -502,6 +622,10 @@ class Server {
       conn.sent += static_cast<std::uint64_t>(n);
       if (conn.sent == cfg_.send_bytes) {
         ++completed_;
+        if (cfg_.close_after_send) {
+          ::shutdown(conn.fd.get(), SHUT_WR);  // FIN after the queued bytes; the caller closes
+          return false;
+        }
         loop_.change(conn.fd.get(), EPOLLIN, static_cast<std::uint64_t>(conn.fd.get()));
       }
     }
@@ -510,15 +634,9 @@ class Server {
 
   // Reads and drops whatever the peer sent, so this side holds no receive backlog.
   // Returns false on EOF or error: the peer is gone and the connection is closed.
-  bool discard_input(Conn& conn) {
-    static std::array<char, kIoChunk> sink;
-    for (;;) {
-      const ssize_t n = ::recv(conn.fd.get(), sink.data(), sink.size(), MSG_DONTWAIT);
-      if (n > 0) continue;
-      if (n == 0) return false;
-      if (errno == EINTR) continue;
-      return errno == EAGAIN || errno == EWOULDBLOCK;
-    }
+  static bool discard_input(Conn& conn) {
+    const ReadResult r = read_available(conn.fd.get());
+    return !r.eof && r.error == 0;
   }
 
   void report_progress() {
@@ -537,7 +655,7 @@ class Server {
 
   const ServeConfig& cfg_;
   EventLoop& loop_;
-  Fd listener_;
+  std::vector<Fd> listeners_;  // index i has epoll key kListenerKeyBase + i
   std::unordered_map<int, Conn> conns_;  // keyed by fd, which is also the epoll key
   std::uint64_t accepted_ = 0;
   std::uint64_t completed_ = 0;  // connections that got all --send-bytes
@@ -546,8 +664,11 @@ class Server {
 };
 
 int run_mode(const ServeConfig& cfg, Runtime& rt) {
+  require_fds(cfg.listeners, rt.fd_limit);
   Server server(cfg, rt.loop);
-  say("ready " + std::to_string(server.port()));
+  std::string ready = "ready";
+  for (std::uint16_t port : server.ports()) ready += " " + std::to_string(port);
+  say(ready);
   rt.loop.run([&](std::uint64_t key, std::uint32_t events) { server.on_io(key, events); },
               [&](int signo) { server.on_signal(signo); });
   return kExitOk;
@@ -556,17 +677,28 @@ int run_mode(const ServeConfig& cfg, Runtime& rt) {
 // ---------------------------------------------------------------------------
 // Mode: connect
 
-// connect: open --count connections and never read them until told to.
+// connect: open --count connections to --port (or to each of --ports) and never read
+// them until told to, or (--read-every) drain them all periodically.
 struct ConnectConfig {
-  Endpoint to;
+  std::vector<Endpoint> targets;  // one per port; --count connections to each
   std::uint64_t count = 0;
+  std::optional<std::chrono::milliseconds> read_every;
+
+  std::uint64_t total() const { return count * targets.size(); }
 };
 
 ConnectConfig parse_connect(const Args& args) {
   ConnectConfig cfg;
-  const auto port = static_cast<std::uint16_t>(args.number("port", 1, 65535));
-  cfg.to = loopback_endpoint(args.text("to"), port);
+  const std::string to = args.text("to");
+  if (args.has("port") == args.has("ports")) throw UsageError("give exactly one of --port and --ports");
+  const std::vector<std::uint64_t> ports =
+      args.has("ports") ? args.numbers("ports", 1, 65535) : std::vector{args.number("port", 1, 65535)};
+  for (std::uint64_t port : ports) cfg.targets.push_back(loopback_endpoint(to, static_cast<std::uint16_t>(port)));
   cfg.count = args.number("count", 1, kMaxCount);
+  if (cfg.total() > kMaxCount) {
+    throw UsageError("--count times the number of --ports must be at most " + std::to_string(kMaxCount));
+  }
+  if (args.has("read-every")) cfg.read_every = std::chrono::milliseconds(args.number("read-every", 1, kMaxReadEveryMs));
   return cfg;
 }
 
@@ -621,76 +753,100 @@ class PortHint {
   bool supported_ = true;
 };
 
+// A non-blocking TCP connect, started.
+struct Dial {
+  Fd fd;
+  bool connected = false;  // already established; otherwise in progress (EPOLLOUT when done)
+};
+
+// Starts connecting to `to`, with the source port search narrowed by `ports`.
+Dial start_dial(const Endpoint& to, PortHint& ports) {
+  Dial dial{open_socket(to.family(), SOCK_STREAM)};
+  const int fd = dial.fd.get();
+  ports.narrow(fd);
+  int rc = ::connect(fd, to.sa(), to.len);
+  if (rc != 0 && errno == EADDRNOTAVAIL && ports.active()) {
+    ports.widen(fd);  // the window was taken; let the kernel search everywhere
+    rc = ::connect(fd, to.sa(), to.len);
+  }
+  if (rc == 0) {
+    dial.connected = true;
+  } else if (errno != EINPROGRESS) {
+    fail_errno("connect to " + to.text);
+  }
+  ports.used(local_port(fd));
+  return dial;
+}
+
+// After EPOLLOUT on a connect in progress: throws if it failed.
+void finish_dial(int fd, const Endpoint& to) {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) fail_errno("getsockopt(SO_ERROR)");
+  if (err != 0) {
+    errno = err;
+    fail_errno("connect to " + to.text);
+  }
+}
+
 class Connector {
  public:
   Connector(const ConnectConfig& cfg, EventLoop& loop) : cfg_(cfg), loop_(loop) {
-    conns_.reserve(static_cast<std::size_t>(cfg.count));
+    conns_.reserve(static_cast<std::size_t>(cfg.total()));
   }
 
-  bool all_connected() const { return connected_ == cfg_.count; }
+  bool all_connected() const { return connected_ == cfg_.total(); }
 
   // Starts connects until kConnectWindow are in flight or all have been started.
   void start_more() {
-    while (in_flight_ < kConnectWindow && conns_.size() < cfg_.count) {
+    while (in_flight_ < kConnectWindow && conns_.size() < cfg_.total()) {
       const std::uint64_t key = conns_.size();
-      conns_.push_back(open_socket(cfg_.to.family(), SOCK_STREAM));
-      const int fd = conns_.back().get();
-      ports_.narrow(fd);
-      int rc = ::connect(fd, cfg_.to.sa(), cfg_.to.len);
-      if (rc != 0 && errno == EADDRNOTAVAIL && ports_.active()) {
-        ports_.widen(fd);  // the window was taken; let the kernel search everywhere
-        rc = ::connect(fd, cfg_.to.sa(), cfg_.to.len);
-      }
-      if (rc == 0) {
+      Dial dial = start_dial(target(key), ports_);
+      conns_.push_back(std::move(dial.fd));
+      if (dial.connected) {
         ++connected_;
-      } else if (errno == EINPROGRESS) {
-        ++in_flight_;
-        loop_.watch(fd, EPOLLOUT, key);
       } else {
-        fail_errno("connect to " + cfg_.to.text);
+        ++in_flight_;
+        loop_.watch(conns_.back().get(), EPOLLOUT, key);
       }
-      ports_.used(local_port(fd));
     }
   }
 
   // A connect in flight finished.
   void on_io(std::uint64_t key, std::uint32_t /*events*/) {
     const int fd = conns_.at(static_cast<std::size_t>(key)).get();
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) fail_errno("getsockopt(SO_ERROR)");
-    if (err != 0) {
-      errno = err;
-      fail_errno("connect to " + cfg_.to.text);
-    }
+    finish_dial(fd, target(key));
     loop_.unwatch(fd);
     --in_flight_;
     ++connected_;
     start_more();
   }
 
+  // --read-every: a periodic drain; SIGUSR1 then reports the running total.
+  void on_tick() { drained_total_ += drain(); }
+
   void on_signal(int signo) {
-    if (signo == SIGUSR1) say("drained " + std::to_string(drain()));
+    if (signo == SIGUSR1) {
+      if (cfg_.read_every) {
+        drained_total_ += drain();
+        say("drained " + std::to_string(drained_total_));
+      } else {
+        say("drained " + std::to_string(drain()));
+      }
+    }
     if (signo == SIGUSR2) say("eof " + std::to_string(count_eof()));
   }
 
  private:
+  // Connection `key` goes to target key / count: --count to the first port, then the next.
+  const Endpoint& target(std::uint64_t key) const {
+    return cfg_.targets.at(static_cast<std::size_t>(key / cfg_.count));
+  }
+
   // Reads everything readable now from every connection; returns the bytes read.
   std::uint64_t drain() {
-    static std::array<char, kIoChunk> sink;
     std::uint64_t total = 0;
-    for (const Fd& fd : conns_) {
-      for (;;) {
-        const ssize_t n = ::recv(fd.get(), sink.data(), sink.size(), MSG_DONTWAIT);
-        if (n > 0) {
-          total += static_cast<std::uint64_t>(n);
-        } else if (n < 0 && errno == EINTR) {
-          continue;
-        } else {
-          break;  // EOF, EAGAIN, or an error: nothing more now
-        }
-      }
-    }
+    for (const Fd& fd : conns_) total += read_available(fd.get()).bytes;
     return total;
   }
 
@@ -711,26 +867,179 @@ class Connector {
   PortHint ports_;
   std::size_t in_flight_ = 0;
   std::uint64_t connected_ = 0;
+  std::uint64_t drained_total_ = 0;  // with --read-every: bytes read since start
 };
 
 int run_mode(const ConnectConfig& cfg, Runtime& rt) {
-  require_fds(cfg.count, rt.fd_limit);
+  require_fds(cfg.total(), rt.fd_limit);
   Connector connector(cfg, rt.loop);
   bool said_ready = false;
   auto report_ready = [&] {
     if (!said_ready && connector.all_connected()) {
       said_ready = true;
-      say("ready " + std::to_string(cfg.count));
+      say("ready " + std::to_string(cfg.total()));
     }
   };
   connector.start_more();
   report_ready();
+  if (cfg.read_every) rt.loop.every(*cfg.read_every, [&](std::uint64_t) { connector.on_tick(); });
   rt.loop.run(
       [&](std::uint64_t key, std::uint32_t events) {
         connector.on_io(key, events);
         report_ready();
       },
       [&](int signo) { connector.on_signal(signo); });
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------
+// Mode: churn
+
+// churn: --count short-lived connections, at most --parallel at a time; each is read
+// until the server closes it (serve --close-after-send), then closed.
+struct ChurnConfig {
+  Endpoint to;
+  std::uint64_t count = 0;
+  std::uint64_t parallel = 1;
+};
+
+ChurnConfig parse_churn(const Args& args) {
+  ChurnConfig cfg;
+  const auto port = static_cast<std::uint16_t>(args.number("port", 1, 65535));
+  cfg.to = loopback_endpoint(args.text("to"), port);
+  cfg.count = args.number("count", 1, kMaxCount);
+  cfg.parallel = args.number("parallel", 1, kMaxParallel, 1);
+  return cfg;
+}
+
+class Churner {
+ public:
+  Churner(const ChurnConfig& cfg, EventLoop& loop) : cfg_(cfg), loop_(loop) {}
+
+  bool finished() const { return finished_ == cfg_.count; }
+  std::uint64_t bytes_read() const { return bytes_read_; }
+
+  // Opens connections until --parallel are open or all --count have been opened.
+  void start_more() {
+    while (open_.size() < cfg_.parallel && started_ < cfg_.count) {
+      const std::uint64_t key = started_++;
+      Dial dial = start_dial(cfg_.to, ports_);
+      const int fd = dial.fd.get();
+      loop_.watch(fd, dial.connected ? EPOLLIN : EPOLLIN | EPOLLOUT, key);
+      open_.emplace(key, Conn{std::move(dial.fd), !dial.connected});
+    }
+  }
+
+  void on_io(std::uint64_t key, std::uint32_t events) {
+    auto it = open_.find(key);
+    if (it == open_.end()) return;
+    Conn& conn = it->second;
+    if (conn.connecting) {
+      if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+      finish_dial(conn.fd.get(), cfg_.to);
+      conn.connecting = false;
+      loop_.change(conn.fd.get(), EPOLLIN, key);
+    }
+    const ReadResult r = read_available(conn.fd.get());
+    bytes_read_ += r.bytes;
+    if (r.error != 0) {
+      errno = r.error;
+      fail_errno("recv from " + cfg_.to.text);
+    }
+    if (!r.eof) return;
+    open_.erase(it);  // closes; close() also removes it from epoll
+    ++finished_;
+    start_more();
+  }
+
+ private:
+  struct Conn {
+    Fd fd;
+    bool connecting = false;  // connect in progress: waiting for EPOLLOUT
+  };
+
+  const ChurnConfig& cfg_;
+  EventLoop& loop_;
+  std::unordered_map<std::uint64_t, Conn> open_;  // keyed by sequence number, the epoll key
+  PortHint ports_;
+  std::uint64_t started_ = 0;
+  std::uint64_t finished_ = 0;  // read to EOF and closed
+  std::uint64_t bytes_read_ = 0;
+};
+
+int run_mode(const ChurnConfig& cfg, Runtime& rt) {
+  require_fds(cfg.parallel, rt.fd_limit);
+  Churner churner(cfg, rt.loop);
+  bool said_done = false;
+  churner.start_more();
+  rt.loop.run(
+      [&](std::uint64_t key, std::uint32_t events) {
+        churner.on_io(key, events);
+        if (!said_done && churner.finished()) {
+          said_done = true;
+          say("done " + std::to_string(cfg.count) + " " + std::to_string(churner.bytes_read()));
+        }
+      },
+      [](int) {});
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------
+// Mode: heap-grow
+
+// heap-grow: allocate and touch --bytes-per-second every second, in kHeapChunksPerSecond
+// chunks, and never free them; stop growing at --cap (a cache that warms up and levels off).
+struct HeapGrowConfig {
+  std::uint64_t bytes_per_second = 0;
+  std::uint64_t cap = kMaxHeapBytes;
+};
+
+HeapGrowConfig parse_heap_grow(const Args& args) {
+  HeapGrowConfig cfg;
+  cfg.bytes_per_second = args.number("bytes-per-second", 1, kMaxHeapBytes);
+  cfg.cap = args.number("cap", 0, kMaxHeapBytes, kMaxHeapBytes);
+  return cfg;
+}
+
+class HeapGrower {
+ public:
+  explicit HeapGrower(const HeapGrowConfig& cfg) : cfg_(cfg) {}
+
+  // One chunk: the tick-th tenth of this second's bytes, exact over a whole second.
+  void grow() {
+    const std::uint64_t step = ticks_ % kHeapChunksPerSecond;
+    const std::uint64_t chunk = cfg_.bytes_per_second * (step + 1) / kHeapChunksPerSecond -
+                                cfg_.bytes_per_second * step / kHeapChunksPerSecond;
+    const std::uint64_t size = std::min(chunk, cfg_.cap - total_);
+    ++ticks_;
+    if (size == 0) return;
+    auto block = std::make_unique_for_overwrite<char[]>(static_cast<std::size_t>(size));
+    std::memset(block.get(), 0x5a, static_cast<std::size_t>(size));  // touch every page
+    blocks_.push_back(std::move(block));
+    total_ += size;
+  }
+
+  bool second_done() const { return ticks_ % kHeapChunksPerSecond == 0; }
+  std::uint64_t total() const { return total_; }
+
+ private:
+  const HeapGrowConfig& cfg_;
+  std::vector<std::unique_ptr<char[]>> blocks_;  // held until exit, never freed before
+  std::uint64_t ticks_ = 0;
+  std::uint64_t total_ = 0;
+};
+
+int run_mode(const HeapGrowConfig& cfg, Runtime& rt) {
+  HeapGrower grower(cfg);
+  say("ready");
+  rt.loop.every(std::chrono::milliseconds(1000 / kHeapChunksPerSecond), [&](std::uint64_t ticks) {
+    // Catch up on ticks missed while busy or stopped, at most one second's worth.
+    for (std::uint64_t i = 0; i < std::min(ticks, kHeapChunksPerSecond); ++i) {
+      grower.grow();
+      if (grower.second_done()) say("grown " + std::to_string(grower.total()));
+    }
+  });
+  rt.loop.run([](std::uint64_t, std::uint32_t) {}, [](int) {});
   return kExitOk;
 }
 
@@ -813,28 +1122,72 @@ int run_mode(const SocketsConfig& cfg, Runtime& rt) {
 // ---------------------------------------------------------------------------
 // Mode table and main
 
-using ModeConfig = std::variant<ServeConfig, ConnectConfig, SocketsConfig>;
+using ModeConfig = std::variant<ServeConfig, ConnectConfig, ChurnConfig, HeapGrowConfig, SocketsConfig>;
 
 struct ModeSpec {
   std::string_view name;
   std::string_view usage;
+  std::string_view help;                  // what it does, its options and output lines
   std::vector<std::string_view> options;  // besides --max-seconds
+  std::vector<std::string_view> flags;    // options without a value
   ModeConfig (*parse)(const Args&);
 };
 
 const std::vector<ModeSpec>& modes() {
   static const std::vector<ModeSpec> table = {
-      {"serve", "serve --bind ADDR --port P [--send-bytes K] [--count N]",
-       {"bind", "port", "send-bytes", "count"},
+      {"serve", "serve --bind ADDR --port P [--send-bytes K] [--count N] [--close-after-send] [--listeners L]",
+       "Listens on ADDR:P and accepts forever; writes K bytes (default 0) to every connection\n"
+       "and discards what it receives. --close-after-send: then shuts the connection down and\n"
+       "closes it (the client sees EOF). --listeners L (needs --port 0): L ephemeral ports.\n"
+       "Prints 'ready P1 ... PL' (one port by default), 'accepted N' and 'sent N' once N\n"
+       "connections were accepted / fully sent (with --count), 'closed C' on SIGUSR1, which\n"
+       "closes every accepted connection.",
+       {"bind", "port", "send-bytes", "count", "listeners"}, {"close-after-send"},
        [](const Args& a) -> ModeConfig { return parse_serve(a); }},
-      {"connect", "connect --to ADDR --port P --count N",
-       {"to", "port", "count"},
+      {"connect", "connect --to ADDR (--port P | --ports P1,P2,...) --count N [--read-every MS]",
+       "Opens N connections to P, or N to each of P1,P2,..., and does not read them. Prints\n"
+       "'ready T' once all T connections are up. SIGUSR1: reads all that is readable and\n"
+       "prints 'drained BYTES', the bytes read by that drain; with --read-every it also drains\n"
+       "every MS milliseconds and BYTES is the total read since start. SIGUSR2: prints\n"
+       "'eof E', the connections the peer closed with nothing left unread (not closed here).",
+       {"to", "port", "ports", "count", "read-every"}, {},
        [](const Args& a) -> ModeConfig { return parse_connect(a); }},
+      {"churn", "churn --to ADDR --port P --count N [--parallel M]",
+       "Opens N short-lived connections, at most M (default 1) at a time; reads each until\n"
+       "EOF (the server must use --close-after-send), then closes it. Prints 'done N BYTES'\n"
+       "(BYTES read in all) when all N are finished, then stays alive.",
+       {"to", "port", "count", "parallel"}, {},
+       [](const Args& a) -> ModeConfig { return parse_churn(a); }},
+      {"heap-grow", "heap-grow --bytes-per-second B [--cap BYTES]",
+       "Allocates and touches B bytes a second on the heap, in 10 chunks, and never frees\n"
+       "them; stops growing at BYTES. Prints 'ready' at start and 'grown TOTAL' every second.",
+       {"bytes-per-second", "cap"}, {},
+       [](const Args& a) -> ModeConfig { return parse_heap_grow(a); }},
       {"sockets", "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K]",
-       {"udp-bind", "unix-pairs", "udp-unread"},
+       "Holds a UDP socket bound to ADDR (port 0), with one unread K-byte datagram if asked,\n"
+       "and N unix stream socketpairs. Prints 'ready udp=PORT unix=N'.",
+       {"udp-bind", "unix-pairs", "udp-unread"}, {},
        [](const Args& a) -> ModeConfig { return parse_sockets(a); }},
   };
   return table;
+}
+
+// "serve, connect, ...", for messages.
+std::string mode_names() {
+  std::string names;
+  for (const ModeSpec& m : modes()) names += (names.empty() ? "" : ", ") + std::string(m.name);
+  return names;
+}
+
+// Indents every line of `text` by `prefix`.
+std::string indented(std::string_view text, std::string_view prefix) {
+  std::string out;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    out += std::string(prefix) + std::string(text.substr(0, nl)) + "\n";
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+  return out;
 }
 
 void print_help() {
@@ -843,6 +1196,11 @@ void print_help() {
   text +=
       "Addresses must be loopback (127.0.0.0/8 or ::1). Prints 'ready <info>' when set up.\n"
       "Exits 0 on SIGTERM/SIGINT, parent death or after --max-seconds (default 120).\n";
+  for (const ModeSpec& m : modes()) text += "\n" + std::string(m.usage) + "\n" + indented(m.help, "  ");
+  text +=
+      "\nEvery mode: --max-seconds S (default 120, fractions allowed) exits 0 after S seconds.\n"
+      "Options take '--name value' or '--name=value'; switches (--close-after-send) take none.\n"
+      "Bad arguments exit 2, runtime failures exit 1 (one line on stderr).\n";
   std::fputs(text.c_str(), stdout);
 }
 
@@ -852,16 +1210,16 @@ struct Invocation {
 };
 
 Invocation parse_invocation(std::span<char* const> argv) {
-  if (argv.size() < 2) throw UsageError("missing mode (serve, connect, sockets); see --help");
+  if (argv.size() < 2) throw UsageError("missing mode (" + mode_names() + "); see --help");
   const std::string_view name = argv[1];
   for (const ModeSpec& m : modes()) {
     if (m.name != name) continue;
     std::vector<std::string_view> known = m.options;
     known.push_back("max-seconds");
-    const Args args = Args::parse(argv.subspan(2), known);
+    const Args args = Args::parse(argv.subspan(2), known, m.flags);
     return Invocation{m.parse(args), args.seconds("max-seconds", kDefaultMaxSeconds, kMaxMaxSeconds)};
   }
-  throw UsageError("unknown mode '" + std::string(name) + "' (serve, connect, sockets)");
+  throw UsageError("unknown mode '" + std::string(name) + "' (" + mode_names() + ")");
 }
 
 int run(const Invocation& inv, pid_t parent_at_start) {

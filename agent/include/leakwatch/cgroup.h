@@ -51,6 +51,11 @@ struct CgroupLocation {
 std::optional<CgroupLocation> locate_memory_cgroup(const HostPaths& paths,
                                                    const std::vector<CgroupMembership>& memberships);
 
+// The id of the process's cgroup in the unified (v2) hierarchy, which is
+// what the kernel stores in each socket (sk_cgrp_data) even on hosts whose
+// memory controller is v1: the inode number of the cgroup's directory.
+std::optional<uint64_t> cgroup_v2_id(const HostPaths& paths, const std::vector<CgroupMembership>& memberships);
+
 // Reads the accounting files of one located cgroup; missing files stay unknown.
 CgroupMemory read_cgroup_memory(const CgroupLocation& location);
 

@@ -1,10 +1,14 @@
-// The CLI's exit codes. Documented in the README; scripts depend on them,
-// so a code never changes meaning.
+// Exit codes of leakwatch and leakwatch-agent. Documented in the README;
+// scripts depend on them, so a code never changes meaning.
 #pragma once
+
+#include <exception>
+#include <iostream>
+#include <string_view>
 
 #include "leakwatch/error.h"
 
-namespace lw::cli {
+namespace lw {
 
 enum ExitCode : int {
   kExitOk = 0,
@@ -33,4 +37,24 @@ inline int exit_code_for(ErrorKind kind) {
   return kExitInternal;
 }
 
-}  // namespace lw::cli
+// "PROGRAM: error: MESSAGE" on stderr: the one line every failure gets.
+inline void print_error(std::string_view program, std::string_view message) {
+  std::cerr << program << ": error: " << message << "\n";
+}
+
+// Runs a command's body and turns whatever it throws into that one line
+// and a documented exit code; nothing escapes as a crash or stack trace.
+template <typename Body>
+int exit_code_of(std::string_view program, Body&& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    print_error(program, e.what());
+    return exit_code_for(e.kind());
+  } catch (const std::exception& e) {
+    print_error(program, std::string("unexpected failure: ") + e.what() + " (please report this as a bug)");
+    return kExitInternal;
+  }
+}
+
+}  // namespace lw

@@ -1,0 +1,49 @@
+// TCP connections reported by the kernel as they close, with their final
+// byte counts: a connection that opens and closes between two iterator
+// snapshots is otherwise never seen, and its ingress never counted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "leakwatch_abi.h"
+
+struct socket_close;
+struct ring_buffer;
+
+namespace lw {
+
+using CloseEvent = lw_close_event;
+
+class CloseEventSource {
+ public:
+  // Loads and attaches the programs; ring_bytes must be a power of two and
+  // at least the page size. Throws lw::Error(no_privilege) when we lack the
+  // capabilities, lw::Error(bpf_refused) when the kernel refuses them.
+  explicit CloseEventSource(size_t ring_bytes = 4u << 20);
+  ~CloseEventSource();
+  CloseEventSource(const CloseEventSource&) = delete;
+  CloseEventSource& operator=(const CloseEventSource&) = delete;
+
+  // Appends every event waiting in the ring buffer to out; never blocks.
+  void drain(std::vector<CloseEvent>& out);
+
+  struct Counters {
+    uint64_t sent = 0;                // events written to the ring buffer
+    uint64_t lost = 0;                // events dropped because the ring buffer was full
+    uint64_t owner_storage_full = 0;  // times an owner could not be recorded
+  };
+  // Totals over all CPUs since load.
+  Counters counters() const;
+
+ private:
+  static int on_event(void* ctx, void* data, size_t size);
+
+  std::unique_ptr<socket_close, void (*)(socket_close*)> skel_;  // owns the programs, maps and links
+  std::unique_ptr<ring_buffer, void (*)(ring_buffer*)> ring_;
+  std::vector<CloseEvent>* drain_target_ = nullptr;  // set only while drain() runs
+};
+
+}  // namespace lw

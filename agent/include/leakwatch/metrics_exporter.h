@@ -1,0 +1,39 @@
+// Prometheus metrics from the latest NodeSample, rendered at scrape time.
+// Cardinality is bounded by configuration, never by what the node has seen:
+// per-process series for the top K processes by footprint only, per-cgroup
+// series for the top K cgroups by usage, remote endpoints cut to the top N
+// per process with the rest summed into one "other" series. Series of a
+// process that exited vanish with the next sample.
+#pragma once
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "leakwatch/node_sample.h"
+
+namespace lw {
+
+struct ExportLimits {
+  size_t top_processes = 50;
+  size_t top_cgroups = 50;
+};
+
+class MetricsExporter : public prometheus::Collectable {
+ public:
+  explicit MetricsExporter(ExportLimits limits) : limits_(limits) {}
+  void publish(std::shared_ptr<const NodeSample> sample);
+  // Whether a sample was published: readiness for the agent's probe.
+  bool has_sample() const;
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  ExportLimits limits_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const NodeSample> sample_;
+};
+
+}  // namespace lw

@@ -1,0 +1,74 @@
+// One sampling round of the whole node: a single socket iterator pass, the
+// close events since the last round, /proc and cgroup reads, assembled into
+// a NodeSample. The I/O (NodeSampler) is split from the assembly
+// (assemble_node_sample) so the accounting can be tested without a kernel.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <regex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "leakwatch/close_events.h"
+#include "leakwatch/host_paths.h"
+#include "leakwatch/ingress_ledger.h"
+#include "leakwatch/node_sample.h"
+#include "leakwatch/procfs.h"
+#include "leakwatch/socket_iterator.h"
+
+namespace lw {
+
+// Which processes the agent reports on; an empty criterion matches all.
+struct TargetFilter {
+  std::vector<pid_t> pids;
+  std::optional<std::regex> comm;
+  std::string cgroup_prefix;
+  bool matches(pid_t pid, const std::string& comm_name, const std::string& cgroup) const;
+};
+
+// A process the round reports on, with its memory cgroup resolved.
+struct TargetProcess {
+  ProcessInfo info;
+  std::string cgroup;  // memory cgroup path; empty when none was found
+};
+
+// Everything one round read, before any accounting.
+struct RoundInputs {
+  std::vector<SocketRecord> records;   // every socket on the node
+  std::vector<CloseEvent> close_events;
+  std::vector<TargetProcess> processes;
+  std::map<std::string, std::optional<CgroupMemory>> cgroup_memory;  // by path
+  std::unordered_map<uint64_t, std::string> cgroup_by_v2_id;         // socket cgroup id -> memory cgroup path
+  NodeStats node;
+  uint64_t processes_exited = 0;  // listed in /proc but gone before they could be read
+};
+
+// Pure: credits the ledger, aggregates per process and per cgroup. health
+// carries the agent's cumulative counters from round to round.
+NodeSample assemble_node_sample(RoundInputs&& inputs, IngressLedger& ledger, AgentHealth& health,
+                                size_t top_endpoints);
+
+class NodeSampler {
+ public:
+  NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths, TargetFilter filter,
+              size_t top_endpoints);
+  // One round. Throws lw::Error when the socket pass itself fails.
+  NodeSample sample();
+
+ private:
+  RoundInputs read_round();
+  void read_processes(RoundInputs& round);
+
+  SocketIterator& sockets_;
+  CloseEventSource& close_events_;
+  HostPaths paths_;
+  TargetFilter filter_;
+  size_t top_endpoints_;
+  IngressLedger ledger_;
+  AgentHealth health_;
+};
+
+}  // namespace lw

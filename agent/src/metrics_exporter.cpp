@@ -1,0 +1,265 @@
+#include "leakwatch/metrics_exporter.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace lw {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+// One metric family, filled sample by sample.
+class Family {
+ public:
+  Family(std::string name, std::string help, MetricType type) { f_ = {std::move(name), std::move(help), type, {}}; }
+  void add(Labels labels, double value) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    if (f_.type == MetricType::Counter) {
+      m.counter.value = value;
+    } else {
+      m.gauge.value = value;
+    }
+    f_.metric.push_back(std::move(m));
+  }
+  void add(Labels labels, const std::optional<uint64_t>& value) {
+    if (value) add(std::move(labels), static_cast<double>(*value));
+  }
+  void add_histogram(Labels labels, const DurationHistogram& h) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.histogram.sample_count = h.total;
+    m.histogram.sample_sum = h.sum;
+    for (size_t i = 0; i < std::size(DurationHistogram::kBounds); ++i) {
+      m.histogram.bucket.push_back({h.counts[i], DurationHistogram::kBounds[i]});
+    }
+    m.histogram.bucket.push_back({h.total, std::numeric_limits<double>::infinity()});
+    f_.metric.push_back(std::move(m));
+  }
+  MetricFamily take() { return std::move(f_); }
+
+ private:
+  MetricFamily f_;
+};
+
+Labels with(Labels base, std::string name, std::string value) {
+  base.push_back({std::move(name), std::move(value)});
+  return base;
+}
+
+Labels process_labels(const ProcessSample& p) {
+  return {{"pid", std::to_string(p.key.pid)}, {"comm", p.comm}, {"cgroup", p.cgroup}};
+}
+
+// The kinds socket_kind() names for common families; anything rarer is
+// summed as "other" so a family number can never become a new series.
+std::string type_label(const std::string& kind) {
+  static const std::set<std::string, std::less<>> known{"tcp",  "tcp6",      "udp",         "udp6",
+                                                        "raw",  "raw6",      "icmp",        "icmp6",
+                                                        "unix-stream", "unix-dgram", "unix-seqpacket", "netlink",
+                                                        "packet"};
+  return known.contains(kind) ? kind : "other";
+}
+
+std::string endpoint_label(const EndpointGroup& g) {
+  return g.inbound ? fmt::format("{}->:{}", g.peer, g.local_port) : g.peer;
+}
+
+void export_processes(const std::vector<ProcessSample>& processes, size_t top, std::vector<MetricFamily>& out) {
+  Family rss("leakwatch_process_resident_memory_bytes", "Resident memory of the process by kind (from /proc/PID/status)",
+             MetricType::Gauge);
+  Family queues("leakwatch_process_socket_queue_bytes",
+                "Kernel memory held in the process's socket queues, by direction", MetricType::Gauge);
+  Family unread("leakwatch_process_socket_unread_bytes",
+                "TCP bytes that arrived for the process but that it has not read", MetricType::Gauge);
+  Family footprint("leakwatch_process_footprint_bytes", "Resident memory plus socket queue memory",
+                   MetricType::Gauge);
+  Family by_type("leakwatch_process_sockets", "Open sockets of the process by type", MetricType::Gauge);
+  Family by_state("leakwatch_process_tcp_sockets", "Open TCP sockets of the process by state", MetricType::Gauge);
+  Family received("leakwatch_process_tcp_received_bytes_total",
+                  "TCP bytes that arrived for the process, read or not (closed sockets included)",
+                  MetricType::Counter);
+  Family consumed("leakwatch_process_tcp_consumed_bytes_total",
+                  "TCP bytes the process has read (closed sockets included)", MetricType::Counter);
+  Family fds("leakwatch_process_open_fds", "Open file descriptors of the process", MetricType::Gauge);
+  Family conns("leakwatch_process_endpoint_connections",
+               "Connections per remote endpoint, top N per process, the rest as endpoint=\"other\"",
+               MetricType::Gauge);
+  Family endpoint_queues("leakwatch_process_endpoint_queue_bytes",
+                         "Socket queue memory per remote endpoint and direction, top N per process",
+                         MetricType::Gauge);
+
+  for (size_t i = 0; i < std::min(top, processes.size()); ++i) {
+    const ProcessSample& p = processes[i];
+    const Labels base = process_labels(p);
+    rss.add(with(base, "kind", "anon"), p.rss_anon);
+    rss.add(with(base, "kind", "file"), p.rss_file);
+    rss.add(with(base, "kind", "shmem"), p.rss_shmem);
+    queues.add(with(base, "direction", "receive"), static_cast<double>(p.sockets.receive_queue_bytes));
+    queues.add(with(base, "direction", "send"), static_cast<double>(p.sockets.send_queue_bytes));
+    unread.add(base, static_cast<double>(p.sockets.unread_bytes));
+    footprint.add(base, p.footprint());
+    Counts types;
+    for (const auto& [kind, count] : p.sockets.by_kind) types[type_label(kind)] += count;
+    for (const auto& [type, count] : types) by_type.add(with(base, "type", type), static_cast<double>(count));
+    for (const auto& [state, count] : p.sockets.by_tcp_state) {
+      by_state.add(with(base, "state", state), static_cast<double>(count));
+    }
+    received.add(base, static_cast<double>(p.ingress.received));
+    consumed.add(base, static_cast<double>(p.ingress.consumed));
+    fds.add(base, p.open_fds);
+    auto add_endpoint = [&](const std::string& name, const EndpointGroup& g) {
+      const Labels e = with(base, "endpoint", name);
+      conns.add(e, static_cast<double>(g.connections));
+      endpoint_queues.add(with(e, "direction", "receive"), static_cast<double>(g.receive_queue_bytes));
+      endpoint_queues.add(with(e, "direction", "send"), static_cast<double>(g.send_queue_bytes));
+    };
+    for (const auto& g : p.sockets.endpoints) add_endpoint(endpoint_label(g), g);
+    if (p.sockets.endpoints_total > p.sockets.endpoints.size()) add_endpoint("other", p.sockets.other_endpoints);
+  }
+  for (auto* f : {&rss, &queues, &unread, &footprint, &by_type, &by_state, &received, &consumed, &fds, &conns,
+                  &endpoint_queues}) {
+    out.push_back(f->take());
+  }
+}
+
+std::vector<const CgroupSample*> top_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t top) {
+  std::vector<const CgroupSample*> sorted;
+  for (const auto& [path, c] : cgroups) sorted.push_back(&c);
+  const auto usage = [](const CgroupSample* c) { return c->memory && c->memory->usage ? *c->memory->usage : 0; };
+  std::stable_sort(sorted.begin(), sorted.end(), [&](auto* a, auto* b) { return usage(a) > usage(b); });
+  if (sorted.size() > top) sorted.resize(top);
+  return sorted;
+}
+
+void export_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t top, std::vector<MetricFamily>& out) {
+  Family usage("leakwatch_cgroup_memory_usage_bytes", "Memory charged to the cgroup (memory.current or "
+               "memory.usage_in_bytes)", MetricType::Gauge);
+  Family limit("leakwatch_cgroup_memory_limit_bytes", "Memory limit of the cgroup; absent when it has none",
+               MetricType::Gauge);
+  Family sock("leakwatch_cgroup_socket_memory_bytes", "Socket memory in the cgroup's own accounting (memory.stat "
+              "sock, or v1 kmem.tcp when enabled)", MetricType::Gauge);
+  Family queues("leakwatch_cgroup_socket_queue_bytes", "Socket queue memory of the cgroup's processes, by direction",
+                MetricType::Gauge);
+  Family received("leakwatch_cgroup_tcp_received_bytes_total", "TCP bytes that arrived for the cgroup's sockets",
+                  MetricType::Counter);
+  Family consumed("leakwatch_cgroup_tcp_consumed_bytes_total", "TCP bytes the cgroup's processes have read",
+                  MetricType::Counter);
+  Family procs("leakwatch_cgroup_processes", "Processes of the cgroup the agent reports on", MetricType::Gauge);
+  for (const CgroupSample* c : top_cgroups(cgroups, top)) {
+    const Labels base{{"cgroup", c->path}};
+    if (c->memory) {
+      usage.add(base, c->memory->usage);
+      if (c->memory->limit) limit.add(base, c->memory->limit->bytes);
+      sock.add(base, c->memory->sock);
+    }
+    queues.add(with(base, "direction", "receive"), static_cast<double>(c->receive_queue_bytes));
+    queues.add(with(base, "direction", "send"), static_cast<double>(c->send_queue_bytes));
+    received.add(base, static_cast<double>(c->ingress.received));
+    consumed.add(base, static_cast<double>(c->ingress.consumed));
+    procs.add(base, static_cast<double>(c->processes));
+  }
+  for (auto* f : {&usage, &limit, &sock, &queues, &received, &consumed, &procs}) out.push_back(f->take());
+}
+
+void export_node(const NodeStats& n, std::vector<MetricFamily>& out) {
+  const auto bytes = [&](const std::optional<uint64_t>& pages) -> std::optional<uint64_t> {
+    if (!pages) return std::nullopt;
+    return *pages * n.page_size;
+  };
+  Family sockets("leakwatch_node_sockets", "Sockets on the node (/proc/net/sockstat)", MetricType::Gauge);
+  sockets.add({{"kind", "all"}}, n.sockets.sockets_used);
+  sockets.add({{"kind", "tcp_inuse"}}, n.sockets.tcp_inuse);
+  sockets.add({{"kind", "tcp_orphan"}}, n.sockets.tcp_orphan);
+  sockets.add({{"kind", "tcp_timewait"}}, n.sockets.tcp_tw);
+  sockets.add({{"kind", "tcp6_inuse"}}, n.sockets.tcp6_inuse);
+  sockets.add({{"kind", "udp_inuse"}}, n.sockets.udp_inuse);
+  sockets.add({{"kind", "udp6_inuse"}}, n.sockets.udp6_inuse);
+  Family memory("leakwatch_node_socket_memory_bytes", "Socket memory of the node by protocol (/proc/net/sockstat)",
+                MetricType::Gauge);
+  memory.add({{"protocol", "tcp"}}, bytes(n.sockets.tcp_mem_pages));
+  memory.add({{"protocol", "udp"}}, bytes(n.sockets.udp_mem_pages));
+  Family limits("leakwatch_node_tcp_memory_limit_bytes",
+                "TCP memory thresholds of the node (net.ipv4.tcp_mem): min, pressure, max", MetricType::Gauge);
+  if (n.tcp_mem) {
+    limits.add({{"threshold", "min"}}, bytes(n.tcp_mem->min_pages));
+    limits.add({{"threshold", "pressure"}}, bytes(n.tcp_mem->pressure_pages));
+    limits.add({{"threshold", "max"}}, bytes(n.tcp_mem->max_pages));
+  }
+  for (auto* f : {&sockets, &memory, &limits}) out.push_back(f->take());
+}
+
+void export_health(const NodeSample& s, size_t exported_processes, std::vector<MetricFamily>& out) {
+  const AgentHealth& h = s.health;
+  Family duration("leakwatch_snapshot_duration_seconds", "Duration of one sampling round", MetricType::Histogram);
+  duration.add_histogram({}, h.snapshot_seconds);
+  Family snapshots("leakwatch_snapshots_total", "Sampling rounds by result", MetricType::Counter);
+  snapshots.add({{"result", "ok"}}, static_cast<double>(h.snapshots));
+  snapshots.add({{"result", "failed"}}, static_cast<double>(h.snapshot_failures));
+  Family sockets("leakwatch_sockets_seen", "Sockets in the last sampling round", MetricType::Gauge);
+  sockets.add({}, static_cast<double>(h.sockets_seen));
+  Family processes("leakwatch_processes_seen", "Targeted processes in the last sampling round", MetricType::Gauge);
+  processes.add({}, static_cast<double>(h.processes_seen));
+  Family exported("leakwatch_processes_exported",
+                  "Processes with per-process series (the top K by footprint)", MetricType::Gauge);
+  exported.add({}, static_cast<double>(exported_processes));
+  Family cgroups("leakwatch_cgroups_seen", "Cgroups of targeted processes in the last round", MetricType::Gauge);
+  cgroups.add({}, static_cast<double>(s.cgroups.size()));
+  Family lost("leakwatch_events_lost_total", "Data the agent could not account for, by cause", MetricType::Counter);
+  lost.add({{"cause", "close_ring_buffer_full"}}, static_cast<double>(h.close_events_lost));
+  lost.add({{"cause", "owner_storage_full"}}, static_cast<double>(h.owner_storage_full));
+  lost.add({{"cause", "ledger_full"}}, static_cast<double>(h.untracked_sockets));
+  lost.add({{"cause", "process_exited_mid_snapshot"}}, static_cast<double>(h.processes_exited_mid_snapshot));
+  Family closes("leakwatch_close_events_total", "TCP close events received from the kernel", MetricType::Counter);
+  closes.add({}, static_cast<double>(h.close_events));
+  Family unattributed("leakwatch_unattributed_tcp_received_bytes_total",
+                      "Bytes of closed sockets whose process and cgroup were both unknown", MetricType::Counter);
+  unattributed.add({}, static_cast<double>(h.unattributed_received_bytes));
+  Family backend("leakwatch_backend_info", "Collection backend in use", MetricType::Gauge);
+  backend.add({{"sockets", "bpf_iter_task_file"}, {"closes", "tp_btf_inet_sock_set_state"}}, 1);
+  Family last("leakwatch_last_snapshot_timestamp_seconds", "When the last sampling round ended", MetricType::Gauge);
+  last.add({}, std::chrono::duration<double>(s.taken_at.time_since_epoch()).count());
+  for (auto* f : {&duration, &snapshots, &sockets, &processes, &exported, &cgroups, &lost, &closes, &unattributed,
+                  &backend, &last}) {
+    out.push_back(f->take());
+  }
+}
+
+}  // namespace
+
+void MetricsExporter::publish(std::shared_ptr<const NodeSample> sample) {
+  std::lock_guard lock(mutex_);
+  sample_ = std::move(sample);
+}
+
+bool MetricsExporter::has_sample() const {
+  std::lock_guard lock(mutex_);
+  return sample_ != nullptr;
+}
+
+std::vector<MetricFamily> MetricsExporter::Collect() const {
+  std::shared_ptr<const NodeSample> sample;
+  {
+    std::lock_guard lock(mutex_);
+    sample = sample_;
+  }
+  std::vector<MetricFamily> out;
+  Family build("leakwatch_build_info", "Version of the running agent", MetricType::Gauge);
+  build.add({{"version", LEAKWATCH_VERSION}}, 1);
+  out.push_back(build.take());
+  if (!sample) return out;
+  const size_t exported = std::min(limits_.top_processes, sample->processes.size());
+  export_processes(sample->processes, limits_.top_processes, out);
+  export_cgroups(sample->cgroups, limits_.top_cgroups, out);
+  export_node(sample->node, out);
+  export_health(*sample, exported, out);
+  return out;
+}
+
+}  // namespace lw

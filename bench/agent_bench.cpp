@@ -1,0 +1,135 @@
+// leakwatch-agent's cost, in one run: CPU time per sampling round and
+// resident memory at about 10,000 and 50,000 sockets, and loopback
+// throughput (iperf3) with and without the agent running. Not a test: it
+// reports figures, it asserts nothing.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "bench_support.h"
+#include "child_process.h"
+#include "prometheus_scrape.h"
+#include "socket_fleet.h"
+
+namespace {
+
+using namespace lw::bench;
+using lw::test::ChildProcess;
+using namespace std::chrono_literals;
+
+// utime + stime of a process, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) {
+      stime = std::stod(field);
+      break;
+    }
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double rss_mib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+class RunningAgent {
+ public:
+  RunningAgent(const std::string& agent, const std::string& interval)
+      : process_({agent, "--listen-address", "127.0.0.1:0", "--interval", interval, "--log-level", "info"}, true) {
+    port_ = static_cast<uint16_t>(std::stoi(process_.expect_line("leakwatch: info: serving metrics on http://127.0.0.1:")));
+  }
+  pid_t pid() const { return process_.pid(); }
+  lw::test::Scrape scrape() const { return lw::test::scrape(port_); }
+  double rounds() const { return scrape().value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0); }
+
+ private:
+  ChildProcess process_;
+  uint16_t port_ = 0;
+};
+
+struct AgentCost {
+  int sockets = 0;
+  double cpu_ms_per_round = 0;
+  double wall_ms_per_round = 0;
+  double rss_mib = 0;
+};
+
+AgentCost measure_agent(const std::string& agent, const std::string& workload, int sockets, int rounds) {
+  const lw::test::SocketFleet fleet(workload, sockets, std::min(18000, sockets / 2 - 1));
+  RunningAgent running(agent, "1s");
+  while (running.rounds() < 2) std::this_thread::sleep_for(100ms);
+  const auto before = running.scrape();
+  const double cpu0 = cpu_seconds(running.pid());
+  const double rounds0 = before.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0);
+  while (running.rounds() < rounds0 + rounds) std::this_thread::sleep_for(100ms);
+  const double cpu1 = cpu_seconds(running.pid());
+  const auto after = running.scrape();
+  const double done = after.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0) - rounds0;
+  const double wall = after.value("leakwatch_snapshot_duration_seconds_sum").value_or(0) -
+                      before.value("leakwatch_snapshot_duration_seconds_sum").value_or(0);
+  return {static_cast<int>(after.value("leakwatch_sockets_seen").value_or(0)), 1000 * (cpu1 - cpu0) / done,
+          1000 * wall / done, rss_mib(running.pid())};
+}
+
+// One iperf3 run on loopback; bits per second received.
+double iperf3_bps(const std::string& port, int seconds) {
+  ChildProcess client({"iperf3", "-c", "127.0.0.1", "-p", port, "-t", std::to_string(seconds), "-J"});
+  std::string json;
+  while (auto line = client.read_line(std::chrono::seconds(seconds + 30))) json += *line + "\n";
+  return nlohmann::json::parse(json)["end"]["sum_received"]["bits_per_second"].get<double>();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"leakwatch-agent benchmark: CPU, memory, and loopback throughput with and without it"};
+  std::string agent = LW_AGENT_PATH, workload = LW_WORKLOAD_PATH;
+  int rounds = 10, seconds = 5, repeat = 3;
+  std::vector<int> socket_counts{10000, 50000};
+  app.add_option("--agent", agent, "leakwatch-agent binary")->capture_default_str();
+  app.add_option("--workload", workload, "lw-workload binary")->capture_default_str();
+  app.add_option("--sockets", socket_counts, "Socket counts to measure the agent at")->capture_default_str();
+  app.add_option("--rounds", rounds, "Sampling rounds (1 s apart) per measurement")->check(CLI::Range(2, 600));
+  app.add_option("--seconds", seconds, "Length of one iperf3 run")->check(CLI::Range(1, 60));
+  app.add_option("--repeat", repeat, "iperf3 runs with and without the agent, alternating")->check(CLI::Range(1, 20));
+  CLI11_PARSE(app, argc, argv);
+
+  std::cout << "Machine: " << machine_description() << "\n\n";
+  std::cout << "| sockets on the machine | agent CPU per round (ms) | round wall time (ms) | agent RSS (MiB) |\n"
+               "|---:|---:|---:|---:|\n";
+  for (const int n : socket_counts) {
+    const AgentCost c = measure_agent(agent, workload, n, rounds);
+    std::cout << fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} |\n", c.sockets, c.cpu_ms_per_round,
+                             c.wall_ms_per_round, c.rss_mib) << std::flush;
+  }
+
+  const std::string port = "5201";
+  ChildProcess server({"iperf3", "-s", "-B", "127.0.0.1", "-p", port});
+  std::this_thread::sleep_for(500ms);
+  Series without{"without the agent", {}}, with{"with the agent (1 s interval)", {}};
+  for (int i = 0; i < repeat; ++i) {
+    without.values.push_back(iperf3_bps(port, seconds) / 1e9);
+    RunningAgent running(agent, "1s");
+    with.values.push_back(iperf3_bps(port, seconds) / 1e9);
+  }
+  std::cout << fmt::format("\nLoopback TCP throughput (iperf3, {} s runs, median of {}): without {:.2f} Gbit/s, "
+                           "with {:.2f} Gbit/s: {:.1f}%\n",
+                           seconds, repeat, without.median(), with.median(), 100 * with.median() / without.median());
+  return 0;
+}

@@ -1,0 +1,66 @@
+#include "bench_support.h"
+
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace lw::bench {
+namespace {
+
+std::string cpuinfo_field(const std::string& prefix) {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
+}  // namespace
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double time_command(const std::vector<std::string>& argv) {
+  const auto start = Clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error(fmt::format("{} failed with status {}", argv[0], status));
+  }
+  return ms_since(start);
+}
+
+double Series::median() const {
+  auto sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  return sorted[sorted.size() / 2];
+}
+
+double Series::min() const { return *std::min_element(values.begin(), values.end()); }
+
+std::string machine_description() {
+  utsname u{};
+  uname(&u);
+  return fmt::format("{} cores, {}, kernel {} {}", sysconf(_SC_NPROCESSORS_ONLN), cpuinfo_field("model name"),
+                     u.release, u.machine);
+}
+
+}  // namespace lw::bench

@@ -1,0 +1,258 @@
+// leakwatch-agent end to end, as an SRE runs it: the real binary with the
+// real BPF programs, real workloads on loopback, scraped over HTTP.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "bpf_test_support.h"
+#include "prometheus_scrape.h"
+#include "test_cgroup.h"
+
+namespace lw::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The agent on an ephemeral port; the port is read from its startup log.
+class Agent {
+ public:
+  explicit Agent(std::vector<std::string> args) {
+    std::vector<std::string> argv{LW_AGENT_PATH, "--listen-address", "127.0.0.1:0", "--interval", "200ms"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    process_ = std::make_unique<ChildProcess>(argv, /*merge_stderr=*/true);
+    const std::string line = process_->expect_line("leakwatch: info: serving metrics on http://127.0.0.1:");
+    port_ = static_cast<uint16_t>(std::stoi(line));
+    process_->keep_draining();
+  }
+  uint16_t port() const { return port_; }
+  ChildProcess& process() { return *process_; }
+  Scrape scrape() const { return test::scrape(port_); }
+  // The first scrape taken after `rounds` more sampling rounds completed.
+  // Generous: under ThreadSanitizer a round is several times slower.
+  Scrape after_rounds(int rounds) const {
+    const double start = scrape().value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0);
+    Scrape s = scrape();
+    for (int i = 0; i < 1200; ++i) {
+      s = scrape();
+      if (s.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0) >= start + rounds) return s;
+      std::this_thread::sleep_for(50ms);
+    }
+    throw std::runtime_error("the agent completed no sampling round in 60 s; its log:\n" +
+                             process_->drained_output());
+  }
+
+ private:
+  std::unique_ptr<ChildProcess> process_;
+  uint16_t port_ = 0;
+};
+
+std::string pid_of(const ChildProcess& p) { return std::to_string(p.pid()); }
+
+void expect_within_1_percent(std::optional<double> actual, double expected, const std::string& what) {
+  ASSERT_TRUE(actual) << what << ": no such series";
+  EXPECT_LE(std::abs(*actual - expected), expected * 0.01) << what << ": " << *actual << " vs " << expected;
+}
+
+// Fixture: BPF must load (skip or fail by the usual rule) before the agent runs.
+class AgentTest : public BpfTest {};
+
+TEST_F(AgentTest, IngressCountersAreExactForLongAndShortLivedConnections) {
+  TestCgroup cgroup("leakwatch-test-ingress-" + std::to_string(getpid()));
+  Agent agent({"--cgroup-prefix", cgroup.path()});
+  agent.after_rounds(1);
+
+  constexpr int kLong = 10, kShort = 300;
+  constexpr double kLongBytes = 200000, kShortBytes = 5000;
+  auto long_server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "200000",
+                                     "--count", std::to_string(kLong)});
+  const std::string long_port = long_server->expect_line("ready ");
+  auto short_server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "5000",
+                                      "--close-after-send"});
+  const std::string short_port = short_server->expect_line("ready ");
+
+  ChildProcess reader(cgroup.wrap({LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--port", long_port, "--count",
+                                   std::to_string(kLong), "--read-every", "50", "--max-seconds", "120"}));
+  ChildProcess churn(cgroup.wrap({LW_WORKLOAD_PATH, "churn", "--to", "127.0.0.1", "--port", short_port, "--count",
+                                  std::to_string(kShort), "--parallel", "4", "--max-seconds", "120"}));
+  reader.expect_line("ready ");
+  long_server->expect_line("sent ");
+  EXPECT_EQ(churn.expect_line("done "), fmt::format("{} {}", kShort, kShort * 5000));
+
+  const double long_total = kLong * kLongBytes, short_total = kShort * kShortBytes;
+  Scrape s = agent.after_rounds(2);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    const auto v = s.value("leakwatch_process_tcp_consumed_bytes_total", {{"pid", pid_of(reader)}});
+    return v && *v >= long_total;
+  })) << "the reader's consumed bytes never reached the bytes sent";
+  expect_within_1_percent(s.value("leakwatch_process_tcp_received_bytes_total", {{"pid", pid_of(reader)}}),
+                          long_total, "long-lived received");
+  expect_within_1_percent(s.value("leakwatch_process_tcp_received_bytes_total", {{"pid", pid_of(churn)}}),
+                          short_total, "short-lived received");
+  expect_within_1_percent(s.value("leakwatch_process_tcp_consumed_bytes_total", {{"pid", pid_of(churn)}}),
+                          short_total, "short-lived consumed");
+  expect_within_1_percent(s.value("leakwatch_cgroup_tcp_received_bytes_total", {{"cgroup", cgroup.path()}}),
+                          long_total + short_total, "cgroup received");
+  EXPECT_EQ(s.value("leakwatch_cgroup_processes", {{"cgroup", cgroup.path()}}), 2);
+  EXPECT_GE(s.value("leakwatch_close_events_total").value_or(0), kShort);
+  EXPECT_EQ(s.value("leakwatch_events_lost_total", {{"cause", "close_ring_buffer_full"}}), 0);
+
+  // Counters never go backwards when the sockets close and a process exits;
+  // the cgroup is still reported while the reader lives in it.
+  churn.signal(SIGTERM);
+  churn.wait();
+  s = agent.after_rounds(2);
+  EXPECT_TRUE(s.find("leakwatch_process_tcp_received_bytes_total", {{"pid", pid_of(churn)}}).empty())
+      << "series of an exited process are removed";
+  const auto cgroup_after = s.value("leakwatch_cgroup_tcp_received_bytes_total", {{"cgroup", cgroup.path()}});
+  ASSERT_TRUE(cgroup_after);
+  EXPECT_GE(*cgroup_after, long_total + short_total);
+}
+
+TEST_F(AgentTest, QueuedBytesAndSocketStatesMatchTheWorkload) {
+  TestCgroup cgroup("leakwatch-test-queues-" + std::to_string(getpid()));
+  Agent agent({"--cgroup-prefix", cgroup.path(), "--top-endpoints", "2"});
+  constexpr int kConns = 12;
+  constexpr double kBytes = 50000;
+  auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "50000", "--count",
+                                std::to_string(kConns)});
+  const std::string port = server->expect_line("ready ");
+  ChildProcess client(cgroup.wrap({LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--port", port, "--count",
+                                   std::to_string(kConns), "--max-seconds", "120"}));
+  client.expect_line("ready ");
+  server->expect_line("sent ");
+
+  Scrape s = agent.after_rounds(1);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_process_socket_unread_bytes", {{"pid", pid_of(client)}}) == kConns * kBytes;
+  })) << "unread bytes never matched";
+  const std::map<std::string, std::string> me{{"pid", pid_of(client)}};
+  EXPECT_GE(s.value("leakwatch_process_socket_queue_bytes", {{"pid", pid_of(client)}, {"direction", "receive"}})
+                .value_or(0),
+            kConns * kBytes);
+  EXPECT_EQ(s.value("leakwatch_process_tcp_sockets", {{"pid", pid_of(client)}, {"state", "ESTABLISHED"}}), kConns);
+  EXPECT_EQ(s.value("leakwatch_process_sockets", {{"pid", pid_of(client)}, {"type", "tcp"}}), kConns);
+  EXPECT_EQ(s.value("leakwatch_process_endpoint_connections", {{"pid", pid_of(client)}, {"endpoint", "127.0.0.1:" + port}}),
+            kConns);
+  EXPECT_EQ(s.value("leakwatch_process_tcp_received_bytes_total", me), kConns * kBytes);
+  EXPECT_EQ(s.value("leakwatch_process_tcp_consumed_bytes_total", me), 0) << "nothing was read";
+  EXPECT_GE(s.value("leakwatch_cgroup_socket_queue_bytes", {{"cgroup", cgroup.path()}, {"direction", "receive"}})
+                .value_or(0),
+            kConns * kBytes);
+
+  server->signal(SIGUSR1);
+  server->expect_line("closed ");
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_process_tcp_sockets", {{"pid", pid_of(client)}, {"state", "CLOSE_WAIT"}}) == kConns;
+  })) << "CLOSE_WAIT sockets never showed";
+}
+
+TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
+  TestCgroup cgroup("leakwatch-test-cardinality-" + std::to_string(getpid()));
+  constexpr size_t kTopProcesses = 20, kTopEndpoints = 3;
+  Agent agent({"--cgroup-prefix", cgroup.path(), "--top-processes", std::to_string(kTopProcesses), "--top-endpoints",
+               std::to_string(kTopEndpoints)});
+  // Hundreds of processes and a client talking to a thousand remote endpoints.
+  std::vector<std::unique_ptr<ChildProcess>> processes;
+  for (int i = 0; i < 200; ++i) {
+    processes.push_back(std::make_unique<ChildProcess>(
+        cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", "1", "--max-seconds", "120"})));
+  }
+  auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--listeners", "1000"});
+  std::string ports = server->expect_line("ready ");
+  std::replace(ports.begin(), ports.end(), ' ', ',');
+  ChildProcess client(cgroup.wrap({LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--ports", ports, "--count", "1",
+                                   "--max-seconds", "120"}));
+  client.expect_line("ready ");
+  for (auto& p : processes) p->expect_line("ready ");
+
+  const Scrape s = agent.after_rounds(2);
+  std::set<std::string> pids;
+  for (const auto& sample : s.samples()) {
+    if (const auto it = sample.labels.find("pid"); it != sample.labels.end()) pids.insert(it->second);
+  }
+  EXPECT_EQ(pids.size(), kTopProcesses);
+  EXPECT_EQ(s.value("leakwatch_processes_seen"), 201);
+  EXPECT_EQ(s.find("leakwatch_process_endpoint_connections", {{"pid", pid_of(client)}}).size(), kTopEndpoints + 1);
+  EXPECT_EQ(s.value("leakwatch_process_endpoint_connections", {{"pid", pid_of(client)}, {"endpoint", "other"}}),
+            1000 - kTopEndpoints);
+  // docs/METRICS.md: per process 37 + 3(N + 1), per cgroup 8, node 12, agent 30.
+  EXPECT_LE(s.series(), kTopProcesses * (37 + 3 * (kTopEndpoints + 1)) + kTopProcesses * 8 + 12 + 30);
+
+  for (auto& p : processes) p->signal(SIGTERM);
+  for (auto& p : processes) p->wait();
+  const Scrape after = agent.after_rounds(2);
+  std::set<std::string> left;
+  for (const auto& sample : after.samples()) {
+    if (const auto it = sample.labels.find("pid"); it != sample.labels.end()) left.insert(it->second);
+  }
+  EXPECT_EQ(left, std::set<std::string>{pid_of(client)}) << "only the live client keeps per-process series";
+}
+
+TEST_F(AgentTest, StopsCleanlyOnSigterm) {
+  Agent agent({});
+  agent.after_rounds(1);
+  agent.process().signal(SIGTERM);
+  const int status = agent.process().wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+}
+
+struct BadConfig {
+  std::vector<std::string> args;
+  std::string message;
+};
+
+class AgentBadConfigTest : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(AgentBadConfigTest, OneLineAndExitCode2) {
+  std::vector<std::string> argv{LW_AGENT_PATH};
+  argv.insert(argv.end(), GetParam().args.begin(), GetParam().args.end());
+  ChildProcess agent(argv, /*merge_stderr=*/true);
+  const auto line = agent.read_line(10s);
+  ASSERT_TRUE(line);
+  EXPECT_EQ(line->rfind("leakwatch-agent: error: ", 0), 0u) << *line;
+  EXPECT_NE(line->find(GetParam().message), std::string::npos) << *line;
+  EXPECT_FALSE(agent.read_line(2s)) << "exactly one line";
+  const int status = agent.wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, AgentBadConfigTest,
+    ::testing::Values(BadConfig{{"--interval", "5x"}, "5x"}, BadConfig{{"--no-such-flag"}, "--no-such-flag"},
+                      BadConfig{{"--listen-address", "nonsense"}, "nonsense"},
+                      BadConfig{{"--config", "/nonexistent/leakwatch.toml"}, "/nonexistent/leakwatch.toml"},
+                      BadConfig{{"--top-processes", "0"}, "--top-processes"}));
+
+TEST(AgentListenAddress, PortInUseIsAClearError) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string taken = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  ChildProcess agent({LW_AGENT_PATH, "--listen-address", taken}, /*merge_stderr=*/true);
+  const auto line = agent.read_line(20s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("cannot listen on " + taken), std::string::npos) << *line;
+  const int status = agent.wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  close(fd);
+}
+
+}  // namespace
+}  // namespace lw::test

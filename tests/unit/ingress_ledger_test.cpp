@@ -1,0 +1,93 @@
+#include "leakwatch/ingress_ledger.h"
+
+#include <gtest/gtest.h>
+
+namespace lw {
+namespace {
+
+const ProcessKey kApp{100, 5000};
+const SocketOwner kAppOwner{kApp, "/pod/app"};
+
+TEST(IngressLedger, CountsEachByteOnceAcrossSightingsAndClose) {
+  IngressLedger ledger;
+  ledger.observe(1, 1000, 400, kAppOwner);
+  ledger.end_round();
+  ledger.observe(1, 2500, 2500, kAppOwner);
+  ledger.end_round();
+  ledger.close(1, 3000, 3000, kAppOwner);
+  ledger.end_round();
+  EXPECT_TRUE(ledger.knows(1)) << "kept for one round: a snapshot may still show it";
+  ledger.end_round();
+  EXPECT_EQ(ledger.process_totals(kApp).received, 3000u);
+  EXPECT_EQ(ledger.process_totals(kApp).consumed, 3000u);
+  EXPECT_EQ(ledger.cgroup_totals("/pod/app").received, 3000u);
+  EXPECT_EQ(ledger.tracked_sockets(), 0u) << "a closed socket not seen again is forgotten";
+}
+
+TEST(IngressLedger, ShortLivedSocketsAreCountedFromTheirCloseEvent) {
+  IngressLedger ledger;
+  for (uint64_t cookie = 10; cookie < 310; ++cookie) ledger.close(cookie, 5000, 5000, kAppOwner);
+  ledger.end_round();
+  EXPECT_EQ(ledger.process_totals(kApp).received, 300u * 5000);
+}
+
+TEST(IngressLedger, CloseBeforeTheLastSightingCreditsNothingTwice) {
+  IngressLedger ledger;
+  // The snapshot saw the final counters (the socket got a reset but is still
+  // in the fd table) and the close event comes after.
+  ledger.observe(7, 800, 0, kAppOwner);
+  ledger.close(7, 800, 0, kAppOwner);
+  ledger.end_round();
+  ledger.observe(7, 800, 0, kAppOwner);
+  ledger.end_round();
+  EXPECT_EQ(ledger.process_totals(kApp).received, 800u);
+  EXPECT_EQ(ledger.process_totals(kApp).consumed, 0u);
+}
+
+TEST(IngressLedger, TotalsNeverGoBackwards) {
+  IngressLedger ledger;
+  ledger.observe(1, 1000, 1000, kAppOwner);
+  ledger.observe(1, 900, 900, kAppOwner);  // a torn or reordered read
+  EXPECT_EQ(ledger.process_totals(kApp).received, 1000u);
+  ledger.observe(1, 1200, 1100, kAppOwner);
+  EXPECT_EQ(ledger.process_totals(kApp).received, 1200u);
+  EXPECT_EQ(ledger.process_totals(kApp).consumed, 1100u);
+}
+
+TEST(IngressLedger, ProcessExitKeepsTheCgroupTotals) {
+  IngressLedger ledger;
+  ledger.observe(1, 500, 500, kAppOwner);
+  ledger.retain_processes({});
+  EXPECT_EQ(ledger.process_totals(kApp).received, 0u);
+  EXPECT_EQ(ledger.cgroup_totals("/pod/app").received, 500u);
+}
+
+TEST(IngressLedger, PidReuseStartsANewProcess) {
+  IngressLedger ledger;
+  ledger.observe(1, 500, 500, kAppOwner);
+  const ProcessKey reused{100, 9000};
+  ledger.observe(2, 70, 70, SocketOwner{reused, "/pod/app"});
+  EXPECT_EQ(ledger.process_totals(kApp).received, 500u);
+  EXPECT_EQ(ledger.process_totals(reused).received, 70u);
+}
+
+TEST(IngressLedger, FullLedgerCountsWhatItCannotTrack) {
+  IngressLedger ledger(2);
+  ledger.observe(1, 10, 0, kAppOwner);
+  ledger.observe(2, 10, 0, kAppOwner);
+  ledger.observe(3, 10, 0, kAppOwner);
+  EXPECT_EQ(ledger.untracked_sockets(), 1u);
+  EXPECT_EQ(ledger.process_totals(kApp).received, 20u);
+}
+
+TEST(IngressLedger, SocketsWhoseCloseWasLostAreForgottenAfterIdleRounds) {
+  IngressLedger ledger;
+  ledger.observe(1, 10, 0, kAppOwner);
+  for (int i = 0; i < 3; ++i) ledger.end_round(2);
+  EXPECT_TRUE(ledger.knows(1)) << "idle for 2 rounds: still remembered";
+  ledger.end_round(2);
+  EXPECT_FALSE(ledger.knows(1));
+}
+
+}  // namespace
+}  // namespace lw

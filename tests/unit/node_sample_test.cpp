@@ -1,0 +1,152 @@
+// The accounting of one sampling round, on synthetic inputs: no kernel.
+#include <gtest/gtest.h>
+
+#include "leakwatch/metrics_exporter.h"
+#include "leakwatch/node_sampler.h"
+#include "record_builder.h"
+
+namespace lw::test {
+namespace {
+
+TargetProcess process(pid_t pid, const std::string& comm, const std::string& cgroup, uint64_t anon) {
+  TargetProcess p;
+  p.info.pid = pid;
+  p.info.stat.start_time = 1000 + pid;
+  p.info.status.name = comm;
+  p.info.status.rss_anon = anon;
+  p.info.status.rss_file = 0;
+  p.info.status.rss_shmem = 0;
+  p.cgroup = cgroup;
+  return p;
+}
+
+SocketRecord received(uint32_t tgid, uint64_t cookie, uint64_t bytes, uint32_t unread) {
+  SocketRecord r = RecordBuilder::tcp4("127.0.0.1", 40000, "127.0.0.1", 8000).unread(unread);
+  r.tgid = tgid;
+  r.cookie = cookie;
+  r.bytes_received = bytes;
+  return r;
+}
+
+CloseEvent close_event(uint64_t cookie, uint32_t tgid, uint64_t cgroup_id, uint64_t bytes) {
+  CloseEvent e{};
+  e.cookie = cookie;
+  e.tgid = tgid;
+  e.cgroup_id = cgroup_id;
+  e.bytes_received = bytes;
+  e.bytes_consumed = bytes;
+  return e;
+}
+
+TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
+  IngressLedger ledger;
+  AgentHealth health;
+  RoundInputs in;
+  in.processes = {process(10, "api", "/pod/a", 1000), process(20, "worker", "/pod/b", 5000)};
+  in.records = {received(10, 1, 4000, 1000), received(20, 2, 100, 0), received(99, 3, 7777, 0)};
+  in.cgroup_by_v2_id = {{555, "/pod/b"}};
+  in.close_events = {close_event(1, 0, 0, 6000),      // seen live: credits the 2000 since
+                     close_event(50, 10, 0, 300),     // short-lived, owner recorded in the kernel
+                     close_event(51, 0, 555, 200),    // owner unknown, cgroup known
+                     close_event(52, 0, 777, 9)};     // neither known
+  const NodeSample s = assemble_node_sample(std::move(in), ledger, health, 5);
+
+  ASSERT_EQ(s.processes.size(), 2u);
+  EXPECT_EQ(s.processes[0].comm, "worker") << "largest footprint first";
+  const ProcessSample& api = s.processes[1];
+  EXPECT_EQ(api.ingress.received, 6000u + 300u);
+  EXPECT_EQ(api.sockets.unread_bytes, 1000u);
+  EXPECT_EQ(s.cgroups.at("/pod/a").ingress.received, 6300u);
+  EXPECT_EQ(s.cgroups.at("/pod/b").ingress.received, 100u + 200u);
+  EXPECT_EQ(s.cgroups.at("/pod/b").processes, 1u);
+  EXPECT_EQ(health.unattributed_received_bytes, 9u);
+  EXPECT_EQ(health.sockets_seen, 3u);
+  EXPECT_EQ(health.close_events, 4u);
+  EXPECT_FALSE(s.cgroups.contains("")) << "the untargeted PID 99 adds no cgroup";
+}
+
+TEST(AssembleNodeSample, ExitedProcessDisappearsButItsCgroupKeepsCounting) {
+  IngressLedger ledger;
+  AgentHealth health;
+  RoundInputs first;
+  first.processes = {process(10, "api", "/pod/a", 1)};
+  first.records = {received(10, 1, 4000, 0)};
+  assemble_node_sample(std::move(first), ledger, health, 5);
+
+  RoundInputs second;
+  second.processes = {process(11, "api", "/pod/a", 1)};  // restarted
+  second.close_events = {close_event(1, 10, 0, 4500)};
+  second.cgroup_by_v2_id = {{1, "/pod/a"}};
+  const NodeSample s = assemble_node_sample(std::move(second), ledger, health, 5);
+  ASSERT_EQ(s.processes.size(), 1u);
+  EXPECT_EQ(s.processes[0].key.pid, 11);
+  EXPECT_EQ(s.processes[0].ingress.received, 0u);
+  EXPECT_EQ(s.cgroups.at("/pod/a").ingress.received, 4500u) << "counters never go backwards";
+}
+
+TEST(TargetFilter, PidCommAndCgroupPrefix) {
+  TargetFilter f;
+  EXPECT_TRUE(f.matches(1, "anything", "/x"));
+  f.pids = {5};
+  EXPECT_FALSE(f.matches(1, "a", "/x"));
+  EXPECT_TRUE(f.matches(5, "a", "/x"));
+  f.pids.clear();
+  f.comm = std::regex("^gunicorn");
+  EXPECT_TRUE(f.matches(1, "gunicorn: worker", "/x"));
+  EXPECT_FALSE(f.matches(1, "python", "/x"));
+  f.comm.reset();
+  f.cgroup_prefix = "/kubepods";
+  EXPECT_TRUE(f.matches(1, "a", "/kubepods/pod1"));
+  EXPECT_FALSE(f.matches(1, "a", "/system.slice"));
+}
+
+size_t series_count(const std::vector<prometheus::MetricFamily>& families) {
+  size_t n = 0;
+  for (const auto& f : families) n += f.metric.size();
+  return n;
+}
+
+// Many processes, each with many remote endpoints: the series count is
+// bounded by the limits, not by what the node holds.
+TEST(MetricsExporter, SeriesAreBoundedByTheLimits) {
+  IngressLedger ledger;
+  AgentHealth health;
+  RoundInputs in;
+  for (pid_t pid = 1; pid <= 300; ++pid) {
+    in.processes.push_back(process(pid, "p" + std::to_string(pid), "/c" + std::to_string(pid), 1000 * pid));
+    for (uint16_t port = 1; port <= 40; ++port) {
+      SocketRecord r = received(static_cast<uint32_t>(pid), pid * 1000u + port, 10, 0);
+      r.remote_port = port;
+      in.records.push_back(r);
+    }
+  }
+  const auto sample = std::make_shared<NodeSample>(assemble_node_sample(std::move(in), ledger, health, 3));
+  MetricsExporter exporter(ExportLimits{.top_processes = 10, .top_cgroups = 4});
+  exporter.publish(sample);
+  const auto families = exporter.Collect();
+  size_t endpoint_series = 0;
+  std::set<std::string> pids;
+  for (const auto& f : families) {
+    for (const auto& m : f.metric) {
+      for (const auto& l : m.label) {
+        if (l.name == "pid") pids.insert(l.value);
+      }
+    }
+    if (f.name == "leakwatch_process_endpoint_connections") endpoint_series = f.metric.size();
+  }
+  EXPECT_EQ(pids.size(), 10u);
+  EXPECT_TRUE(pids.contains("300")) << "the largest footprint is exported";
+  EXPECT_EQ(endpoint_series, 10u * (3 + 1)) << "top 3 endpoints + other, per exported process";
+  EXPECT_LT(series_count(families), 10u * 40 + 4u * 10 + 60);
+}
+
+TEST(MetricsExporter, OnlyBuildInfoBeforeTheFirstSample) {
+  MetricsExporter exporter(ExportLimits{});
+  const auto families = exporter.Collect();
+  ASSERT_EQ(families.size(), 1u);
+  EXPECT_EQ(families[0].name, "leakwatch_build_info");
+  EXPECT_FALSE(exporter.has_sample());
+}
+
+}  // namespace
+}  // namespace lw::test
