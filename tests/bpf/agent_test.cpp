@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cmath>
 #include <regex>
 #include <set>
@@ -164,18 +165,15 @@ TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
   Agent agent({"--cgroup-prefix", cgroup.path(), "--top-processes", std::to_string(kTopProcesses), "--top-endpoints",
                std::to_string(kTopEndpoints)});
   // Hundreds of processes and a client talking to a thousand remote endpoints.
-  std::vector<std::unique_ptr<ChildProcess>> processes;
-  for (int i = 0; i < 200; ++i) {
-    processes.push_back(std::make_unique<ChildProcess>(
-        cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", "1", "--max-seconds", "120"})));
-  }
+  ChildProcess processes(cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", "1", "--processes", "200",
+                                      "--max-seconds", "120"}));
   auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--listeners", "1000"});
   std::string ports = server->expect_line("ready ");
   std::replace(ports.begin(), ports.end(), ' ', ',');
   ChildProcess client(cgroup.wrap({LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--ports", ports, "--count", "1",
                                    "--max-seconds", "120"}));
   client.expect_line("ready ");
-  for (auto& p : processes) p->expect_line("ready ");
+  processes.expect_line("ready ");
 
   const Scrape s = agent.after_rounds(2);
   std::set<std::string> pids;
@@ -190,14 +188,55 @@ TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
   // docs/METRICS.md: per process 37 + 3(N + 1), per cgroup 8, node 12, agent 30.
   EXPECT_LE(s.series(), kTopProcesses * (37 + 3 * (kTopEndpoints + 1)) + kTopProcesses * 8 + 12 + 30);
 
-  for (auto& p : processes) p->signal(SIGTERM);
-  for (auto& p : processes) p->wait();
+  processes.signal(SIGTERM);
+  processes.wait();
   const Scrape after = agent.after_rounds(2);
   std::set<std::string> left;
   for (const auto& sample : after.samples()) {
     if (const auto it = sample.labels.find("pid"); it != sample.labels.end()) left.insert(it->second);
   }
   EXPECT_EQ(left, std::set<std::string>{pid_of(client)}) << "only the live client keeps per-process series";
+}
+
+// Scrapes run on the exposer's threads while the sampler publishes new
+// samples: built with -DLEAKWATCH_TSAN=ON, ThreadSanitizer in the agent
+// reports any data race in its log, and this test fails on it.
+TEST_F(AgentTest, ConcurrentScrapesDuringSampling) {
+  TestCgroup cgroup("leakwatch-test-concurrency-" + std::to_string(getpid()));
+  std::vector<std::string> args{LW_AGENT_PATH, "--listen-address", "127.0.0.1:0", "--interval", "100ms"};
+  ChildProcess agent(args, /*merge_stderr=*/true);
+  const uint16_t port = static_cast<uint16_t>(
+      std::stoi(agent.expect_line("leakwatch: info: serving metrics on http://127.0.0.1:")));
+  agent.keep_draining();
+  ChildProcess churn_server(cgroup.wrap({LW_WORKLOAD_PATH, "serve", "--bind", "127.0.0.1", "--port", "0",
+                                         "--send-bytes", "1000", "--close-after-send", "--max-seconds", "60"}));
+  const std::string port_text = churn_server.expect_line("ready ");
+  ChildProcess churn(cgroup.wrap({LW_WORKLOAD_PATH, "churn", "--to", "127.0.0.1", "--port", port_text, "--count",
+                                  "2000", "--parallel", "8", "--max-seconds", "60"}));
+
+  std::atomic<int> scrapes{0}, failures{0};
+  std::vector<std::thread> scrapers;
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  for (int t = 0; t < 4; ++t) {
+    scrapers.emplace_back([&] {
+      while (std::chrono::steady_clock::now() < until) {
+        try {
+          if (test::scrape(port).value("leakwatch_build_info")) scrapes++;
+        } catch (const std::exception&) {
+          failures++;
+        }
+      }
+    });
+  }
+  for (auto& t : scrapers) t.join();
+  churn.expect_line("done ");
+  EXPECT_GT(scrapes.load(), 20);
+  EXPECT_EQ(failures.load(), 0);
+  agent.signal(SIGTERM);
+  const int status = agent.wait();
+  const std::string log = agent.drained_output();
+  EXPECT_EQ(log.find("ThreadSanitizer"), std::string::npos) << log;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n" << log;
 }
 
 TEST_F(AgentTest, StopsCleanlyOnSigterm) {

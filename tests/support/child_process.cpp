@@ -37,8 +37,6 @@ ChildProcess::~ChildProcess() {
     kill(pid_, SIGKILL);
     wait();
   }
-  // The child is gone, so the drainer sees EOF once the pipe is empty.
-  if (drainer_.joinable()) drainer_.join();
   close(stdout_fd_);
 }
 
@@ -101,6 +99,9 @@ int ChildProcess::wait() {
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   reaped_ = true;
+  // All output is in the log once wait returns: the child's end of the pipe
+  // closed when it exited.
+  if (drainer_.joinable()) drainer_.join();
   return status;
 }
 

@@ -26,6 +26,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -73,6 +74,7 @@ constexpr std::size_t kConnectWindow = 512;          // non-blocking connects in
 constexpr std::uint16_t kPortWindow = 64;            // ports per IP_LOCAL_PORT_RANGE hint
 constexpr std::uint64_t kFdHeadroom = 16;            // stdio, epoll, signalfd, spares
 constexpr std::uint64_t kMaxCount = 1'000'000;       // sanity bound for --count
+constexpr std::uint64_t kMaxSiblings = 1000;         // sanity bound for --processes
 constexpr std::uint64_t kMaxUdpPayload = 65507;      // largest IPv4 UDP datagram
 constexpr int kUdpArrivalTimeoutMs = 2000;           // wait for our own datagram
 constexpr int kMaxWaitMs = 60'000;                   // longest single epoll_wait
@@ -494,6 +496,7 @@ class EventLoop {
 struct Runtime {
   EventLoop& loop;
   std::uint64_t fd_limit;
+  Clock::time_point deadline;  // --max-seconds, for processes that run no loop
 };
 
 // ---------------------------------------------------------------------------
@@ -1052,6 +1055,7 @@ struct SocketsConfig {
   std::optional<Endpoint> udp_bind;
   std::uint64_t unix_pairs = 0;
   std::uint64_t udp_unread = 0;  // bytes in one datagram left unread on the bound socket
+  std::uint64_t processes = 1;   // this one plus forked siblings holding --unix-pairs each
 };
 
 SocketsConfig parse_sockets(const Args& args) {
@@ -1060,6 +1064,7 @@ SocketsConfig parse_sockets(const Args& args) {
   cfg.unix_pairs = args.number("unix-pairs", 0, kMaxCount, 0);
   cfg.udp_unread = args.number("udp-unread", 0, kMaxUdpPayload, 0);
   if (cfg.udp_unread > 0 && !cfg.udp_bind) throw UsageError("--udp-unread needs --udp-bind");
+  cfg.processes = args.number("processes", 1, kMaxSiblings, 1);
   return cfg;
 }
 
@@ -1108,14 +1113,69 @@ void open_unix_pairs(std::uint64_t count, HeldSockets& held) {
   }
 }
 
+// A forked sibling: holds its own unix pairs until SIGTERM, its parent's
+// death or the deadline. Forked rather than started, so it is born in the
+// parent's cgroup: a test that starts hundreds of processes in one cgroup
+// moves one process instead of hundreds.
+[[noreturn]] void run_sibling(std::uint64_t unix_pairs, int ready_fd, Clock::time_point deadline) {
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) _exit(kExitRuntime);
+  HeldSockets held;
+  open_unix_pairs(unix_pairs, held);
+  if (::write(ready_fd, "r", 1) != 1) _exit(kExitRuntime);
+  ::close(ready_fd);
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
+    if (left.count() <= 0) _exit(kExitOk);
+    timespec ts{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
+    // The stop signals were blocked before the fork, so they wait here.
+    if (sigtimedwait(&stop, nullptr, &ts) > 0) _exit(kExitOk);
+  }
+}
+
+// Forks count siblings and returns once every one holds its sockets.
+std::vector<pid_t> start_siblings(std::uint64_t count, std::uint64_t unix_pairs, Clock::time_point deadline) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) fail_errno("pipe2");
+  std::vector<pid_t> siblings;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const pid_t pid = fork();
+    if (pid < 0) fail_errno("fork");
+    if (pid == 0) {
+      ::close(ready[0]);
+      run_sibling(unix_pairs, ready[1], deadline);
+    }
+    siblings.push_back(pid);
+  }
+  ::close(ready[1]);
+  for (std::uint64_t got = 0; got < count;) {
+    char buf[256];
+    const ssize_t n = ::read(ready[0], buf, std::min<std::uint64_t>(sizeof(buf), count - got));
+    if (n <= 0) throw RuntimeError("a sibling process failed before holding its sockets");
+    got += static_cast<std::uint64_t>(n);
+  }
+  ::close(ready[0]);
+  return siblings;
+}
+
+void end_siblings(const std::vector<pid_t>& siblings) {
+  for (const pid_t pid : siblings) ::kill(pid, SIGTERM);
+  for (const pid_t pid : siblings) ::waitpid(pid, nullptr, 0);
+}
+
 int run_mode(const SocketsConfig& cfg, Runtime& rt) {
   require_fds(2 * cfg.unix_pairs + 2, rt.fd_limit);
+  const std::vector<pid_t> siblings = start_siblings(cfg.processes - 1, cfg.unix_pairs, rt.deadline);
   HeldSockets held;
   std::uint16_t udp_port = 0;
   if (cfg.udp_bind) udp_port = open_udp(*cfg.udp_bind, cfg.udp_unread, held);
   open_unix_pairs(cfg.unix_pairs, held);
   say("ready udp=" + std::to_string(udp_port) + " unix=" + std::to_string(cfg.unix_pairs));
   rt.loop.run([](std::uint64_t, std::uint32_t) {}, [](int) {});
+  end_siblings(siblings);
   return kExitOk;
 }
 
@@ -1163,10 +1223,11 @@ const std::vector<ModeSpec>& modes() {
        "them; stops growing at BYTES. Prints 'ready' at start and 'grown TOTAL' every second.",
        {"bytes-per-second", "cap"}, {},
        [](const Args& a) -> ModeConfig { return parse_heap_grow(a); }},
-      {"sockets", "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K]",
+      {"sockets", "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K] [--processes P]",
        "Holds a UDP socket bound to ADDR (port 0), with one unread K-byte datagram if asked,\n"
-       "and N unix stream socketpairs. Prints 'ready udp=PORT unix=N'.",
-       {"udp-bind", "unix-pairs", "udp-unread"}, {},
+       "and N unix stream socketpairs. With --processes P, forks P-1 siblings that hold N\n"
+       "unix pairs each and end with it. Prints 'ready udp=PORT unix=N' once all hold them.",
+       {"udp-bind", "unix-pairs", "udp-unread", "processes"}, {},
        [](const Args& a) -> ModeConfig { return parse_sockets(a); }},
   };
   return table;
@@ -1228,7 +1289,7 @@ int run(const Invocation& inv, pid_t parent_at_start) {
   block_loop_signals();
   EventLoop loop(deadline);
   if (!follow_parent(parent_at_start)) return kExitOk;
-  Runtime rt{loop, raise_fd_limit()};
+  Runtime rt{loop, raise_fd_limit(), deadline};
   return std::visit([&](const auto& cfg) { return run_mode(cfg, rt); }, inv.config);
 }
 
