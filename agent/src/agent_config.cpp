@@ -47,6 +47,7 @@ constexpr std::array<std::pair<std::string_view, log::Format>, 2> kLogFormats{{
 // checks and the same message. --help also wins over a bad value this way.
 struct RawSettings {
   std::optional<std::string> interval, top_processes, top_endpoints, ring_buffer_bytes;
+  std::optional<std::string> analysis_window, stall_after, alertmanager_url;
   std::optional<std::string> log_level, log_format;
   std::optional<std::vector<std::string>> pids;
 };
@@ -70,6 +71,22 @@ std::chrono::milliseconds to_interval(const std::string& text) {
     bad_value("interval", text, "sampling that often costs too much CPU: use 100ms or more");
   }
   return *interval;
+}
+
+std::chrono::milliseconds to_duration(std::string_view flag, const std::string& text) {
+  const auto d = parse_duration(text);
+  if (!d) bad_value(flag, text, "use a number with a unit: 30s, 5m, 1h");
+  return *d;
+}
+
+// Only plain HTTP to a host:port: the agent posts alerts with a minimal
+// client, and an Alertmanager is normally reached inside the cluster.
+std::string to_alertmanager_url(const std::string& text) {
+  static const std::regex url(R"(^http://[^/:]+(:[0-9]{1,5})?/?$)");
+  if (!std::regex_match(text, url)) {
+    bad_value("alertmanager-url", text, "use http://HOST:PORT, e.g. http://alertmanager.monitoring:9093");
+  }
+  return text.back() == '/' ? text.substr(0, text.size() - 1) : text;
 }
 
 size_t to_top_count(std::string_view flag, const std::string& text) {
@@ -191,6 +208,17 @@ void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
                   "Close-event ring buffer size: a power of two, 4096 to 1 GiB",
                   std::to_string(defaults.ring_buffer_bytes))
       ->type_name("BYTES");
+  add_text_option(app, "--analysis-window", raw.analysis_window,
+                  "How much history a leak verdict looks at: 5m, 15m",
+                  fmt::format("{}s", defaults.analysis.window_seconds))
+      ->type_name("DURATION");
+  add_text_option(app, "--stall-after", raw.stall_after,
+                  "A socket with unread data whose read position stands still this long is a stalled reader",
+                  fmt::format("{}s", defaults.analysis.stall_after_seconds))
+      ->type_name("DURATION");
+  add_text_option(app, "--alertmanager-url", raw.alertmanager_url,
+                  "Post findings as alerts to this Alertmanager (its v2 API)", "none")
+      ->type_name("URL");
 }
 
 void apply(const RawSettings& raw, AgentConfig& config) {
@@ -201,6 +229,10 @@ void apply(const RawSettings& raw, AgentConfig& config) {
   if (raw.log_level) config.log_level = to_choice("log-level", *raw.log_level, kLogLevels);
   if (raw.log_format) config.log_format = to_choice("log-format", *raw.log_format, kLogFormats);
   if (raw.ring_buffer_bytes) config.ring_buffer_bytes = to_ring_buffer_bytes(*raw.ring_buffer_bytes);
+  const auto seconds = [](std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); };
+  if (raw.analysis_window) config.analysis.window_seconds = seconds(to_duration("analysis-window", *raw.analysis_window));
+  if (raw.stall_after) config.analysis.stall_after_seconds = seconds(to_duration("stall-after", *raw.stall_after));
+  if (raw.alertmanager_url) config.alertmanager_url = to_alertmanager_url(*raw.alertmanager_url);
   check_listen_address(config.listen_address);
   check_comm_pattern(config.comm_pattern);
 }

@@ -2,13 +2,19 @@
 
 #include <prometheus/exposer.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <iostream>
 #include <variant>
 
 #include "leakwatch/agent_config.h"
+#include "leakwatch/alertmanager_client.h"
+#include "leakwatch/leak_detector.h"
+#include "leakwatch/report_json.h"
 #include "leakwatch/close_events.h"
 #include "leakwatch/error.h"
 #include "leakwatch/exit_codes.h"
@@ -72,11 +78,52 @@ std::string served_address(const std::string& configured, const prometheus::Expo
   return fmt::format("{}:{}", host, ports.empty() ? 0 : ports.front());
 }
 
-void sample_until_stopped(NodeSampler& sampler, MetricsExporter& exporter, std::chrono::milliseconds interval) {
+// Where the agent runs, for alert labels: the DaemonSet passes the node
+// name; elsewhere the host name says it.
+std::string node_name() {
+  if (const char* node = std::getenv("NODE_NAME"); node && *node) return node;
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
+nlohmann::ordered_json finding_fields(const ActiveFinding& f) {
+  auto fields = to_json(f.finding);
+  fields["pid"] = f.process.pid;
+  fields["comm"] = f.comm;
+  fields["cgroup"] = f.cgroup;
+  return fields;
+}
+
+void log_changes(const std::vector<FindingChange>& changes) {
+  for (const auto& c : changes) {
+    log::event(c.started ? log::Level::warn : log::Level::info,
+               c.started ? "leak finding started" : "leak finding ended", finding_fields(c.finding));
+  }
+}
+
+// What one round does after sampling: diagnose, tell, publish.
+struct Outputs {
+  LeakDetector& detector;
+  MetricsExporter& exporter;
+  AlertmanagerClient* alerts;  // null without --alertmanager-url
+  std::chrono::seconds alert_valid_for;
+};
+
+void sample_once(NodeSampler& sampler, Outputs& out) {
+  const auto sample = std::make_shared<const NodeSample>(sampler.sample());
+  out.detector.update(*sample, std::chrono::duration<double>(Clock::now().time_since_epoch()).count());
+  const auto changes = out.detector.take_changes();
+  log_changes(changes);
+  if (out.alerts) out.alerts->post(out.detector.active(), changes, out.alert_valid_for);
+  out.exporter.publish(sample, out.detector.active(), out.alerts ? out.alerts->delivery() : AlertDelivery{});
+}
+
+void sample_until_stopped(NodeSampler& sampler, Outputs& outputs, std::chrono::milliseconds interval) {
   auto next = Clock::now();
   do {
     try {
-      exporter.publish(std::make_shared<const NodeSample>(sampler.sample()));
+      sample_once(sampler, outputs);
     } catch (const Error& e) {
       // Counted in leakwatch_snapshots_total{result="failed"}; the next
       // round may succeed (a transient kernel or /proc error).
@@ -97,14 +144,23 @@ int run(const AgentConfig& config) {
 
   SocketIterator sockets;
   CloseEventSource close_events(config.ring_buffer_bytes);
-  NodeSampler sampler(sockets, close_events, config.paths, target_filter(config), config.top_endpoints);
-  auto exporter = std::make_shared<MetricsExporter>(
-      ExportLimits{.top_processes = config.top_processes, .top_cgroups = config.top_processes});
+  NodeSampler sampler(sockets, close_events, config.paths, target_filter(config), config.top_endpoints,
+                      config.analysis.stall_after_seconds);
+  auto exporter = std::make_shared<MetricsExporter>(ExportLimits{
+      .top_processes = config.top_processes, .top_cgroups = config.top_processes, .max_findings = config.top_processes});
+  LeakDetector detector(config.analysis);
+  std::optional<AlertmanagerClient> alerts;
+  if (!config.alertmanager_url.empty()) alerts.emplace(config.alertmanager_url, node_name());
+  // Alertmanager resolves an alert that is not posted again by its end time;
+  // a few missed rounds must not resolve it.
+  const auto valid_for = std::max(std::chrono::seconds(60),
+                                  std::chrono::duration_cast<std::chrono::seconds>(4 * config.interval));
+  Outputs outputs{detector, *exporter, alerts ? &*alerts : nullptr, valid_for};
   const auto exposer = listen(config.listen_address);
   exposer->RegisterCollectable(exporter);
   log::info("serving metrics on http://{}/metrics, sampling every {} ms", served_address(config.listen_address, *exposer),
             config.interval.count());
-  sample_until_stopped(sampler, *exporter, config.interval);
+  sample_until_stopped(sampler, outputs, config.interval);
   return kExitOk;
 }
 

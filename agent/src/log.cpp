@@ -24,14 +24,29 @@ std::string_view level_name(Level level) {
   return "unknown";
 }
 
-std::string json_line(Level level, std::string_view message) {
+std::string json_line(Level level, std::string_view message, const nlohmann::ordered_json& fields = {}) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  nlohmann::json line = {
+  nlohmann::ordered_json line = {
       {"ts", std::chrono::duration<double>(now).count()},
       {"level", level_name(level)},
       {"msg", message},
   };
+  if (fields.is_object()) line.update(fields);
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string text_fields(const nlohmann::ordered_json& fields) {
+  std::string out;
+  if (!fields.is_object()) return out;
+  for (const auto& [key, value] : fields.items()) {
+    out += fmt::format(" {}={}", key, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return out;
+}
+
+void emit(const std::string& line) {
+  std::lock_guard lock(g_write_mutex);
+  std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 }  // namespace
@@ -46,11 +61,14 @@ bool enabled(Level level) { return level >= g_min_level.load(); }
 void write(Level level, std::string_view message) {
   // Messages from libbpf end in a newline; our lines add their own.
   while (!message.empty() && message.back() == '\n') message.remove_suffix(1);
-  const std::string line = g_format == Format::json
-                               ? json_line(level, message)
-                               : fmt::format("leakwatch: {}: {}", level_name(level), message);
-  std::lock_guard lock(g_write_mutex);
-  std::fprintf(stderr, "%s\n", line.c_str());
+  emit(g_format == Format::json ? json_line(level, message)
+                                : fmt::format("leakwatch: {}: {}", level_name(level), message));
+}
+
+void event(Level level, std::string_view message, const nlohmann::ordered_json& fields) {
+  if (!enabled(level)) return;
+  emit(g_format == Format::json ? json_line(level, message, fields)
+                                : fmt::format("leakwatch: {}: {}{}", level_name(level), message, text_fields(fields)));
 }
 
 }  // namespace lw::log

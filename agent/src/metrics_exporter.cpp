@@ -67,11 +67,50 @@ std::string type_label(const std::string& kind) {
   return known.contains(kind) ? kind : "other";
 }
 
-std::string endpoint_label(const EndpointGroup& g) {
-  return g.inbound ? fmt::format("{}->:{}", g.peer, g.local_port) : g.peer;
+// The top K by footprint (processes are sorted so), then those with a
+// finding, up to max_findings more.
+std::vector<const ProcessSample*> exported_processes(const std::vector<ProcessSample>& processes,
+                                                     const std::vector<ActiveFinding>& findings,
+                                                     const ExportLimits& limits) {
+  std::vector<const ProcessSample*> out;
+  std::set<ProcessKey> chosen;
+  for (size_t i = 0; i < std::min(limits.top_processes, processes.size()); ++i) {
+    out.push_back(&processes[i]);
+    chosen.insert(processes[i].key);
+  }
+  std::set<ProcessKey> with_finding;
+  for (const auto& f : findings) {
+    if (with_finding.size() < limits.max_findings) with_finding.insert(f.process);
+  }
+  for (const auto& p : processes) {
+    if (with_finding.contains(p.key) && chosen.insert(p.key).second) out.push_back(&p);
+  }
+  return out;
 }
 
-void export_processes(const std::vector<ProcessSample>& processes, size_t top, std::vector<MetricFamily>& out) {
+void export_findings(const std::vector<ActiveFinding>& findings, size_t max, std::vector<MetricFamily>& out) {
+  Family suspected("leakwatch_leak_suspected", "1 while a leak finding is active for the process", MetricType::Gauge);
+  Family growth("leakwatch_leak_growth_per_second",
+                "Growth behind the finding: bytes/s for memory kinds, connections/s or fds/s for leak kinds",
+                MetricType::Gauge);
+  Family to_limit("leakwatch_leak_seconds_to_limit", "Time until the cgroup memory limit at the current growth",
+                  MetricType::Gauge);
+  Family confidence("leakwatch_leak_confidence", "Confidence of the finding, 0 to 1", MetricType::Gauge);
+  for (size_t i = 0; i < std::min(max, findings.size()); ++i) {
+    const ActiveFinding& f = findings[i];
+    const Labels base{{"pid", std::to_string(f.process.pid)},
+                      {"comm", f.comm},
+                      {"cgroup", f.cgroup},
+                      {"kind", std::string(to_string(f.finding.kind))}};
+    suspected.add(with(base, "severity", std::string(to_string(f.finding.severity))), 1);
+    growth.add(base, f.finding.growth_per_second);
+    if (f.finding.seconds_to_limit) to_limit.add(base, *f.finding.seconds_to_limit);
+    confidence.add(base, f.finding.confidence);
+  }
+  for (auto* f : {&suspected, &growth, &to_limit, &confidence}) out.push_back(f->take());
+}
+
+void export_processes(const std::vector<const ProcessSample*>& processes, std::vector<MetricFamily>& out) {
   Family rss("leakwatch_process_resident_memory_bytes", "Resident memory of the process by kind (from /proc/PID/status)",
              MetricType::Gauge);
   Family queues("leakwatch_process_socket_queue_bytes",
@@ -95,8 +134,8 @@ void export_processes(const std::vector<ProcessSample>& processes, size_t top, s
                          "Socket queue memory per remote endpoint and direction, top N per process",
                          MetricType::Gauge);
 
-  for (size_t i = 0; i < std::min(top, processes.size()); ++i) {
-    const ProcessSample& p = processes[i];
+  for (const ProcessSample* exported : processes) {
+    const ProcessSample& p = *exported;
     const Labels base = process_labels(p);
     rss.add(with(base, "kind", "anon"), p.rss_anon);
     rss.add(with(base, "kind", "file"), p.rss_file);
@@ -233,9 +272,13 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
 
 }  // namespace
 
-void MetricsExporter::publish(std::shared_ptr<const NodeSample> sample) {
+void MetricsExporter::publish(std::shared_ptr<const NodeSample> sample, std::vector<ActiveFinding> findings,
+                              AlertDelivery alerts) {
+  auto shared_findings = std::make_shared<const std::vector<ActiveFinding>>(std::move(findings));
   std::lock_guard lock(mutex_);
   sample_ = std::move(sample);
+  findings_ = std::move(shared_findings);
+  alerts_ = alerts;
 }
 
 bool MetricsExporter::has_sample() const {
@@ -245,20 +288,29 @@ bool MetricsExporter::has_sample() const {
 
 std::vector<MetricFamily> MetricsExporter::Collect() const {
   std::shared_ptr<const NodeSample> sample;
+  std::shared_ptr<const std::vector<ActiveFinding>> findings;
+  AlertDelivery alerts;
   {
     std::lock_guard lock(mutex_);
     sample = sample_;
+    findings = findings_;
+    alerts = alerts_;
   }
   std::vector<MetricFamily> out;
   Family build("leakwatch_build_info", "Version of the running agent", MetricType::Gauge);
   build.add({{"version", LEAKWATCH_VERSION}}, 1);
   out.push_back(build.take());
   if (!sample) return out;
-  const size_t exported = std::min(limits_.top_processes, sample->processes.size());
-  export_processes(sample->processes, limits_.top_processes, out);
+  const auto processes = exported_processes(sample->processes, *findings, limits_);
+  export_processes(processes, out);
+  export_findings(*findings, limits_.max_findings, out);
   export_cgroups(sample->cgroups, limits_.top_cgroups, out);
   export_node(sample->node, out);
-  export_health(*sample, exported, out);
+  export_health(*sample, processes.size(), out);
+  Family posts("leakwatch_alert_posts_total", "Posts of alerts to the Alertmanager, by result", MetricType::Counter);
+  posts.add({{"result", "ok"}}, static_cast<double>(alerts.posts_ok));
+  posts.add({{"result", "failed"}}, static_cast<double>(alerts.posts_failed));
+  out.push_back(posts.take());
   return out;
 }
 

@@ -69,7 +69,32 @@ bool TargetFilter::matches(pid_t pid, const std::string& comm_name, const std::s
   return cgroup_prefix.empty() || cgroup.starts_with(cgroup_prefix);
 }
 
-NodeSample assemble_node_sample(RoundInputs&& in, IngressLedger& ledger, AgentHealth& health, size_t top_endpoints) {
+void ReaderStallTracker::update(const ProcessKey& process, double now, std::span<const SocketRecord> records,
+                                SocketSummary& summary) {
+  const EndpointNamer namer(records);
+  std::vector<ReadPositionTracker::Socket> reading;
+  for (const auto& r : records) {
+    if (!is_tcp(r) || r.unread == 0) continue;  // nothing to read: cannot be stalled
+    if (auto name = namer.name(r)) reading.push_back({r.cookie, std::move(*name), r.copied_seq, r.unread});
+  }
+  auto& tracker = trackers_[process];
+  std::vector<EndpointObservation> endpoints;
+  for (const auto& g : summary.endpoints) endpoints.push_back({.endpoint = endpoint_label(g)});
+  tracker.update(now, reading, stall_after_, endpoints);
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    summary.endpoints[i].stalled_sockets = endpoints[i].stalled_sockets;
+    summary.endpoints[i].stalled_unread_bytes = endpoints[i].stalled_unread_bytes;
+    summary.endpoints[i].max_stalled_seconds = endpoints[i].max_stalled_seconds;
+  }
+}
+
+void ReaderStallTracker::retain(const std::set<ProcessKey>& alive) {
+  std::erase_if(trackers_, [&](const auto& entry) { return !alive.contains(entry.first); });
+}
+
+NodeSample assemble_node_sample(RoundInputs&& in, RoundState state, size_t top_endpoints) {
+  IngressLedger& ledger = state.ledger;
+  AgentHealth& health = state.health;
   NodeSample sample;
   std::map<pid_t, const TargetProcess*> by_pid;
   for (const auto& p : in.processes) by_pid.emplace(p.info.pid, &p);
@@ -100,9 +125,10 @@ NodeSample assemble_node_sample(RoundInputs&& in, IngressLedger& ledger, AgentHe
   std::set<ProcessKey> alive;
   for (const auto& p : in.processes) {
     const auto span = spans.find(static_cast<uint32_t>(p.info.pid));
-    ProcessSample s = process_sample(p, span == spans.end() ? std::span<const SocketRecord>{} : span->second,
-                                     top_endpoints);
+    const auto records = span == spans.end() ? std::span<const SocketRecord>{} : span->second;
+    ProcessSample s = process_sample(p, records, top_endpoints);
     s.ingress = ledger.process_totals(s.key);
+    state.stalls.update(s.key, state.now, records, s.sockets);
     alive.insert(s.key);
 
     CgroupSample& c = sample.cgroups[s.cgroup];
@@ -113,6 +139,7 @@ NodeSample assemble_node_sample(RoundInputs&& in, IngressLedger& ledger, AgentHe
     sample.processes.push_back(std::move(s));
   }
   ledger.retain_processes(alive);
+  state.stalls.retain(alive);
   for (auto& [path, c] : sample.cgroups) {
     c.ingress = ledger.cgroup_totals(path);
     if (const auto it = in.cgroup_memory.find(path); it != in.cgroup_memory.end()) c.memory = it->second;
@@ -133,15 +160,32 @@ NodeSample assemble_node_sample(RoundInputs&& in, IngressLedger& ledger, AgentHe
 }
 
 NodeSampler::NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths,
-                         TargetFilter filter, size_t top_endpoints)
+                         TargetFilter filter, size_t top_endpoints, double stall_after_seconds)
     : sockets_(sockets),
       close_events_(close_events),
       paths_(std::move(paths)),
       filter_(std::move(filter)),
-      top_endpoints_(top_endpoints) {}
+      top_endpoints_(top_endpoints),
+      stalls_(stall_after_seconds) {}
+
+// With a PID filter, targeted passes over those processes are far cheaper
+// than a pass over the whole machine.
+std::vector<SocketRecord> NodeSampler::read_sockets() {
+  if (filter_.pids.empty()) return sockets_.all();
+  std::vector<SocketRecord> records;
+  for (const pid_t pid : filter_.pids) {
+    try {
+      const auto own = sockets_.for_process(pid);
+      records.insert(records.end(), own.begin(), own.end());
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::process_exited) throw;
+    }
+  }
+  return records;
+}
 
 void NodeSampler::read_processes(RoundInputs& round) {
-  for (const pid_t pid : list_pids(paths_)) {
+  for (const pid_t pid : filter_.pids.empty() ? list_pids(paths_) : filter_.pids) {
     TargetProcess p;
     try {
       p.info = read_process(paths_, pid);
@@ -164,7 +208,7 @@ void NodeSampler::read_processes(RoundInputs& round) {
 
 RoundInputs NodeSampler::read_round() {
   RoundInputs round;
-  round.records = sockets_.all();
+  round.records = read_sockets();
   // After the pass: a socket that closed after it was seen is credited the
   // rest of its bytes; one that closed before was never seen and is credited
   // all of them.
@@ -178,7 +222,8 @@ NodeSample NodeSampler::sample() {
   const auto start = std::chrono::steady_clock::now();
   NodeSample s;
   try {
-    s = assemble_node_sample(read_round(), ledger_, health_, top_endpoints_);
+    const double now = std::chrono::duration<double>(start.time_since_epoch()).count();
+    s = assemble_node_sample(read_round(), RoundState{ledger_, health_, stalls_, now}, top_endpoints_);
   } catch (const Error&) {
     health_.snapshot_failures++;
     throw;

@@ -112,6 +112,28 @@ json to_json(const SocketRecord& r) {
   };
 }
 
+json to_json(const Finding& f) {
+  json contributors = json::array();
+  for (const auto& c : f.top_contributors) {
+    contributors.push_back({{"endpoint", c.endpoint},
+                            {"connections", c.connections},
+                            {"queued_bytes", c.queued_bytes},
+                            {"stalled_seconds", optional_value(c.stalled_seconds)}});
+  }
+  return {
+      {"kind", to_string(f.kind)},
+      {"severity", to_string(f.severity)},
+      {"confidence", f.confidence},
+      {"growth_per_second", f.growth_per_second},
+      {"share_of_growth", f.share_of_growth},
+      {"ingress_correlation", optional_value(f.ingress_correlation)},
+      {"seconds_to_limit", optional_value(f.seconds_to_limit)},
+      {"top_contributors", contributors},
+      {"explanation", f.explanation},
+      {"suggested_fix", f.suggested_fix},
+  };
+}
+
 json to_json(const ProcessReport& report) {
   json endpoints = json::array();
   for (const auto& g : report.sockets.endpoints) endpoints.push_back(to_json(g));

@@ -39,6 +39,9 @@ void add_to_group(EndpointGroup& g, const SocketRecord& r) {
 }
 
 void merge_group(EndpointGroup& into, const EndpointGroup& g) {
+  into.stalled_sockets += g.stalled_sockets;
+  into.stalled_unread_bytes += g.stalled_unread_bytes;
+  into.max_stalled_seconds = std::max(into.max_stalled_seconds, g.max_stalled_seconds);
   into.connections += g.connections;
   for (const auto& [state, count] : g.states) into.states[state] += count;
   into.receive_queue_bytes += g.receive_queue_bytes;
@@ -109,6 +112,20 @@ std::vector<SocketRecord> largest_sockets(std::span<const SocketRecord> records,
 }
 
 }  // namespace
+
+std::string endpoint_label(const EndpointGroup& g) {
+  return g.inbound ? fmt::format("{}->:{}", g.peer, g.local_port) : g.peer;
+}
+
+EndpointNamer::EndpointNamer(std::span<const SocketRecord> records) : listening_(listening_ports(records)) {}
+
+std::optional<std::string> EndpointNamer::name(const SocketRecord& r) const {
+  if (!is_inet(r) || r.remote_port == 0) return std::nullopt;
+  if (listening_.contains({r.family, r.local_port})) {
+    return fmt::format("{}->:{}", format_address(r.family, r.remote_addr), r.local_port);
+  }
+  return remote_endpoint(r);
+}
 
 SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_n) {
   SocketSummary s;

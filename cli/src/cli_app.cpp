@@ -7,6 +7,8 @@
 
 #include "leakwatch/exit_codes.h"
 #include "inspect_command.h"
+#include "leakwatch/agent_config.h"
+#include "watch_command.h"
 #include "leakwatch/error.h"
 #include "leakwatch/log.h"
 
@@ -14,6 +16,11 @@ namespace lw::cli {
 namespace {
 
 void print_error(const std::string& message) { lw::print_error("leakwatch", message); }
+
+std::chrono::milliseconds duration_flag(const std::string& flag, const std::string& text) {
+  if (const auto d = parse_duration(text)) return *d;
+  throw Error(ErrorKind::usage, fmt::format("bad {} '{}': use a number with a unit: 500ms, 30s, 5m", flag, text));
+}
 
 }  // namespace
 
@@ -34,6 +41,12 @@ int run_cli(int argc, char** argv) {
   inspect_cmd->add_option("--top", inspect.top, "Entries in the endpoint and socket lists")
       ->check(CLI::Range(size_t{1}, size_t{100000}))
       ->capture_default_str();
+  std::string watch_for, interval = "2s", stall_after = "60s";
+  inspect_cmd->add_option("--watch", watch_for, "Watch for this long (30s, 5m), then give a verdict");
+  inspect_cmd->add_option("--interval", interval, "Sampling interval of --watch")->capture_default_str();
+  inspect_cmd->add_option("--stall-after", stall_after,
+                          "A socket with unread data whose read position stands still this long is a stalled reader")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -48,7 +61,21 @@ int run_cli(int argc, char** argv) {
 
   log::configure(verbose ? log::Level::debug : log::Level::error, log::Format::text);
   inspect.paths = HostPaths{host_proc, host_cgroup};
-  return exit_code_of("leakwatch", [&] { return run_inspect(inspect, std::cout); });
+  return exit_code_of("leakwatch", [&] {
+    if (watch_for.empty()) {
+      if (inspect_cmd->count("--interval") || inspect_cmd->count("--stall-after")) {
+        throw Error(ErrorKind::usage, "--interval and --stall-after only apply with --watch DURATION");
+      }
+      return run_inspect(inspect, std::cout);
+    }
+    const WatchOptions watch{.duration = duration_flag("--watch", watch_for),
+                             .interval = duration_flag("--interval", interval),
+                             .stall_after = duration_flag("--stall-after", stall_after)};
+    if (watch.interval > watch.duration) {
+      throw Error(ErrorKind::usage, "--interval is longer than --watch: nothing would be sampled twice");
+    }
+    return run_watch(inspect, watch, std::cout, std::cerr);
+  });
 }
 
 }  // namespace lw::cli

@@ -68,6 +68,9 @@ host-cgroup = "/host/sys/fs/cgroup"
 log-level = "debug"
 log-format = "json"
 ring-buffer-bytes = 65536
+analysis-window = "10m"
+stall-after = "30s"
+alertmanager-url = "http://alertmanager.monitoring:9093/"
 )";
 
 const AgentConfig kEveryKeyConfig{
@@ -82,6 +85,8 @@ const AgentConfig kEveryKeyConfig{
     .log_level = log::Level::debug,
     .log_format = log::Format::json,
     .ring_buffer_bytes = 65536,
+    .analysis = {.window_seconds = 600, .stall_after_seconds = 30},
+    .alertmanager_url = "http://alertmanager.monitoring:9093",
 };
 
 void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
@@ -97,6 +102,9 @@ void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
   EXPECT_EQ(actual.log_level, expected.log_level);
   EXPECT_EQ(actual.log_format, expected.log_format);
   EXPECT_EQ(actual.ring_buffer_bytes, expected.ring_buffer_bytes);
+  EXPECT_EQ(actual.analysis.window_seconds, expected.analysis.window_seconds);
+  EXPECT_EQ(actual.analysis.stall_after_seconds, expected.analysis.stall_after_seconds);
+  EXPECT_EQ(actual.alertmanager_url, expected.alertmanager_url);
 }
 
 // --- good input ----------------------------------------------------------------
@@ -115,6 +123,8 @@ TEST(AgentConfig, Defaults) {
                                  .log_level = log::Level::info,
                                  .log_format = log::Format::text,
                                  .ring_buffer_bytes = 4u << 20,
+                                 .analysis = {.window_seconds = 300, .stall_after_seconds = 60},
+                                 .alertmanager_url = "",
                              });
 }
 
@@ -124,6 +134,7 @@ TEST(AgentConfig, EveryFlag) {
       "--top-endpoints", "3", "--pid", "10", "--pid", "20", "--comm", "^gunicorn",
       "--cgroup-prefix", "/kubepods", "--host-proc", "/host/proc", "--host-cgroup", "/host/sys/fs/cgroup",
       "--log-level", "debug", "--log-format", "json", "--ring-buffer-bytes", "65536",
+      "--analysis-window", "10m", "--stall-after", "30s", "--alertmanager-url", "http://alertmanager.monitoring:9093/",
   }), kEveryKeyConfig);
 }
 
@@ -213,6 +224,10 @@ TEST(AgentConfig, BadFlagValues) {
       {{"--listen-address", "::1:9100"}, {"--listen-address", "'::1:9100'", "[ipv6]:port"}},
       {{"--listen-address", "[nope]:9100"}, {"--listen-address", "'[nope]:9100'"}},
       {{"--listen-address", "[::1]9100"}, {"--listen-address", "'[::1]9100'"}},
+      {{"--analysis-window", "long"}, {"--analysis-window", "'long'", "5m"}},
+      {{"--stall-after", "10"}, {"--stall-after", "'10'"}},
+      {{"--alertmanager-url", "https://am:9093"}, {"--alertmanager-url", "'https://am:9093'", "http://HOST:PORT"}},
+      {{"--alertmanager-url", "am:9093"}, {"--alertmanager-url", "'am:9093'"}},
   };
   for (const auto& bad : cases) {
     const auto message = usage_error_of(bad.args);

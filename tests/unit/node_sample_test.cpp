@@ -41,6 +41,7 @@ CloseEvent close_event(uint64_t cookie, uint32_t tgid, uint64_t cgroup_id, uint6
 TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
   IngressLedger ledger;
   AgentHealth health;
+  ReaderStallTracker stalls(60);
   RoundInputs in;
   in.processes = {process(10, "api", "/pod/a", 1000), process(20, "worker", "/pod/b", 5000)};
   in.records = {received(10, 1, 4000, 1000), received(20, 2, 100, 0), received(99, 3, 7777, 0)};
@@ -49,7 +50,7 @@ TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
                      close_event(50, 10, 0, 300),     // short-lived, owner recorded in the kernel
                      close_event(51, 0, 555, 200),    // owner unknown, cgroup known
                      close_event(52, 0, 777, 9)};     // neither known
-  const NodeSample s = assemble_node_sample(std::move(in), ledger, health, 5);
+  const NodeSample s = assemble_node_sample(std::move(in), RoundState{ledger, health, stalls}, 5);
 
   ASSERT_EQ(s.processes.size(), 2u);
   EXPECT_EQ(s.processes[0].comm, "worker") << "largest footprint first";
@@ -68,16 +69,17 @@ TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
 TEST(AssembleNodeSample, ExitedProcessDisappearsButItsCgroupKeepsCounting) {
   IngressLedger ledger;
   AgentHealth health;
+  ReaderStallTracker stalls(60);
   RoundInputs first;
   first.processes = {process(10, "api", "/pod/a", 1)};
   first.records = {received(10, 1, 4000, 0)};
-  assemble_node_sample(std::move(first), ledger, health, 5);
+  assemble_node_sample(std::move(first), RoundState{ledger, health, stalls}, 5);
 
   RoundInputs second;
   second.processes = {process(11, "api", "/pod/a", 1)};  // restarted
   second.close_events = {close_event(1, 10, 0, 4500)};
   second.cgroup_by_v2_id = {{1, "/pod/a"}};
-  const NodeSample s = assemble_node_sample(std::move(second), ledger, health, 5);
+  const NodeSample s = assemble_node_sample(std::move(second), RoundState{ledger, health, stalls}, 5);
   ASSERT_EQ(s.processes.size(), 1u);
   EXPECT_EQ(s.processes[0].key.pid, 11);
   EXPECT_EQ(s.processes[0].ingress.received, 0u);
@@ -111,6 +113,7 @@ size_t series_count(const std::vector<prometheus::MetricFamily>& families) {
 TEST(MetricsExporter, SeriesAreBoundedByTheLimits) {
   IngressLedger ledger;
   AgentHealth health;
+  ReaderStallTracker stalls(60);
   RoundInputs in;
   for (pid_t pid = 1; pid <= 300; ++pid) {
     in.processes.push_back(process(pid, "p" + std::to_string(pid), "/c" + std::to_string(pid), 1000 * pid));
@@ -120,7 +123,7 @@ TEST(MetricsExporter, SeriesAreBoundedByTheLimits) {
       in.records.push_back(r);
     }
   }
-  const auto sample = std::make_shared<NodeSample>(assemble_node_sample(std::move(in), ledger, health, 3));
+  const auto sample = std::make_shared<NodeSample>(assemble_node_sample(std::move(in), RoundState{ledger, health, stalls}, 3));
   MetricsExporter exporter(ExportLimits{.top_processes = 10, .top_cgroups = 4});
   exporter.publish(sample);
   const auto families = exporter.Collect();

@@ -80,9 +80,15 @@ constexpr int kUdpArrivalTimeoutMs = 2000;           // wait for our own datagra
 constexpr int kMaxWaitMs = 60'000;                   // longest single epoll_wait
 constexpr std::uint64_t kMaxListeners = 16'384;      // sanity bound for serve --listeners
 constexpr std::uint64_t kMaxParallel = 16'384;       // sanity bound for churn --parallel
-constexpr std::uint64_t kMaxReadEveryMs = 3'600'000; // an hour between drains at most
+constexpr std::uint64_t kMaxPeriodMs = 3'600'000;    // an hour between periodic actions at most
 constexpr std::uint64_t kHeapChunksPerSecond = 10;   // heap-grow allocations per second
 constexpr std::uint64_t kMaxHeapBytes = std::uint64_t{64} << 30;  // heap-grow --cap bound
+constexpr std::uint64_t kMaxRate = std::uint64_t{1} << 40;        // bytes/s bound for --rate, --read-rate
+constexpr std::chrono::milliseconds kRateTick{10};  // token buckets refill this often
+constexpr std::uint64_t kRateBurstTicks = 10;       // a bucket holds at most this many ticks' worth
+constexpr std::uint64_t kDefaultMaxOpened = 5000;   // connect --max-connections, fd-leak --max
+constexpr std::uint64_t kMinRcvbuf = 4096;                   // connect --rcvbuf bounds; the kernel
+constexpr std::uint64_t kMaxRcvbuf = std::uint64_t{1} << 30;  // doubles it and must fit an int
 
 // ---------------------------------------------------------------------------
 // Errors, fds, output
@@ -323,12 +329,14 @@ struct ReadResult {
   int error = 0;            // errno of a failed recv (not EAGAIN); 0 when none
 };
 
-// Reads and drops everything readable on a socket now, without blocking.
-ReadResult read_available(int fd) {
+// Reads and drops everything readable on a socket now, without blocking; at most
+// `limit` bytes.
+ReadResult read_available(int fd, std::uint64_t limit = UINT64_MAX) {
   static std::array<char, kIoChunk> sink;
   ReadResult result;
-  for (;;) {
-    const ssize_t n = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
+  while (result.bytes < limit) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(sink.size(), limit - result.bytes));
+    const ssize_t n = ::recv(fd, sink.data(), want, MSG_DONTWAIT);
     if (n > 0) {
       result.bytes += static_cast<std::uint64_t>(n);
       continue;
@@ -341,7 +349,34 @@ ReadResult read_available(int fd) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) result.error = errno;
     return result;
   }
+  return result;
 }
+
+// A byte budget of `bytes_per_second`, refilled by a loop timer every kRateTick. It
+// holds at most kRateBurstTicks ticks' worth (but at least `min_cap`, the largest
+// single take), so an idle spell does not become a burst. Fractions of a byte carry
+// over, so the rate is exact over time.
+class TokenBucket {
+ public:
+  explicit TokenBucket(std::uint64_t bytes_per_second, std::uint64_t min_cap = 1)
+      : rate_per_tick_(bytes_per_second * static_cast<std::uint64_t>(kRateTick.count())),
+        cap_(std::max<std::uint64_t>(rate_per_tick_ * kRateBurstTicks / 1000, min_cap)) {}
+
+  void refill(std::uint64_t ticks) {
+    const std::uint64_t scaled = rate_per_tick_ * std::min(ticks, kRateBurstTicks) + milli_bytes_;
+    tokens_ = std::min(tokens_ + scaled / 1000, cap_);
+    milli_bytes_ = scaled % 1000;
+  }
+
+  std::uint64_t available() const { return tokens_; }
+  void take(std::uint64_t bytes) { tokens_ -= std::min(bytes, tokens_); }
+
+ private:
+  std::uint64_t rate_per_tick_;    // bytes per second times milliseconds per tick
+  std::uint64_t cap_;
+  std::uint64_t tokens_ = 0;
+  std::uint64_t milli_bytes_ = 0;  // the fraction of a byte carried over, in 1/1000 bytes
+};
 
 // ---------------------------------------------------------------------------
 // Process setup
@@ -389,14 +424,16 @@ void require_fds(std::uint64_t needed, std::uint64_t limit) {
 
 // One epoll set plus a signalfd: the only place a mode waits. Runs until SIGTERM,
 // SIGINT or the deadline; hands I/O readiness, SIGUSR1/SIGUSR2 and, if asked for with
-// every(), periodic ticks to the mode. Keys from kFirstReservedKey up are the loop's own.
+// every() (up to kMaxTimers times), periodic ticks to the mode. Keys from
+// kFirstReservedKey up are the loop's own.
 class EventLoop {
  public:
   using IoHandler = std::function<void(std::uint64_t key, std::uint32_t events)>;
   using SignalHandler = std::function<void(int signo)>;
   using TickHandler = std::function<void(std::uint64_t ticks)>;  // ticks elapsed, >= 1
 
-  static constexpr std::uint64_t kFirstReservedKey = UINT64_MAX - 1;
+  static constexpr std::size_t kMaxTimers = 4;
+  static constexpr std::uint64_t kFirstReservedKey = UINT64_MAX - kMaxTimers;
 
   explicit EventLoop(Clock::time_point deadline) : deadline_(deadline) {
     epoll_ = Fd(epoll_create1(EPOLL_CLOEXEC));
@@ -413,19 +450,19 @@ class EventLoop {
     if (epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr) != 0) fail_errno("epoll_ctl(DEL)");
   }
 
-  // Calls on_tick every `period` (a timerfd; one per loop) while run() runs.
+  // Calls on_tick every `period` (a timerfd of its own) while run() runs.
   void every(std::chrono::milliseconds period, TickHandler on_tick) {
-    if (timer_) throw std::logic_error("EventLoop::every called twice");
-    timer_ = Fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-    if (!timer_) fail_errno("timerfd_create");
+    if (timers_.size() == kMaxTimers) throw std::logic_error("EventLoop::every called too often");
+    Fd timer(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!timer) fail_errno("timerfd_create");
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
     itimerspec spec{};
     spec.it_interval.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
     spec.it_interval.tv_nsec = static_cast<long>(ns % 1'000'000'000);
     spec.it_value = spec.it_interval;
-    if (timerfd_settime(timer_.get(), 0, &spec, nullptr) != 0) fail_errno("timerfd_settime");
-    on_tick_ = std::move(on_tick);
-    watch(timer_.get(), EPOLLIN, kTimerKey);
+    if (timerfd_settime(timer.get(), 0, &spec, nullptr) != 0) fail_errno("timerfd_settime");
+    watch(timer.get(), EPOLLIN, kFirstTimerKey + timers_.size());
+    timers_.push_back(Timer{std::move(timer), std::move(on_tick)});
   }
 
   // Milliseconds to the deadline, rounded up, capped at kMaxWaitMs; 0 once it passed.
@@ -447,8 +484,8 @@ class EventLoop {
       for (const epoll_event& ev : std::span(ready).first(static_cast<std::size_t>(n))) {
         if (ev.data.u64 == kSignalKey) {
           if (!dispatch_signals(on_signal)) return;
-        } else if (ev.data.u64 == kTimerKey) {
-          dispatch_ticks();
+        } else if (ev.data.u64 >= kFirstTimerKey) {
+          dispatch_ticks(timers_.at(static_cast<std::size_t>(ev.data.u64 - kFirstTimerKey)));
         } else {
           on_io(ev.data.u64, ev.events);
         }
@@ -458,7 +495,12 @@ class EventLoop {
 
  private:
   static constexpr std::uint64_t kSignalKey = UINT64_MAX;
-  static constexpr std::uint64_t kTimerKey = UINT64_MAX - 1;
+  static constexpr std::uint64_t kFirstTimerKey = kFirstReservedKey;  // timer i: kFirstTimerKey + i
+
+  struct Timer {
+    Fd fd;
+    TickHandler on_tick;
+  };
 
   void control(int op, int fd, std::uint32_t events, std::uint64_t key) {
     epoll_event ev{};
@@ -478,18 +520,17 @@ class EventLoop {
     return true;
   }
 
-  void dispatch_ticks() {
+  static void dispatch_ticks(const Timer& timer) {
     std::uint64_t ticks = 0;
-    if (::read(timer_.get(), &ticks, sizeof(ticks)) == static_cast<ssize_t>(sizeof(ticks)) && ticks > 0) {
-      on_tick_(ticks);
+    if (::read(timer.fd.get(), &ticks, sizeof(ticks)) == static_cast<ssize_t>(sizeof(ticks)) && ticks > 0) {
+      timer.on_tick(ticks);
     }
   }
 
   Clock::time_point deadline_;
   Fd epoll_;
   Fd signals_;
-  Fd timer_;  // only after every()
-  TickHandler on_tick_;
+  std::vector<Timer> timers_;  // index i has epoll key kFirstTimerKey + i
 };
 
 // What every mode gets besides its own config.
@@ -503,13 +544,18 @@ struct Runtime {
 // Mode: serve
 
 // serve: listen on one or more ports, accept forever, write --send-bytes to each
-// connection (then, with --close-after-send, shut it down and close it), discard input.
+// connection (then, with --close-after-send, shut it down and close it), or with
+// --stream write for as long as it lives (at most --rate bytes/s), or with
+// --close-on-accept close it at once; discard input.
 struct ServeConfig {
   Endpoint bind;
   std::uint64_t send_bytes = 0;
   std::optional<std::uint64_t> count;  // report "accepted N" and "sent N" at this count
   bool close_after_send = false;
   std::uint64_t listeners = 1;         // ephemeral ports on --bind (needs --port 0 when > 1)
+  bool stream = false;                 // write pattern data without end
+  std::optional<std::uint64_t> rate;   // --stream: bytes per second per connection at most
+  bool close_on_accept = false;        // close every connection as soon as it is accepted
 };
 
 ServeConfig parse_serve(const Args& args) {
@@ -521,6 +567,17 @@ ServeConfig parse_serve(const Args& args) {
   cfg.close_after_send = args.has("close-after-send");
   cfg.listeners = args.number("listeners", 1, kMaxListeners, 1);
   if (cfg.listeners > 1 && port != 0) throw UsageError("--listeners above 1 needs --port 0");
+  cfg.stream = args.has("stream");
+  cfg.close_on_accept = args.has("close-on-accept");
+  const bool sends_bytes = args.has("send-bytes") || cfg.close_after_send;
+  if (cfg.stream && sends_bytes) throw UsageError("--stream excludes --send-bytes and --close-after-send");
+  if (cfg.close_on_accept && (cfg.stream || sends_bytes)) {
+    throw UsageError("--close-on-accept excludes --stream, --send-bytes and --close-after-send");
+  }
+  if (args.has("rate")) {
+    if (!cfg.stream) throw UsageError("--rate needs --stream");
+    cfg.rate = args.number("rate", 1, kMaxRate);
+  }
   return cfg;
 }
 
@@ -571,6 +628,14 @@ class Server {
     report_progress();
   }
 
+  // --rate: refill every connection's bucket and write what it allows.
+  void on_tick(std::uint64_t ticks) {
+    for (auto it = conns_.begin(); it != conns_.end();) {
+      it->second.bucket->refill(ticks);
+      it = pump(it->second) ? std::next(it) : conns_.erase(it);
+    }
+  }
+
   // SIGUSR1: close every accepted connection.
   void on_signal(int signo) {
     if (signo != SIGUSR1) return;
@@ -585,7 +650,9 @@ class Server {
 
   struct Conn {
     Fd fd;
-    std::uint64_t sent = 0;  // bytes of --send-bytes written so far
+    std::uint64_t sent = 0;             // bytes written so far
+    bool writing = false;               // EPOLLOUT is in its epoll set
+    std::optional<TokenBucket> bucket;  // with --rate
   };
 
   void accept_pending(int listener) {
@@ -597,41 +664,58 @@ class Server {
         fail_errno("accept");
       }
       ++accepted_;
+      if (cfg_.close_on_accept) continue;  // fd closes here; the peer sees EOF
       const int raw = fd.get();
       Conn& conn = conns_[raw];
       conn.fd = std::move(fd);
+      if (cfg_.rate) conn.bucket.emplace(*cfg_.rate);
       loop_.watch(raw, EPOLLIN, static_cast<std::uint64_t>(raw));
       if (!pump(conn)) conns_.erase(raw);
     }
     report_progress();
   }
 
-  // Writes as much of --send-bytes as the socket takes now. Returns false when the
+  // Bytes `conn` may be sent now: the rest of --send-bytes, or with --stream no end
+  // but what its --rate bucket holds.
+  std::uint64_t allowance(const Conn& conn) const {
+    if (!cfg_.stream) return cfg_.send_bytes - conn.sent;
+    return conn.bucket ? conn.bucket->available() : UINT64_MAX;
+  }
+
+  // Waits for EPOLLOUT on `conn` or stops waiting for it.
+  void want_writable(Conn& conn, bool writable) {
+    if (conn.writing == writable) return;
+    conn.writing = writable;
+    loop_.change(conn.fd.get(), writable ? EPOLLIN | EPOLLOUT : EPOLLIN, static_cast<std::uint64_t>(conn.fd.get()));
+  }
+
+  // Writes as much of allowance() as the socket takes now. Returns false when the
   // connection is dead, or done and to be closed (--close-after-send).
   bool pump(Conn& conn) {
-    if (cfg_.send_bytes == 0) return !cfg_.close_after_send;
+    if (!cfg_.stream && cfg_.send_bytes == 0) return !cfg_.close_after_send;
     const auto& pattern = pattern_buffer();
-    while (conn.sent < cfg_.send_bytes) {
-      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cfg_.send_bytes - conn.sent, kIoChunk));
+    while (const std::uint64_t left = allowance(conn)) {
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kIoChunk));
       const ssize_t n = ::send(conn.fd.get(), pattern.data() + conn.sent % kPatternPeriod, want, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          loop_.change(conn.fd.get(), EPOLLIN | EPOLLOUT, static_cast<std::uint64_t>(conn.fd.get()));
+          want_writable(conn, true);
           return true;
         }
         return false;  // EPIPE, ECONNRESET: the peer is gone
       }
       conn.sent += static_cast<std::uint64_t>(n);
-      if (conn.sent == cfg_.send_bytes) {
+      if (conn.bucket) conn.bucket->take(static_cast<std::uint64_t>(n));
+      if (!cfg_.stream && conn.sent == cfg_.send_bytes) {
         ++completed_;
         if (cfg_.close_after_send) {
           ::shutdown(conn.fd.get(), SHUT_WR);  // FIN after the queued bytes; the caller closes
           return false;
         }
-        loop_.change(conn.fd.get(), EPOLLIN, static_cast<std::uint64_t>(conn.fd.get()));
       }
     }
+    want_writable(conn, false);  // all sent, or the --rate bucket is empty until the next tick
     return true;
   }
 
@@ -650,7 +734,7 @@ class Server {
       say("accepted " + std::to_string(n));
     }
     const std::uint64_t done = cfg_.send_bytes == 0 ? accepted_ : completed_;
-    if (said_accepted_ && !said_sent_ && done >= n) {
+    if (said_accepted_ && !said_sent_ && !cfg_.stream && done >= n) {
       said_sent_ = true;
       say("sent " + std::to_string(n));
     }
@@ -672,6 +756,7 @@ int run_mode(const ServeConfig& cfg, Runtime& rt) {
   std::string ready = "ready";
   for (std::uint16_t port : server.ports()) ready += " " + std::to_string(port);
   say(ready);
+  if (cfg.rate) rt.loop.every(kRateTick, [&](std::uint64_t ticks) { server.on_tick(ticks); });
   rt.loop.run([&](std::uint64_t key, std::uint32_t events) { server.on_io(key, events); },
               [&](int signo) { server.on_signal(signo); });
   return kExitOk;
@@ -680,14 +765,20 @@ int run_mode(const ServeConfig& cfg, Runtime& rt) {
 // ---------------------------------------------------------------------------
 // Mode: connect
 
-// connect: open --count connections to --port (or to each of --ports) and never read
-// them until told to, or (--read-every) drain them all periodically.
+// connect: open --count connections to --port (or to each of --ports), then with
+// --open-every one more every MS up to --max-connections, and never read them until
+// told to, or (--read-every) drain them all periodically, or (--read-rate) read them
+// at a fixed total rate.
 struct ConnectConfig {
   std::vector<Endpoint> targets;  // one per port; --count connections to each
   std::uint64_t count = 0;
   std::optional<std::chrono::milliseconds> read_every;
+  std::optional<std::uint64_t> read_rate;  // bytes per second across all connections
+  std::optional<std::chrono::milliseconds> open_every;
+  std::uint64_t max_connections = 0;       // initial plus opened later; total() without --open-every
+  std::uint64_t rcvbuf = 0;                // SO_RCVBUF for every connection; 0: kernel autotuning
 
-  std::uint64_t total() const { return count * targets.size(); }
+  std::uint64_t total() const { return count * targets.size(); }  // the initial connections
 };
 
 ConnectConfig parse_connect(const Args& args) {
@@ -697,11 +788,21 @@ ConnectConfig parse_connect(const Args& args) {
   const std::vector<std::uint64_t> ports =
       args.has("ports") ? args.numbers("ports", 1, 65535) : std::vector{args.number("port", 1, 65535)};
   for (std::uint64_t port : ports) cfg.targets.push_back(loopback_endpoint(to, static_cast<std::uint16_t>(port)));
-  cfg.count = args.number("count", 1, kMaxCount);
+  if (args.has("open-every")) cfg.open_every = std::chrono::milliseconds(args.number("open-every", 1, kMaxPeriodMs));
+  cfg.count = args.number("count", cfg.open_every ? 0 : 1, kMaxCount);
   if (cfg.total() > kMaxCount) {
     throw UsageError("--count times the number of --ports must be at most " + std::to_string(kMaxCount));
   }
-  if (args.has("read-every")) cfg.read_every = std::chrono::milliseconds(args.number("read-every", 1, kMaxReadEveryMs));
+  if (args.has("max-connections") && !cfg.open_every) throw UsageError("--max-connections needs --open-every");
+  cfg.max_connections = cfg.open_every ? args.number("max-connections", 1, kMaxCount, kDefaultMaxOpened) : cfg.total();
+  if (cfg.max_connections < cfg.total()) {
+    throw UsageError("--max-connections (default " + std::to_string(kDefaultMaxOpened) +
+                     ") is below the initial --count connections");
+  }
+  if (args.has("read-every") && args.has("read-rate")) throw UsageError("give at most one of --read-every and --read-rate");
+  if (args.has("read-every")) cfg.read_every = std::chrono::milliseconds(args.number("read-every", 1, kMaxPeriodMs));
+  if (args.has("read-rate")) cfg.read_rate = args.number("read-rate", 1, kMaxRate);
+  cfg.rcvbuf = args.number("rcvbuf", kMinRcvbuf, kMaxRcvbuf, 0);
   return cfg;
 }
 
@@ -762,10 +863,23 @@ struct Dial {
   bool connected = false;  // already established; otherwise in progress (EPOLLOUT when done)
 };
 
-// Starts connecting to `to`, with the source port search narrowed by `ports`.
-Dial start_dial(const Endpoint& to, PortHint& ports) {
+// SO_RCVBUF before connect (the window scale is settled by the SYN): fixes the receive
+// buffer at 2 x `bytes` and turns autotuning off. SO_RCVBUFFORCE (CAP_NET_ADMIN) passes
+// net.core.rmem_max; without the capability, plain SO_RCVBUF is capped there.
+void set_receive_buffer(int fd, std::uint64_t bytes) {
+  const int value = static_cast<int>(bytes);
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &value, sizeof(value)) == 0) return;
+  if (errno != EPERM || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, sizeof(value)) != 0) {
+    fail_errno("setsockopt(SO_RCVBUF)");
+  }
+}
+
+// Starts connecting to `to`, with the source port search narrowed by `ports` and, when
+// `rcvbuf` is not 0, the receive buffer set by set_receive_buffer().
+Dial start_dial(const Endpoint& to, PortHint& ports, std::uint64_t rcvbuf = 0) {
   Dial dial{open_socket(to.family(), SOCK_STREAM)};
   const int fd = dial.fd.get();
+  if (rcvbuf != 0) set_receive_buffer(fd, rcvbuf);
   ports.narrow(fd);
   int rc = ::connect(fd, to.sa(), to.len);
   if (rc != 0 && errno == EADDRNOTAVAIL && ports.active()) {
@@ -795,19 +909,21 @@ void finish_dial(int fd, const Endpoint& to) {
 class Connector {
  public:
   Connector(const ConnectConfig& cfg, EventLoop& loop) : cfg_(cfg), loop_(loop) {
-    conns_.reserve(static_cast<std::size_t>(cfg.total()));
+    conns_.reserve(static_cast<std::size_t>(cfg.max_connections));
+    if (cfg.read_rate) bucket_.emplace(*cfg.read_rate, kIoChunk);
   }
 
-  bool all_connected() const { return connected_ == cfg_.total(); }
+  // The initial --count connections are up.
+  bool all_connected() const { return connected_ >= cfg_.total(); }
 
-  // Starts connects until kConnectWindow are in flight or all have been started.
+  // Starts connects until kConnectWindow are in flight or all wanted have been started.
   void start_more() {
-    while (in_flight_ < kConnectWindow && conns_.size() < cfg_.total()) {
+    while (in_flight_ < kConnectWindow && conns_.size() < wanted_) {
       const std::uint64_t key = conns_.size();
-      Dial dial = start_dial(target(key), ports_);
+      Dial dial = start_dial(target(key), ports_, cfg_.rcvbuf);
       conns_.push_back(std::move(dial.fd));
       if (dial.connected) {
-        ++connected_;
+        established();
       } else {
         ++in_flight_;
         loop_.watch(conns_.back().get(), EPOLLOUT, key);
@@ -821,16 +937,31 @@ class Connector {
     finish_dial(fd, target(key));
     loop_.unwatch(fd);
     --in_flight_;
-    ++connected_;
+    established();
     start_more();
   }
 
   // --read-every: a periodic drain; SIGUSR1 then reports the running total.
-  void on_tick() { drained_total_ += drain(); }
+  void on_read_tick() { drained_total_ += drain(); }
+
+  // --read-rate: read what the bucket allows, round robin over the connections.
+  void on_rate_tick(std::uint64_t ticks) {
+    bucket_->refill(ticks);
+    drained_total_ += read_round_robin(*bucket_);
+  }
+
+  // --open-every: one more connection per tick, once the initial ones are up.
+  void on_open_tick(std::uint64_t ticks) {
+    if (!all_connected()) return;
+    wanted_ = std::min(wanted_ + ticks, cfg_.max_connections);
+    start_more();
+  }
 
   void on_signal(int signo) {
     if (signo == SIGUSR1) {
-      if (cfg_.read_every) {
+      if (cfg_.read_rate) {
+        say("drained " + std::to_string(drained_total_));  // no extra read: the rate holds
+      } else if (cfg_.read_every) {
         drained_total_ += drain();
         say("drained " + std::to_string(drained_total_));
       } else {
@@ -841,9 +972,37 @@ class Connector {
   }
 
  private:
-  // Connection `key` goes to target key / count: --count to the first port, then the next.
+  // Connection `key` goes to target key / count: --count to the first port, then the
+  // next; those opened later (--open-every) go to the ports in turn.
   const Endpoint& target(std::uint64_t key) const {
-    return cfg_.targets.at(static_cast<std::size_t>(key / cfg_.count));
+    const std::uint64_t initial = cfg_.total();
+    const std::uint64_t index = key < initial ? key / cfg_.count : (key - initial) % cfg_.targets.size();
+    return cfg_.targets.at(static_cast<std::size_t>(index));
+  }
+
+  // A connect finished; those beyond the initial ones are reported one by one.
+  void established() {
+    ++connected_;
+    if (connected_ > cfg_.total()) say("opened " + std::to_string(connected_));
+  }
+
+  // While `budget` holds a whole kIoChunk, reads up to one chunk from each connection
+  // in turn, carrying on from where the last call stopped; returns the bytes read.
+  // Whole-chunk reads, like an application's 64 KiB buffer: copying more than the
+  // initial receive space (about 64 KiB) in one go is what makes the kernel autotune
+  // the receive buffer up, so the unread backlog can grow into megabytes.
+  std::uint64_t read_round_robin(TokenBucket& budget) {
+    std::uint64_t total = 0;
+    std::size_t idle = 0;  // connections in a row that had nothing to read
+    while (budget.available() >= kIoChunk && idle < conns_.size()) {
+      const int fd = conns_[next_read_].get();
+      next_read_ = (next_read_ + 1) % conns_.size();
+      const std::uint64_t got = read_available(fd, kIoChunk).bytes;
+      budget.take(got);
+      total += got;
+      idle = got > 0 ? 0 : idle + 1;
+    }
+    return total;
   }
 
   // Reads everything readable now from every connection; returns the bytes read.
@@ -868,13 +1027,16 @@ class Connector {
   EventLoop& loop_;
   std::vector<Fd> conns_;  // index is the epoll key
   PortHint ports_;
+  std::uint64_t wanted_ = cfg_.total();  // connections to open; grows with --open-every
   std::size_t in_flight_ = 0;
   std::uint64_t connected_ = 0;
-  std::uint64_t drained_total_ = 0;  // with --read-every: bytes read since start
+  std::uint64_t drained_total_ = 0;  // with --read-every or --read-rate: bytes read since start
+  std::optional<TokenBucket> bucket_;  // with --read-rate
+  std::size_t next_read_ = 0;          // --read-rate: the connection read first next time
 };
 
 int run_mode(const ConnectConfig& cfg, Runtime& rt) {
-  require_fds(cfg.total(), rt.fd_limit);
+  require_fds(cfg.max_connections, rt.fd_limit);
   Connector connector(cfg, rt.loop);
   bool said_ready = false;
   auto report_ready = [&] {
@@ -885,7 +1047,9 @@ int run_mode(const ConnectConfig& cfg, Runtime& rt) {
   };
   connector.start_more();
   report_ready();
-  if (cfg.read_every) rt.loop.every(*cfg.read_every, [&](std::uint64_t) { connector.on_tick(); });
+  if (cfg.read_every) rt.loop.every(*cfg.read_every, [&](std::uint64_t) { connector.on_read_tick(); });
+  if (cfg.read_rate) rt.loop.every(kRateTick, [&](std::uint64_t ticks) { connector.on_rate_tick(ticks); });
+  if (cfg.open_every) rt.loop.every(*cfg.open_every, [&](std::uint64_t ticks) { connector.on_open_tick(ticks); });
   rt.loop.run(
       [&](std::uint64_t key, std::uint32_t events) {
         connector.on_io(key, events);
@@ -899,11 +1063,13 @@ int run_mode(const ConnectConfig& cfg, Runtime& rt) {
 // Mode: churn
 
 // churn: --count short-lived connections, at most --parallel at a time; each is read
-// until the server closes it (serve --close-after-send), then closed.
+// until the server closes it (serve --close-after-send), then closed. --forever: again,
+// round after round, until --max-seconds.
 struct ChurnConfig {
   Endpoint to;
   std::uint64_t count = 0;
   std::uint64_t parallel = 1;
+  bool forever = false;
 };
 
 ChurnConfig parse_churn(const Args& args) {
@@ -912,6 +1078,7 @@ ChurnConfig parse_churn(const Args& args) {
   cfg.to = loopback_endpoint(args.text("to"), port);
   cfg.count = args.number("count", 1, kMaxCount);
   cfg.parallel = args.number("parallel", 1, kMaxParallel, 1);
+  cfg.forever = args.has("forever");
   return cfg;
 }
 
@@ -919,13 +1086,16 @@ class Churner {
  public:
   Churner(const ChurnConfig& cfg, EventLoop& loop) : cfg_(cfg), loop_(loop) {}
 
+  // All --count connections of this round are finished.
   bool finished() const { return finished_ == cfg_.count; }
   std::uint64_t bytes_read() const { return bytes_read_; }
+  std::uint64_t round() const { return round_; }
 
-  // Opens connections until --parallel are open or all --count have been opened.
+  // Opens connections until --parallel are open or all --count of this round have been opened.
   void start_more() {
     while (open_.size() < cfg_.parallel && started_ < cfg_.count) {
-      const std::uint64_t key = started_++;
+      ++started_;
+      const std::uint64_t key = next_key_++;
       Dial dial = start_dial(cfg_.to, ports_);
       const int fd = dial.fd.get();
       loop_.watch(fd, dial.connected ? EPOLLIN : EPOLLIN | EPOLLOUT, key);
@@ -955,6 +1125,14 @@ class Churner {
     start_more();
   }
 
+  // After a finished round: the next one, --count connections again.
+  void next_round() {
+    ++round_;
+    started_ = 0;
+    finished_ = 0;
+    start_more();
+  }
+
  private:
   struct Conn {
     Fd fd;
@@ -965,23 +1143,29 @@ class Churner {
   EventLoop& loop_;
   std::unordered_map<std::uint64_t, Conn> open_;  // keyed by sequence number, the epoll key
   PortHint ports_;
-  std::uint64_t started_ = 0;
-  std::uint64_t finished_ = 0;  // read to EOF and closed
+  std::uint64_t next_key_ = 0;  // sequence number over all rounds, so keys are never reused
+  std::uint64_t round_ = 1;
+  std::uint64_t started_ = 0;   // in this round
+  std::uint64_t finished_ = 0;  // in this round: read to EOF and closed
   std::uint64_t bytes_read_ = 0;
 };
 
 int run_mode(const ChurnConfig& cfg, Runtime& rt) {
   require_fds(cfg.parallel, rt.fd_limit);
   Churner churner(cfg, rt.loop);
-  bool said_done = false;
+  std::uint64_t reported = 0;  // the last round reported
   churner.start_more();
   rt.loop.run(
       [&](std::uint64_t key, std::uint32_t events) {
         churner.on_io(key, events);
-        if (!said_done && churner.finished()) {
-          said_done = true;
+        if (!churner.finished() || reported == churner.round()) return;
+        reported = churner.round();
+        if (reported == 1) {
           say("done " + std::to_string(cfg.count) + " " + std::to_string(churner.bytes_read()));
+        } else {
+          say("round " + std::to_string(reported));
         }
+        if (cfg.forever) churner.next_round();
       },
       [](int) {});
   return kExitOk;
@@ -1040,6 +1224,39 @@ int run_mode(const HeapGrowConfig& cfg, Runtime& rt) {
     for (std::uint64_t i = 0; i < std::min(ticks, kHeapChunksPerSecond); ++i) {
       grower.grow();
       if (grower.second_done()) say("grown " + std::to_string(grower.total()));
+    }
+  });
+  rt.loop.run([](std::uint64_t, std::uint32_t) {}, [](int) {});
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------
+// Mode: fd-leak
+
+// fd-leak: open one /dev/null descriptor every --every ms and never close it, up to --max.
+struct FdLeakConfig {
+  std::chrono::milliseconds every{0};
+  std::uint64_t max = kDefaultMaxOpened;
+};
+
+FdLeakConfig parse_fd_leak(const Args& args) {
+  FdLeakConfig cfg;
+  cfg.every = std::chrono::milliseconds(args.number("every", 1, kMaxPeriodMs));
+  cfg.max = args.number("max", 1, kMaxCount, kDefaultMaxOpened);
+  return cfg;
+}
+
+int run_mode(const FdLeakConfig& cfg, Runtime& rt) {
+  require_fds(cfg.max, rt.fd_limit);
+  std::vector<Fd> leaked;  // held until exit, never closed before
+  leaked.reserve(static_cast<std::size_t>(cfg.max));
+  say("ready");
+  rt.loop.every(cfg.every, [&](std::uint64_t ticks) {
+    for (std::uint64_t i = 0; i < ticks && leaked.size() < cfg.max; ++i) {
+      Fd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      if (!fd) fail_errno("open /dev/null");
+      leaked.push_back(std::move(fd));
+      say("fds " + std::to_string(leaked.size()));
     }
   });
   rt.loop.run([](std::uint64_t, std::uint32_t) {}, [](int) {});
@@ -1182,7 +1399,8 @@ int run_mode(const SocketsConfig& cfg, Runtime& rt) {
 // ---------------------------------------------------------------------------
 // Mode table and main
 
-using ModeConfig = std::variant<ServeConfig, ConnectConfig, ChurnConfig, HeapGrowConfig, SocketsConfig>;
+using ModeConfig =
+    std::variant<ServeConfig, ConnectConfig, ChurnConfig, HeapGrowConfig, FdLeakConfig, SocketsConfig>;
 
 struct ModeSpec {
   std::string_view name;
@@ -1195,34 +1413,62 @@ struct ModeSpec {
 
 const std::vector<ModeSpec>& modes() {
   static const std::vector<ModeSpec> table = {
-      {"serve", "serve --bind ADDR --port P [--send-bytes K] [--count N] [--close-after-send] [--listeners L]",
+      {"serve",
+       "serve --bind ADDR --port P [--send-bytes K] [--count N] [--close-after-send] [--listeners L]\n"
+       "              [--stream [--rate BYTES_PER_SEC] | --close-on-accept]",
        "Listens on ADDR:P and accepts forever; writes K bytes (default 0) to every connection\n"
        "and discards what it receives. --close-after-send: then shuts the connection down and\n"
        "closes it (the client sees EOF). --listeners L (needs --port 0): L ephemeral ports.\n"
+       "--stream (not with --send-bytes or --close-after-send): writes pattern data to every\n"
+       "connection for as long as it lives, as fast as the socket takes it or, with --rate,\n"
+       "at most BYTES_PER_SEC per connection (refilled every 10 ms). --close-on-accept (not\n"
+       "with --stream, --send-bytes or --close-after-send): closes every connection as soon\n"
+       "as it is accepted; a peer that never closes sits in CLOSE_WAIT.\n"
        "Prints 'ready P1 ... PL' (one port by default), 'accepted N' and 'sent N' once N\n"
-       "connections were accepted / fully sent (with --count), 'closed C' on SIGUSR1, which\n"
-       "closes every accepted connection.",
-       {"bind", "port", "send-bytes", "count", "listeners"}, {"close-after-send"},
+       "connections were accepted / fully sent (with --count; never 'sent N' with --stream),\n"
+       "'closed C' on SIGUSR1, which closes every accepted connection.",
+       {"bind", "port", "send-bytes", "count", "listeners", "rate"}, {"close-after-send", "stream", "close-on-accept"},
        [](const Args& a) -> ModeConfig { return parse_serve(a); }},
-      {"connect", "connect --to ADDR (--port P | --ports P1,P2,...) --count N [--read-every MS]",
+      {"connect",
+       "connect --to ADDR (--port P | --ports P1,P2,...) --count N [--read-every MS | --read-rate B]\n"
+       "              [--open-every MS [--max-connections M]] [--rcvbuf BYTES]",
        "Opens N connections to P, or N to each of P1,P2,..., and does not read them. Prints\n"
        "'ready T' once all T connections are up. SIGUSR1: reads all that is readable and\n"
        "prints 'drained BYTES', the bytes read by that drain; with --read-every it also drains\n"
        "every MS milliseconds and BYTES is the total read since start. SIGUSR2: prints\n"
-       "'eof E', the connections the peer closed with nothing left unread (not closed here).",
-       {"to", "port", "ports", "count", "read-every"}, {},
+       "'eof E', the connections the peer closed with nothing left unread (not closed here).\n"
+       "--read-rate B (not with --read-every): reads at most B bytes a second in all, in\n"
+       "64 KiB reads round robin over the connections (budget refilled every 10 ms); a faster\n"
+       "stream piles up unread. SIGUSR1 then only prints 'drained BYTES', the total read\n"
+       "since start. --rcvbuf BYTES: SO_RCVBUF (forced past rmem_max when allowed) on every\n"
+       "connection before it connects, so the unread backlog can reach about BYTES; without\n"
+       "it the kernel autotunes (since Linux 6.16 it does not grow the buffer of a reader\n"
+       "that leaves bytes queued, so the backlog stays near tcp_rmem[1]).\n"
+       "--open-every MS: once the first T are up (N may be 0), opens one more connection\n"
+       "every MS milliseconds, to the ports in turn, up to M in all (default 5000; M must fit\n"
+       "RLIMIT_NOFILE), and prints 'opened TOTAL' as each one is up. They are never closed.",
+       {"to", "port", "ports", "count", "read-every", "read-rate", "open-every", "max-connections", "rcvbuf"},
+       {},
        [](const Args& a) -> ModeConfig { return parse_connect(a); }},
-      {"churn", "churn --to ADDR --port P --count N [--parallel M]",
+      {"churn", "churn --to ADDR --port P --count N [--parallel M] [--forever]",
        "Opens N short-lived connections, at most M (default 1) at a time; reads each until\n"
        "EOF (the server must use --close-after-send), then closes it. Prints 'done N BYTES'\n"
-       "(BYTES read in all) when all N are finished, then stays alive.",
-       {"to", "port", "count", "parallel"}, {},
+       "(BYTES read in all) when all N are finished, then stays alive. --forever: then does\n"
+       "it again, round after round until --max-seconds, and prints 'round R' as round R\n"
+       "(2, 3, ...) finishes.",
+       {"to", "port", "count", "parallel"}, {"forever"},
        [](const Args& a) -> ModeConfig { return parse_churn(a); }},
       {"heap-grow", "heap-grow --bytes-per-second B [--cap BYTES]",
        "Allocates and touches B bytes a second on the heap, in 10 chunks, and never frees\n"
        "them; stops growing at BYTES. Prints 'ready' at start and 'grown TOTAL' every second.",
        {"bytes-per-second", "cap"}, {},
        [](const Args& a) -> ModeConfig { return parse_heap_grow(a); }},
+      {"fd-leak", "fd-leak --every MS [--max N]",
+       "Opens /dev/null every MS milliseconds and never closes it, up to N descriptors\n"
+       "(default 5000; N must fit RLIMIT_NOFILE). Prints 'ready' at start and 'fds TOTAL'\n"
+       "(descriptors leaked so far) after each one.",
+       {"every", "max"}, {},
+       [](const Args& a) -> ModeConfig { return parse_fd_leak(a); }},
       {"sockets", "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K] [--processes P]",
        "Holds a UDP socket bound to ADDR (port 0), with one unread K-byte datagram if asked,\n"
        "and N unix stream socketpairs. With --processes P, forks P-1 siblings that hold N\n"
@@ -1260,7 +1506,8 @@ void print_help() {
   for (const ModeSpec& m : modes()) text += "\n" + std::string(m.usage) + "\n" + indented(m.help, "  ");
   text +=
       "\nEvery mode: --max-seconds S (default 120, fractions allowed) exits 0 after S seconds.\n"
-      "Options take '--name value' or '--name=value'; switches (--close-after-send) take none.\n"
+      "Options take '--name value' or '--name=value'; switches (--close-after-send, --stream,\n"
+      "--close-on-accept, --forever) take none.\n"
       "Bad arguments exit 2, runtime failures exit 1 (one line on stderr).\n";
   std::fputs(text.c_str(), stdout);
 }

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "leakwatch/analysis.h"
 #include "leakwatch/host_paths.h"
 #include "leakwatch/log.h"
 
@@ -41,6 +42,8 @@ struct AgentConfig {
   log::Level log_level = log::Level::info;
   log::Format log_format = log::Format::text;
   size_t ring_buffer_bytes = 4u << 20;  // close-event ring buffer; power of two >= 4096
+  AnalysisConfig analysis;               // --analysis-window, --stall-after
+  std::string alertmanager_url;          // "http://host:port"; empty: no alerts posted
 };
 
 // What --help or --version asked for. The caller prints it to stdout and exits 0.

@@ -21,6 +21,7 @@ enum ExitCode : int {
   kExitNoPrivilege = 7,    // missing CAP_BPF/CAP_PERFMON (or root)
   kExitBpfRefused = 8,     // the kernel refused the BPF program
   kExitIo = 9,             // a required file could not be read
+  kExitLeakFound = 10,     // inspect --watch found at least one leak
 };
 
 inline int exit_code_for(ErrorKind kind) {

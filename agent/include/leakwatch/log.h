@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <string_view>
 #include <utility>
 
@@ -15,6 +17,9 @@ enum class Format { text, json };
 void configure(Level min_level, Format format);
 bool enabled(Level level);
 void write(Level level, std::string_view message);
+// A structured event: in JSON, the fields join "ts", "level" and "msg" at
+// the top level; in text, they follow the message as key=value.
+void event(Level level, std::string_view message, const nlohmann::ordered_json& fields);
 
 template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {

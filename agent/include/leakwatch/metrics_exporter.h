@@ -1,6 +1,7 @@
 // Prometheus metrics from the latest NodeSample, rendered at scrape time.
 // Cardinality is bounded by configuration, never by what the node has seen:
-// per-process series for the top K processes by footprint only, per-cgroup
+// per-process series for the top K processes by footprint and those with a
+// finding (at most max_findings of them), per-cgroup
 // series for the top K cgroups by usage, remote endpoints cut to the top N
 // per process with the rest summed into one "other" series. Series of a
 // process that exited vanish with the next sample.
@@ -13,6 +14,8 @@
 #include <mutex>
 #include <string>
 
+#include "leakwatch/alertmanager_client.h"
+#include "leakwatch/leak_detector.h"
 #include "leakwatch/node_sample.h"
 
 namespace lw {
@@ -20,12 +23,14 @@ namespace lw {
 struct ExportLimits {
   size_t top_processes = 50;
   size_t top_cgroups = 50;
+  size_t max_findings = 50;  // processes with a finding get series even outside the top K
 };
 
 class MetricsExporter : public prometheus::Collectable {
  public:
   explicit MetricsExporter(ExportLimits limits) : limits_(limits) {}
-  void publish(std::shared_ptr<const NodeSample> sample);
+  void publish(std::shared_ptr<const NodeSample> sample, std::vector<ActiveFinding> findings = {},
+               AlertDelivery alerts = {});
   // Whether a sample was published: readiness for the agent's probe.
   bool has_sample() const;
   std::vector<prometheus::MetricFamily> Collect() const override;
@@ -34,6 +39,8 @@ class MetricsExporter : public prometheus::Collectable {
   ExportLimits limits_;
   mutable std::mutex mutex_;
   std::shared_ptr<const NodeSample> sample_;
+  std::shared_ptr<const std::vector<ActiveFinding>> findings_;
+  AlertDelivery alerts_;
 };
 
 }  // namespace lw

@@ -7,11 +7,14 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <set>
+#include <span>
 #include <regex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "leakwatch/analysis.h"
 #include "leakwatch/close_events.h"
 #include "leakwatch/host_paths.h"
 #include "leakwatch/ingress_ledger.h"
@@ -46,21 +49,45 @@ struct RoundInputs {
   uint64_t processes_exited = 0;  // listed in /proc but gone before they could be read
 };
 
-// Pure: credits the ledger, aggregates per process and per cgroup. health
-// carries the agent's cumulative counters from round to round.
-NodeSample assemble_node_sample(RoundInputs&& inputs, IngressLedger& ledger, AgentHealth& health,
-                                size_t top_endpoints);
+// Read positions of each process's sockets across rounds: a socket holding
+// unread data whose read position (copied_seq) stands still is a stalled
+// reader, the mark of an abandoned response or a pooled stream.
+class ReaderStallTracker {
+ public:
+  explicit ReaderStallTracker(double stall_after_seconds) : stall_after_(stall_after_seconds) {}
+  // Fills the stalled_* fields of the summary's endpoint groups.
+  void update(const ProcessKey& process, double now, std::span<const SocketRecord> records, SocketSummary& summary);
+  void retain(const std::set<ProcessKey>& alive);
+
+ private:
+  double stall_after_;
+  std::map<ProcessKey, ReadPositionTracker> trackers_;
+};
+
+// What one round is assembled with, besides its inputs: state that lives
+// across rounds.
+struct RoundState {
+  IngressLedger& ledger;
+  AgentHealth& health;
+  ReaderStallTracker& stalls;
+  double now = 0;  // seconds, monotonic
+};
+
+// Pure: credits the ledger, tracks read positions, aggregates per process
+// and per cgroup.
+NodeSample assemble_node_sample(RoundInputs&& inputs, RoundState state, size_t top_endpoints);
 
 class NodeSampler {
  public:
   NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths, TargetFilter filter,
-              size_t top_endpoints);
+              size_t top_endpoints, double stall_after_seconds = 60);
   // One round. Throws lw::Error when the socket pass itself fails.
   NodeSample sample();
 
  private:
   RoundInputs read_round();
   void read_processes(RoundInputs& round);
+  std::vector<SocketRecord> read_sockets();
 
   SocketIterator& sockets_;
   CloseEventSource& close_events_;
@@ -69,6 +96,7 @@ class NodeSampler {
   size_t top_endpoints_;
   IngressLedger ledger_;
   AgentHealth health_;
+  ReaderStallTracker stalls_;
 };
 
 }  // namespace lw

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "leakwatch/analysis.h"
 #include "leakwatch/process_inspector.h"
 
 namespace lw {
@@ -13,5 +14,6 @@ inline constexpr int kInspectSchemaVersion = 1;
 nlohmann::ordered_json to_json(const ProcessReport& report);
 nlohmann::ordered_json to_json(const EndpointGroup& group);
 nlohmann::ordered_json to_json(const SocketRecord& record);
+nlohmann::ordered_json to_json(const Finding& finding);
 
 }  // namespace lw

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +33,27 @@ struct EndpointGroup {
   // The longest time any socket of the group has gone without data, in ms;
   // nullopt when no socket of the group tells it.
   std::optional<uint64_t> max_idle_ms;
+  // Sockets holding unread data whose read position has stood still for a
+  // while (filled by the sampler, which sees read positions over time).
+  uint64_t stalled_sockets = 0;
+  uint64_t stalled_unread_bytes = 0;
+  double max_stalled_seconds = 0;
+};
+
+// "10.0.0.7:8000" for outbound groups, "10.0.0.7->:8080" for inbound ones:
+// the name an endpoint has in metrics and findings.
+std::string endpoint_label(const EndpointGroup& group);
+
+// Names each connected socket's endpoint group the way summarize_sockets
+// groups them (it needs the process's listening sockets to tell inbound).
+class EndpointNamer {
+ public:
+  explicit EndpointNamer(std::span<const SocketRecord> records);
+  // nullopt for sockets that belong to no group (unconnected, not inet).
+  std::optional<std::string> name(const SocketRecord& r) const;
+
+ private:
+  std::set<std::pair<uint16_t, uint16_t>> listening_;  // (family, port)
 };
 
 struct SocketSummary {

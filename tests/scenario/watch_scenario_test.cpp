@@ -1,0 +1,152 @@
+// Real processes that really leak (and healthy ones that only look busy),
+// watched by `leakwatch inspect PID --watch` as a user would. Each leaking
+// scenario must be named with the right kind and the right top contributor;
+// each healthy control must produce no finding over the same time.
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+#include "bpf_test_support.h"
+
+namespace lw::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kWatch = "20s";
+
+struct Scenario {
+  std::string name;
+  // Starts the processes; returns the one to watch. `port` is the server's.
+  std::function<pid_t(std::vector<std::unique_ptr<ChildProcess>>& held, std::string& port)> start;
+  std::optional<std::string> kind;  // nullopt: a healthy control
+  // The expected top contributor, "{port}" standing for the server's port.
+  std::string contributor;
+};
+
+std::string server(std::vector<std::unique_ptr<ChildProcess>>& held, const std::vector<std::string>& args) {
+  std::vector<std::string> all{"serve", "--bind", "127.0.0.1", "--port", "0"};
+  all.insert(all.end(), args.begin(), args.end());
+  held.push_back(start_workload(all));
+  return held.back()->expect_line("ready ");
+}
+
+pid_t client(std::vector<std::unique_ptr<ChildProcess>>& held, const std::string& port,
+             const std::vector<std::string>& args) {
+  std::vector<std::string> all{"connect", "--to", "127.0.0.1", "--port", port};
+  all.insert(all.end(), args.begin(), args.end());
+  held.push_back(start_workload(all));
+  held.back()->expect_line("ready ");
+  return held.back()->pid();
+}
+
+pid_t alone(std::vector<std::unique_ptr<ChildProcess>>& held, const std::vector<std::string>& args) {
+  held.push_back(start_workload(args));
+  held.back()->expect_line("ready");
+  return held.back()->pid();
+}
+
+std::vector<Scenario> scenarios() {
+  return {
+      {"SlowReaderOfAStream",
+       [](auto& held, auto& port) {
+         port = server(held, {"--stream"});
+         return client(held, port, {"--count", "4", "--read-rate", "200000"});
+       },
+       "socket-receive-backlog", "127.0.0.1:{port}"},
+      {"AbandonedPooledStreams",
+       [](auto& held, auto& port) {
+         port = server(held, {"--stream", "--rate", "100000"});
+         return client(held, port, {"--count", "0", "--open-every", "1000"});
+       },
+       "socket-receive-backlog", "127.0.0.1:{port}"},
+      {"SlowConsumersOfABroadcast",
+       [](auto& held, auto& port) {
+         port = server(held, {"--stream"});
+         client(held, port, {"--count", "0", "--open-every", "500"});
+         return held.front()->pid();
+       },
+       "socket-send-backlog", "127.0.0.1->:{port}"},
+      {"ConnectionLeak",
+       [](auto& held, auto& port) {
+         port = server(held, {});
+         return client(held, port, {"--count", "0", "--open-every", "200"});
+       },
+       "connection-leak", "127.0.0.1:{port}"},
+      {"CloseWaitLeak",
+       [](auto& held, auto& port) {
+         port = server(held, {"--close-on-accept"});
+         return client(held, port, {"--count", "0", "--open-every", "200"});
+       },
+       "close-wait-leak", "127.0.0.1:{port}"},
+      {"HeapGrowth", [](auto& held, auto&) { return alone(held, {"heap-grow", "--bytes-per-second", "5000000"}); },
+       "heap-growth", ""},
+      {"FdLeak", [](auto& held, auto&) { return alone(held, {"fd-leak", "--every", "100"}); }, "fd-leak", ""},
+      {"ControlStreamReadPromptly",
+       [](auto& held, auto& port) {
+         port = server(held, {"--stream", "--rate", "5000000"});
+         return client(held, port, {"--count", "4", "--read-every", "10"});
+       },
+       std::nullopt, ""},
+      {"ControlHeavyChurn",
+       [](auto& held, auto& port) {
+         port = server(held, {"--send-bytes", "1000", "--close-after-send"});
+         held.push_back(start_workload(
+             {"churn", "--to", "127.0.0.1", "--port", port, "--count", "500", "--parallel", "8", "--forever"}));
+         held.back()->expect_line("done ");
+         return held.back()->pid();
+       },
+       std::nullopt, ""},
+      {"ControlCacheWarmingUp",
+       [](auto& held, auto&) {
+         return alone(held, {"heap-grow", "--bytes-per-second", "20000000", "--cap", "40000000"});
+       },
+       std::nullopt, ""},
+      {"ControlBacklogDrainedSteadily",
+       [](auto& held, auto& port) {
+         port = server(held, {"--send-bytes", "20000000", "--count", "1"});
+         return client(held, port, {"--count", "1", "--read-rate", "1000000"});
+       },
+       std::nullopt, ""},
+  };
+}
+
+class WatchScenario : public BpfTest, public ::testing::WithParamInterface<Scenario> {};
+
+TEST_P(WatchScenario, VerdictNamesTheRightLeakOrNone) {
+  const Scenario& sc = GetParam();
+  std::vector<std::unique_ptr<ChildProcess>> held;
+  std::string port;
+  const pid_t pid = sc.start(held, port);
+
+  ChildProcess watch({LW_CLI_PATH, "inspect", std::to_string(pid), "--watch", kWatch, "--interval", "1s",
+                      "--stall-after", "5s", "--json"});
+  std::string out;
+  while (auto line = watch.read_line(60s)) out += *line + "\n";
+  const int status = watch.wait();
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  const auto report = nlohmann::json::parse(out);
+  const auto& findings = report["watch"]["findings"];
+  if (!sc.kind) {
+    EXPECT_EQ(WEXITSTATUS(status), 0) << findings.dump(2);
+    EXPECT_TRUE(findings.empty()) << findings.dump(2);
+    return;
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 10) << "a leak was found";
+  ASSERT_FALSE(findings.empty()) << "no finding for " << sc.name;
+  EXPECT_EQ(findings[0]["kind"], *sc.kind) << findings.dump(2);
+  if (!sc.contributor.empty()) {
+    std::string expected = sc.contributor;
+    expected.replace(expected.find("{port}"), 6, port);
+    ASSERT_FALSE(findings[0]["top_contributors"].empty()) << findings.dump(2);
+    EXPECT_EQ(findings[0]["top_contributors"][0]["endpoint"], expected) << findings.dump(2);
+  }
+  EXPECT_FALSE(findings[0]["explanation"].get<std::string>().empty());
+  EXPECT_FALSE(findings[0]["suggested_fix"].get<std::string>().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, WatchScenario, ::testing::ValuesIn(scenarios()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace lw::test

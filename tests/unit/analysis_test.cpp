@@ -1,0 +1,452 @@
+#include "leakwatch/analysis.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+namespace lw::test {
+namespace {
+
+constexpr double KiB = 1024;
+constexpr double MiB = 1024 * KiB;
+constexpr double start = 1000;   // a monotonic clock does not start at 0
+constexpr double interval = 5;   // seconds between samples
+constexpr int full_window = 60;  // 295 s of samples: all fit the default 300 s window
+
+// Deterministic noise, so a failure reproduces.
+class Jitter {
+ public:
+  double operator()(double amplitude) { return std::uniform_real_distribution<double>(-amplitude, amplitude)(rng_); }
+
+ private:
+  std::mt19937 rng_{20240611};
+};
+
+EndpointObservation endpoint(std::string name, uint64_t connections) {
+  EndpointObservation e;
+  e.endpoint = std::move(name);
+  e.connections = connections;
+  return e;
+}
+
+// A healthy worker: memory level but noisy, ingress read promptly, a steady
+// set of connections and files.
+Observation healthy(double time, Jitter& jitter) {
+  Observation o;
+  o.time = time;
+  o.rss_anon = 200 * MiB + jitter(2 * MiB);
+  o.rss_file = 50 * MiB + jitter(0.5 * MiB);
+  o.rss_shmem = 1 * MiB;
+  o.receive_queue_bytes = 64 * KiB + jitter(32 * KiB);
+  o.send_queue_bytes = 16 * KiB + jitter(8 * KiB);
+  o.ingress_bytes_total = (time - start) * MiB;
+  o.tcp_connections = 20 + std::round(jitter(2));
+  o.socket_fds = o.tcp_connections + 2;
+  o.open_fds = o.socket_fds + 15;
+  o.endpoints = {endpoint("10.9.9.9:443", 12), endpoint("10.4.0.2:5432", 8)};
+  o.endpoints[0].receive_queue_bytes = static_cast<uint64_t>(o.receive_queue_bytes);
+  o.endpoints[0].send_queue_bytes = static_cast<uint64_t>(o.send_queue_bytes);
+  return o;
+}
+
+// Turns a healthy sample into the scenario's; `elapsed` counts from the first sample.
+using Scenario = std::function<void(Observation&, double elapsed, Jitter&)>;
+
+SubjectWindow watch(const Scenario& scenario, int samples = full_window, AnalysisConfig config = {}) {
+  SubjectWindow window(config);
+  Jitter jitter;
+  for (int i = 0; i < samples; ++i) {
+    Observation o = healthy(start + i * interval, jitter);
+    scenario(o, i * interval, jitter);
+    window.add(o);
+  }
+  return window;
+}
+
+std::vector<Finding> findings_of(const Scenario& scenario, int samples = full_window) {
+  return watch(scenario, samples).findings();
+}
+
+void nothing(Observation&, double, Jitter&) {}
+
+// ---- Leaks, one per finding kind.
+
+void stream_proxy_falling_behind(Observation& o, double elapsed, Jitter& jitter) {
+  o.ingress_bytes_total = elapsed * 3 * MiB;
+  o.receive_queue_bytes = 1 * MiB + elapsed * 2 * MiB + jitter(1 * MiB);
+  auto upstream = endpoint("10.2.0.7:8000", 37);
+  upstream.receive_queue_bytes = static_cast<uint64_t>(o.receive_queue_bytes);
+  o.endpoints.insert(o.endpoints.begin() + 1, upstream);
+}
+
+void pooled_stream_nobody_reads(Observation& o, double elapsed, Jitter& jitter) {
+  o.receive_queue_bytes = 6 * MiB + jitter(16 * KiB);  // the buffers are full: flat
+  auto stream = endpoint("10.2.0.7:8000", 3);
+  stream.receive_queue_bytes = stream.unread_bytes = static_cast<uint64_t>(6 * MiB);
+  stream.stalled_sockets = 3;
+  stream.stalled_unread_bytes = stream.unread_bytes;
+  stream.max_stalled_seconds = 60 + elapsed;
+  o.endpoints.push_back(stream);
+}
+
+void slow_websocket_consumer(Observation& o, double elapsed, Jitter& jitter) {
+  o.send_queue_bytes = 512 * KiB * elapsed + jitter(256 * KiB);
+  auto client = endpoint("10.1.0.9->:8080", 4);
+  client.send_queue_bytes = static_cast<uint64_t>(o.send_queue_bytes);
+  o.endpoints.push_back(client);
+}
+
+void websockets_never_cleaned_up(Observation& o, double elapsed, Jitter& jitter) {
+  const double leaked = std::round(0.2 * elapsed + jitter(2));
+  o.tcp_connections += leaked;
+  o.socket_fds += leaked;
+  o.open_fds = *o.open_fds + leaked;
+  o.endpoints.push_back(endpoint("10.3.0.4:6379", static_cast<uint64_t>(10 + leaked)));
+}
+
+void peers_closed_process_did_not(Observation& o, double elapsed, Jitter&) {
+  const double leaked = std::floor(0.1 * elapsed);
+  o.tcp_connections += leaked;
+  o.close_wait = leaked;
+  o.socket_fds += leaked;
+  o.open_fds = *o.open_fds + leaked;
+  auto api = endpoint("10.5.0.1:443", static_cast<uint64_t>(2 + leaked));
+  api.close_wait = static_cast<uint64_t>(leaked);
+  o.endpoints.push_back(api);
+}
+
+void rate_limiter_dict(Observation& o, double elapsed, Jitter&) { o.rss_anon = *o.rss_anon + 200 * KiB * elapsed; }
+
+void temp_files_left_open(Observation& o, double elapsed, Jitter&) { o.open_fds = *o.open_fds + std::floor(0.1 * elapsed); }
+
+std::vector<FindingKind> kinds(const std::vector<Finding>& findings) {
+  std::vector<FindingKind> k;
+  for (const auto& f : findings) k.push_back(f.kind);
+  return k;
+}
+
+void expect_only(const std::vector<Finding>& findings, FindingKind kind) {
+  ASSERT_EQ(kinds(findings), std::vector<FindingKind>{kind});
+  const Finding& f = findings.front();
+  EXPECT_GT(f.confidence, 0.5);
+  EXPECT_LE(f.confidence, 1.0);
+  EXPECT_GE(f.share_of_growth, 0.0);
+  EXPECT_LE(f.share_of_growth, 1.0);
+  EXPECT_LE(f.top_contributors.size(), 5u);
+  EXPECT_FALSE(f.explanation.empty());
+  EXPECT_FALSE(f.suggested_fix.empty());
+}
+
+TEST(TheilSen, ExactOnALine) {
+  std::vector<double> t, y;
+  for (int i = 0; i < 20; ++i) {
+    t.push_back(i * 1.5);
+    y.push_back(3 * t.back() + 2);
+  }
+  EXPECT_DOUBLE_EQ(*theil_sen_slope(t, y), 3.0);
+}
+
+TEST(TheilSen, IgnoresThirtyPercentOutliers) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> spike(0, 1000);
+  std::vector<double> t, y;
+  for (int i = 0; i < 100; ++i) {
+    t.push_back(i);
+    y.push_back(3 * i + 2 + (i % 10 < 3 ? spike(rng) : 0));
+  }
+  EXPECT_NEAR(*theil_sen_slope(t, y), 3.0, 0.3);
+}
+
+TEST(TheilSen, NeedsTwoDistinctTimes) {
+  EXPECT_FALSE(theil_sen_slope({}, {}));
+  EXPECT_FALSE(theil_sen_slope({1, 1, 1}, {1, 2, 3}));
+  EXPECT_DOUBLE_EQ(*theil_sen_slope({1, 3}, {0, 4}), 2.0);
+}
+
+TEST(Pearson, Basics) {
+  EXPECT_NEAR(*pearson({1, 2, 3, 4}, {10, 20, 30, 40}), 1.0, 1e-12);
+  EXPECT_NEAR(*pearson({1, 2, 3, 4}, {4, 3, 2, 1}), -1.0, 1e-12);
+  EXPECT_NEAR(*pearson({1, 2, 3, 4}, {1, -1, -1, 1}), 0.0, 1e-12);
+  EXPECT_FALSE(pearson({1, 2, 3}, {5, 5, 5}));
+  EXPECT_FALSE(pearson({1, 2}, {1, 2}));
+}
+
+TEST(Findings, ReceiveBacklogOfAStreamProxy) {
+  const auto findings = findings_of(stream_proxy_falling_behind);
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::socket_receive_backlog));
+  const Finding& f = findings.front();
+  EXPECT_NEAR(f.growth_per_second, 2 * MiB, 0.1 * MiB);
+  EXPECT_GT(f.share_of_growth, 0.9);
+  EXPECT_GT(*f.ingress_correlation, 0.95);
+  EXPECT_EQ(f.severity, Severity::critical);
+  EXPECT_EQ(f.top_contributors.front().endpoint, "10.2.0.7:8000");
+  EXPECT_EQ(f.top_contributors.front().connections, 37u);
+  EXPECT_NE(f.explanation.find("2.0 MiB/s on 37 connections to 10.2.0.7:8000"), std::string::npos) << f.explanation;
+  EXPECT_NE(f.explanation.find("tracks ingress"), std::string::npos) << f.explanation;
+}
+
+TEST(Findings, StalledReaderOnAFlatBacklogIsStillAFinding) {
+  const auto findings = findings_of(pooled_stream_nobody_reads);
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::socket_receive_backlog));
+  const Finding& f = findings.front();
+  const Contributor& top = f.top_contributors.front();
+  EXPECT_EQ(top.endpoint, "10.2.0.7:8000");
+  EXPECT_DOUBLE_EQ(*top.stalled_seconds, 355);
+  EXPECT_NE(f.explanation.find("6.0 MiB sit unread on 3 connections to 10.2.0.7:8000"), std::string::npos)
+      << f.explanation;
+  EXPECT_NE(f.explanation.find("for 5m55s"), std::string::npos) << f.explanation;
+  EXPECT_NE(f.suggested_fix.find("stop pooling"), std::string::npos);
+}
+
+TEST(Findings, SendBacklogOfASlowConsumer) {
+  const auto findings = findings_of(slow_websocket_consumer);
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::socket_send_backlog));
+  EXPECT_EQ(findings.front().top_contributors.front().endpoint, "10.1.0.9->:8080");
+  EXPECT_NEAR(findings.front().growth_per_second, 512 * KiB, 50 * KiB);
+}
+
+TEST(Findings, ConnectionLeak) {
+  const auto findings = findings_of(websockets_never_cleaned_up);
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::connection_leak));
+  EXPECT_NEAR(findings.front().growth_per_second, 0.2, 0.03);
+  EXPECT_EQ(findings.front().top_contributors.front().endpoint, "10.3.0.4:6379");
+}
+
+TEST(Findings, CloseWaitLeakIsReportedInsteadOfAConnectionLeak) {
+  const auto findings = findings_of(peers_closed_process_did_not);
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::close_wait_leak));
+  const Contributor& top = findings.front().top_contributors.front();
+  EXPECT_EQ(top.endpoint, "10.5.0.1:443");
+  EXPECT_EQ(top.connections, 29u);  // in CLOSE_WAIT
+}
+
+TEST(Findings, CloseWaitHeldAtALevelIsALeak) {
+  const auto findings = findings_of([](Observation& o, double, Jitter&) {
+    o.close_wait = 25;
+    o.tcp_connections += 25;
+  });
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::close_wait_leak));
+  EXPECT_EQ(findings.front().severity, Severity::warning);
+}
+
+TEST(Findings, HeapGrowthWhileSocketsStayFlat) {
+  const auto findings = findings_of(rate_limiter_dict);
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::heap_growth));
+  EXPECT_NEAR(findings.front().growth_per_second, 200 * KiB, 20 * KiB);
+  EXPECT_GT(findings.front().share_of_growth, 0.8);
+  EXPECT_TRUE(findings.front().top_contributors.empty());
+}
+
+TEST(Findings, FdLeak) {
+  const auto findings = findings_of(temp_files_left_open);
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::fd_leak));
+  EXPECT_NEAR(findings.front().growth_per_second, 0.1, 0.02);
+}
+
+TEST(Findings, SortedBySeverityThenShare) {
+  const auto findings = findings_of([](Observation& o, double elapsed, Jitter& jitter) {
+    stream_proxy_falling_behind(o, elapsed, jitter);
+    temp_files_left_open(o, elapsed, jitter);
+  });
+  EXPECT_EQ(kinds(findings), (std::vector{FindingKind::socket_receive_backlog, FindingKind::fd_leak}));
+}
+
+// ---- Healthy controls: no finding.
+
+TEST(HealthyControls, NoiseAroundAFlatLevel) { EXPECT_TRUE(findings_of(nothing).empty()); }
+
+TEST(HealthyControls, FastStreamReadPromptly) {
+  const auto findings = findings_of([](Observation& o, double elapsed, Jitter&) { o.ingress_bytes_total = elapsed * 50 * MiB; });
+  EXPECT_TRUE(findings.empty());
+}
+
+TEST(HealthyControls, HeavyConnectionChurn) {
+  const auto findings = findings_of([](Observation& o, double, Jitter& jitter) {
+    const double churn = std::round(jitter(15));
+    o.tcp_connections += churn;
+    o.socket_fds += churn;
+    o.open_fds = *o.open_fds + churn;
+    o.close_wait = std::round(1.5 + jitter(1.5));
+  });
+  EXPECT_TRUE(findings.empty());
+}
+
+TEST(HealthyControls, CacheWarmsUpThenLevelsOff) {
+  const auto findings =
+      findings_of([](Observation& o, double elapsed, Jitter&) { o.rss_anon = *o.rss_anon + std::min(elapsed, 150.0) * MiB; });
+  EXPECT_TRUE(findings.empty());
+}
+
+TEST(HealthyControls, LargeBacklogBeingDrained) {
+  const auto findings = findings_of([](Observation& o, double elapsed, Jitter& jitter) {
+    o.receive_queue_bytes = 400 * MiB - elapsed * MiB + jitter(1 * MiB);
+    auto upstream = endpoint("10.2.0.7:8000", 37);
+    upstream.receive_queue_bytes = static_cast<uint64_t>(o.receive_queue_bytes);
+    o.endpoints.push_back(upstream);
+  });
+  EXPECT_TRUE(findings.empty());
+}
+
+// ---- Imperfect data.
+
+TEST(ImperfectData, IrregularGapsAndMissingFields) {
+  SubjectWindow window({});
+  Jitter jitter;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> gap(2, 15);
+  double time = start;
+  for (int i = 0; i < 40; ++i, time += gap(rng)) {
+    Observation o = healthy(time, jitter);
+    rate_limiter_dict(o, time - start, jitter);
+    if (i % 4 == 1) o.rss_anon.reset();
+    if (i % 5 == 2) o.open_fds.reset();
+    window.add(o);
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_only(window.findings(), FindingKind::heap_growth));
+}
+
+// Memory fields unknown for the first half must not read as a rise from 0.
+void memory_unknown_at_first(Observation& o, double elapsed, Jitter&) {
+  if (elapsed >= 150) return;
+  o.rss_anon.reset();
+  o.rss_file.reset();
+  o.open_fds.reset();
+}
+
+TEST(ImperfectData, UnknownIsNotZero) {
+  EXPECT_TRUE(findings_of(memory_unknown_at_first).empty());
+  const auto findings = findings_of([](Observation& o, double elapsed, Jitter& jitter) {
+    rate_limiter_dict(o, elapsed, jitter);
+    memory_unknown_at_first(o, elapsed, jitter);
+  });
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::heap_growth));
+  EXPECT_NEAR(findings.front().growth_per_second, 200 * KiB, 40 * KiB);
+}
+
+TEST(ImperfectData, IngressCounterResetKeepsIngressCumulative) {
+  const auto findings = findings_of([](Observation& o, double elapsed, Jitter& jitter) {
+    stream_proxy_falling_behind(o, elapsed, jitter);
+    if (elapsed >= 150) o.ingress_bytes_total = (elapsed - 150) * 3 * MiB;
+  });
+  ASSERT_EQ(kinds(findings), std::vector{FindingKind::socket_receive_backlog});
+  EXPECT_GT(*findings.front().ingress_correlation, 0.95);
+}
+
+TEST(ImperfectData, NoVerdictBeforeMinSamples) {
+  EXPECT_TRUE(findings_of(stream_proxy_falling_behind, 5).empty());
+  EXPECT_FALSE(findings_of(stream_proxy_falling_behind, 6).empty());
+}
+
+TEST(ImperfectData, OlderOrEqualTimesAreIgnored) {
+  SubjectWindow window({});
+  Jitter jitter;
+  window.add(healthy(start + 10, jitter));
+  window.add(healthy(start + 10, jitter));
+  window.add(healthy(start + 5, jitter));
+  EXPECT_EQ(window.samples(), 1u);
+}
+
+TEST(ImperfectData, OldSamplesLeaveTheWindow) {
+  AnalysisConfig config;
+  config.window_seconds = 60;
+  const auto window = watch(nothing, full_window, config);
+  EXPECT_EQ(window.samples(), 13u);
+  EXPECT_DOUBLE_EQ(window.span_seconds(), 60);
+}
+
+// ---- Time to the memory limit.
+
+// Everything exact: the footprint grows by 1 MiB/s through the receive queue.
+void exact_receive_growth(Observation& o, double elapsed, Jitter&) {
+  o.rss_anon = 200 * MiB;
+  o.rss_file = 50 * MiB;
+  o.rss_shmem = 1 * MiB;
+  o.send_queue_bytes = 0;
+  o.receive_queue_bytes = elapsed * MiB;
+  o.memory_limit = 251 * MiB + 295 * MiB + 1800 * MiB;  // 1800 s after the last sample
+}
+
+TEST(TimeToLimit, FromTheFootprint) {
+  const auto findings = findings_of(exact_receive_growth);
+  ASSERT_EQ(kinds(findings), std::vector{FindingKind::socket_receive_backlog});
+  EXPECT_NEAR(*findings.front().seconds_to_limit, 1800, 1e-6);
+  EXPECT_EQ(findings.front().severity, Severity::critical);
+  EXPECT_NE(findings.front().explanation.find("reached in about 30 minutes"), std::string::npos)
+      << findings.front().explanation;
+}
+
+TEST(TimeToLimit, FromTheCgroupUsageWhenKnown) {
+  const auto findings = findings_of([](Observation& o, double elapsed, Jitter& jitter) {
+    exact_receive_growth(o, elapsed, jitter);
+    o.memory_usage = 251 * MiB + elapsed * MiB + 100 * MiB;  // the cgroup holds more than this process
+  });
+  EXPECT_NEAR(*findings.front().seconds_to_limit, 1700, 1e-6);
+}
+
+TEST(TimeToLimit, UnknownWithoutALimit) {
+  const auto findings = findings_of(stream_proxy_falling_behind);
+  EXPECT_FALSE(findings.front().seconds_to_limit);
+}
+
+// ---- Stalled readers.
+
+using Socket = ReadPositionTracker::Socket;
+
+std::vector<EndpointObservation> two_endpoints() { return {endpoint("10.2.0.7:8000", 2), endpoint("10.9.9.9:443", 1)}; }
+
+TEST(ReadPositionTracker, AReaderThatMovesIsNotStalled) {
+  ReadPositionTracker tracker;
+  auto endpoints = two_endpoints();
+  for (uint32_t i = 0; i < 10; ++i) {
+    tracker.update(i * 30.0, {{1, "10.9.9.9:443", 1000 * i, 4096}}, 60, endpoints);
+  }
+  EXPECT_EQ(endpoints[1].stalled_sockets, 0u);
+}
+
+TEST(ReadPositionTracker, AStillReaderStallsAfterTheThreshold) {
+  ReadPositionTracker tracker;
+  auto endpoints = two_endpoints();
+  const std::vector<Socket> sockets{{1, "10.2.0.7:8000", 77, 4096}, {2, "10.2.0.7:8000", 5, 1000}};
+  tracker.update(0, sockets, 60, endpoints);
+  tracker.update(59, sockets, 60, endpoints);
+  EXPECT_EQ(endpoints[0].stalled_sockets, 0u);
+  tracker.update(90, sockets, 60, endpoints);
+  EXPECT_EQ(endpoints[0].stalled_sockets, 2u);
+  EXPECT_EQ(endpoints[0].stalled_unread_bytes, 5096u);
+  EXPECT_DOUBLE_EQ(endpoints[0].max_stalled_seconds, 90);
+  EXPECT_EQ(endpoints[1].stalled_sockets, 0u);
+}
+
+TEST(ReadPositionTracker, NothingUnreadIsIdleNotStalled) {
+  ReadPositionTracker tracker;
+  auto endpoints = two_endpoints();
+  tracker.update(0, {{1, "10.2.0.7:8000", 77, 0}}, 60, endpoints);
+  tracker.update(100, {{1, "10.2.0.7:8000", 77, 0}}, 60, endpoints);
+  // Data has just arrived after a long idle spell: the clock starts now.
+  tracker.update(110, {{1, "10.2.0.7:8000", 77, 512}}, 60, endpoints);
+  EXPECT_EQ(endpoints[0].stalled_sockets, 0u);
+}
+
+TEST(ReadPositionTracker, ForgetsClosedSockets) {
+  ReadPositionTracker tracker;
+  auto endpoints = two_endpoints();
+  const Socket still{1, "10.2.0.7:8000", 77, 4096};
+  tracker.update(0, {still}, 60, endpoints);
+  tracker.update(30, {}, 60, endpoints);
+  // The cookie comes back (as if reused): a new socket, its clock restarted.
+  tracker.update(100, {still}, 60, endpoints);
+  EXPECT_EQ(endpoints[0].stalled_sockets, 0u);
+  tracker.update(160, {still}, 60, endpoints);
+  EXPECT_EQ(endpoints[0].stalled_sockets, 1u);
+  EXPECT_DOUBLE_EQ(endpoints[0].max_stalled_seconds, 60);
+}
+
+TEST(Names, KindsAndSeverities) {
+  EXPECT_EQ(to_string(FindingKind::close_wait_leak), "close-wait-leak");
+  EXPECT_EQ(to_string(Severity::critical), "critical");
+}
+
+}  // namespace
+}  // namespace lw::test
