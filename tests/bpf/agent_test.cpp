@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <cmath>
 #include <regex>
 #include <set>
@@ -27,14 +29,25 @@ using namespace std::chrono_literals;
 class Agent {
  public:
   explicit Agent(std::vector<std::string> args) {
-    std::vector<std::string> argv{LW_AGENT_PATH, "--listen-address", "127.0.0.1:0", "--interval", "200ms"};
+    std::vector<std::string> argv{LW_AGENT_PATH, "--listen-address", "127.0.0.1:0"};
+    if (std::find(args.begin(), args.end(), "--interval") == args.end()) {
+      argv.insert(argv.end(), {"--interval", "200ms"});
+    }
     argv.insert(argv.end(), args.begin(), args.end());
     process_ = std::make_unique<ChildProcess>(argv, /*merge_stderr=*/true);
-    const std::string line = process_->expect_line("leakwatch: info: serving metrics on http://127.0.0.1:");
-    port_ = static_cast<uint16_t>(std::stoi(line));
+    // The startup line, in text or JSON log format alike.
+    const std::string marker = "serving metrics on http://127.0.0.1:";
+    while (auto line = process_->read_line(20s)) {
+      if (const auto at = line->find(marker); at != std::string::npos) {
+        port_ = static_cast<uint16_t>(std::stoi(line->substr(at + marker.size())));
+        break;
+      }
+    }
+    if (port_ == 0) throw std::runtime_error("the agent did not start serving metrics");
     process_->keep_draining();
   }
   uint16_t port() const { return port_; }
+  std::string log() const { return process_->drained_output(); }
   ChildProcess& process() { return *process_; }
   Scrape scrape() const { return test::scrape(port_); }
   // The first scrape taken after `rounds` more sampling rounds completed.
@@ -237,6 +250,117 @@ TEST_F(AgentTest, ConcurrentScrapesDuringSampling) {
   const std::string log = agent.drained_output();
   EXPECT_EQ(log.find("ThreadSanitizer"), std::string::npos) << log;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n" << log;
+}
+
+uint16_t free_loopback_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The real Alertmanager from Debian's prometheus-alertmanager, on loopback,
+// with a configuration that routes every alert nowhere.
+class Alertmanager {
+ public:
+  Alertmanager() : port_(free_loopback_port()) {
+    const std::string config = dir_ + "/alertmanager.yml";
+    std::ofstream(config) << "route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n";
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"prometheus-alertmanager", "--config.file=" + config, "--storage.path=" + dir_,
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                 "--cluster.listen-address="},
+        /*merge_stderr=*/true);
+    process_->keep_draining();
+    if (!eventually([&] { return ready(); }, 20s)) {
+      throw std::runtime_error("Alertmanager did not start: " + process_->drained_output());
+    }
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // The alerts Alertmanager holds as active (firing, not resolved).
+  nlohmann::json active_alerts() const {
+    return nlohmann::json::parse(http_get(port_, "/api/v2/alerts?active=true&silenced=false&inhibited=false"));
+  }
+
+ private:
+  bool ready() const {
+    try {
+      http_get(port_, "/-/ready");
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  std::string dir_ = testing::TempDir();
+  uint16_t port_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+std::optional<nlohmann::json> leak_alert(const nlohmann::json& alerts, pid_t pid, const std::string& kind) {
+  for (const auto& a : alerts) {
+    if (a["labels"]["alertname"] == "LeakwatchLeakSuspected" && a["labels"]["pid"] == std::to_string(pid) &&
+        a["labels"]["kind"] == kind) {
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
+TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {
+  Alertmanager alertmanager;
+  auto leaking = start_workload({"heap-grow", "--bytes-per-second", "4000000"});
+  leaking->expect_line("ready");
+  const std::string pid = pid_of(*leaking);
+  Agent agent({"--pid", pid, "--interval", "500ms", "--analysis-window", "20s", "--log-format", "json",
+               "--alertmanager-url", alertmanager.url()});
+
+  Scrape s = agent.after_rounds(1);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_leak_suspected", {{"pid", pid}, {"kind", "heap-growth"}}) == 1;
+  }, 30s)) << "no heap-growth finding; agent log:\n" << agent.log();
+  EXPECT_GT(s.value("leakwatch_leak_growth_per_second", {{"pid", pid}, {"kind", "heap-growth"}}).value_or(0), 1e6);
+  EXPECT_NE(agent.log().find(R"("msg":"leak finding started")"), std::string::npos) << agent.log();
+  EXPECT_NE(agent.log().find(R"("kind":"heap-growth")"), std::string::npos) << agent.log();
+
+  std::optional<nlohmann::json> alert;
+  ASSERT_TRUE(eventually([&] {
+    alert = leak_alert(alertmanager.active_alerts(), leaking->pid(), "heap-growth");
+    return alert.has_value();
+  }, 15s)) << "the alert never reached Alertmanager; agent log:\n" << agent.log();
+  EXPECT_EQ((*alert)["labels"]["comm"], "lw-workload");
+  EXPECT_FALSE((*alert)["annotations"]["description"].get<std::string>().empty());
+  EXPECT_GE(s.value("leakwatch_alert_posts_total", {{"result", "ok"}}).value_or(0), 0);
+
+  // The process ends: the finding ends, the alert resolves at once.
+  leaking->signal(SIGTERM);
+  leaking->wait();
+  ASSERT_TRUE(eventually([&] { return !leak_alert(alertmanager.active_alerts(), std::stoi(pid), "heap-growth"); },
+                         15s))
+      << "the alert did not resolve";
+  EXPECT_NE(agent.log().find(R"("msg":"leak finding ended")"), std::string::npos) << agent.log();
+  s = agent.after_rounds(1);
+  EXPECT_TRUE(s.find("leakwatch_leak_suspected", {{"pid", pid}}).empty());
+  EXPECT_EQ(s.value("leakwatch_alert_posts_total", {{"result", "failed"}}), 0);
+}
+
+TEST_F(AgentTest, UnreachableAlertmanagerIsCountedNotFatal) {
+  auto leaking = start_workload({"heap-grow", "--bytes-per-second", "4000000"});
+  leaking->expect_line("ready");
+  Agent agent({"--pid", pid_of(*leaking), "--interval", "500ms", "--analysis-window", "20s", "--alertmanager-url",
+               "http://127.0.0.1:" + std::to_string(free_loopback_port())});
+  Scrape s = agent.after_rounds(1);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_alert_posts_total", {{"result", "failed"}}).value_or(0) >= 2;
+  }, 30s)) << agent.log();
+  EXPECT_EQ(s.value("leakwatch_alert_posts_total", {{"result", "ok"}}), 0);
+  EXPECT_GE(s.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0), 2) << "sampling goes on";
 }
 
 TEST_F(AgentTest, StopsCleanlyOnSigterm) {

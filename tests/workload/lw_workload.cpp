@@ -628,11 +628,13 @@ class Server {
     report_progress();
   }
 
-  // --rate: refill every connection's bucket and write what it allows.
+  // --rate: refill every connection's bucket and write what it allows; one that waits
+  // for EPOLLOUT (its peer reads slower than --rate) is written to when that comes.
   void on_tick(std::uint64_t ticks) {
     for (auto it = conns_.begin(); it != conns_.end();) {
-      it->second.bucket->refill(ticks);
-      it = pump(it->second) ? std::next(it) : conns_.erase(it);
+      Conn& conn = it->second;
+      conn.bucket->refill(ticks);
+      it = conn.writing || pump(conn) ? std::next(it) : conns_.erase(it);
     }
   }
 
@@ -1441,7 +1443,7 @@ const std::vector<ModeSpec>& modes() {
        "64 KiB reads round robin over the connections (budget refilled every 10 ms); a faster\n"
        "stream piles up unread. SIGUSR1 then only prints 'drained BYTES', the total read\n"
        "since start. --rcvbuf BYTES: SO_RCVBUF (forced past rmem_max when allowed) on every\n"
-       "connection before it connects, so the unread backlog can reach about BYTES; without\n"
+       "connection before it connects, so the unread backlog can reach about 2 x BYTES; without\n"
        "it the kernel autotunes (since Linux 6.16 it does not grow the buffer of a reader\n"
        "that leaves bytes queued, so the backlog stays near tcp_rmem[1]).\n"
        "--open-every MS: once the first T are up (N may be 0), opens one more connection\n"
