@@ -18,6 +18,7 @@
 
 #include "bpf_test_support.h"
 #include "prometheus_scrape.h"
+#include "running_agent.h"
 #include "test_cgroup.h"
 
 namespace lw::test {
@@ -25,48 +26,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The agent on an ephemeral port; the port is read from its startup log.
-class Agent {
+// The agent under test, from this build.
+class Agent : public RunningAgent {
  public:
-  explicit Agent(std::vector<std::string> args) {
-    std::vector<std::string> argv{LW_AGENT_PATH, "--listen-address", "127.0.0.1:0"};
-    if (std::find(args.begin(), args.end(), "--interval") == args.end()) {
-      argv.insert(argv.end(), {"--interval", "200ms"});
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    process_ = std::make_unique<ChildProcess>(argv, /*merge_stderr=*/true);
-    // The startup line, in text or JSON log format alike.
-    const std::string marker = "serving metrics on http://127.0.0.1:";
-    while (auto line = process_->read_line(20s)) {
-      if (const auto at = line->find(marker); at != std::string::npos) {
-        port_ = static_cast<uint16_t>(std::stoi(line->substr(at + marker.size())));
-        break;
-      }
-    }
-    if (port_ == 0) throw std::runtime_error("the agent did not start serving metrics");
-    process_->keep_draining();
-  }
-  uint16_t port() const { return port_; }
-  std::string log() const { return process_->drained_output(); }
-  ChildProcess& process() { return *process_; }
-  Scrape scrape() const { return test::scrape(port_); }
-  // The first scrape taken after `rounds` more sampling rounds completed.
-  // Generous: under ThreadSanitizer a round is several times slower.
-  Scrape after_rounds(int rounds) const {
-    const double start = scrape().value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0);
-    Scrape s = scrape();
-    for (int i = 0; i < 1200; ++i) {
-      s = scrape();
-      if (s.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0) >= start + rounds) return s;
-      std::this_thread::sleep_for(50ms);
-    }
-    throw std::runtime_error("the agent completed no sampling round in 60 s; its log:\n" +
-                             process_->drained_output());
-  }
-
- private:
-  std::unique_ptr<ChildProcess> process_;
-  uint16_t port_ = 0;
+  explicit Agent(std::vector<std::string> args) : RunningAgent(LW_AGENT_PATH, std::move(args)) {}
 };
 
 std::string pid_of(const ChildProcess& p) { return std::to_string(p.pid()); }
@@ -216,11 +179,8 @@ TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
 // reports any data race in its log, and this test fails on it.
 TEST_F(AgentTest, ConcurrentScrapesDuringSampling) {
   TestCgroup cgroup("leakwatch-test-concurrency-" + std::to_string(getpid()));
-  std::vector<std::string> args{LW_AGENT_PATH, "--listen-address", "127.0.0.1:0", "--interval", "100ms"};
-  ChildProcess agent(args, /*merge_stderr=*/true);
-  const uint16_t port = static_cast<uint16_t>(
-      std::stoi(agent.expect_line("leakwatch: info: serving metrics on http://127.0.0.1:")));
-  agent.keep_draining();
+  Agent agent({"--interval", "100ms"});
+  const uint16_t port = agent.port();
   ChildProcess churn_server(cgroup.wrap({LW_WORKLOAD_PATH, "serve", "--bind", "127.0.0.1", "--port", "0",
                                          "--send-bytes", "1000", "--close-after-send", "--max-seconds", "60"}));
   const std::string port_text = churn_server.expect_line("ready ");
@@ -245,9 +205,9 @@ TEST_F(AgentTest, ConcurrentScrapesDuringSampling) {
   churn.expect_line("done ");
   EXPECT_GT(scrapes.load(), 20);
   EXPECT_EQ(failures.load(), 0);
-  agent.signal(SIGTERM);
-  const int status = agent.wait();
-  const std::string log = agent.drained_output();
+  agent.process().signal(SIGTERM);
+  const int status = agent.process().wait();
+  const std::string log = agent.log();
   EXPECT_EQ(log.find("ThreadSanitizer"), std::string::npos) << log;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n" << log;
 }

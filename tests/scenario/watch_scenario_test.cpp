@@ -1,12 +1,17 @@
 // Real processes that really leak (and healthy ones that only look busy),
-// watched by `leakwatch inspect PID --watch` as a user would. Each leaking
-// scenario must be named with the right kind and the right top contributor;
-// each healthy control must produce no finding over the same time.
+// watched by `leakwatch inspect PID --watch` and by leakwatch-agent, as
+// users run them. Each leaking scenario must be named with the right kind
+// and the right top contributor; each healthy control must produce no
+// finding over the same time.
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+#include <thread>
+
 #include "bpf_test_support.h"
+#include "running_agent.h"
 
 namespace lw::test {
 namespace {
@@ -113,7 +118,26 @@ std::vector<Scenario> scenarios() {
   };
 }
 
-class WatchScenario : public BpfTest, public ::testing::WithParamInterface<Scenario> {};
+class WatchScenario : public BpfTest, public ::testing::WithParamInterface<Scenario> {
+ protected:
+  // The expected top contributor, with the server's real port.
+  static std::string expected_contributor(const Scenario& sc, const std::string& port) {
+    std::string expected = sc.contributor;
+    if (const auto at = expected.find("{port}"); at != std::string::npos) expected.replace(at, 6, port);
+    return expected;
+  }
+};
+
+// The agent's "leak finding started" events, from its JSON log.
+std::vector<nlohmann::json> started_findings(const std::string& log) {
+  std::vector<nlohmann::json> started;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(R"("msg":"leak finding started")") == std::string::npos) continue;
+    started.push_back(nlohmann::json::parse(line));
+  }
+  return started;
+}
 
 TEST_P(WatchScenario, VerdictNamesTheRightLeakOrNone) {
   const Scenario& sc = GetParam();
@@ -138,13 +162,42 @@ TEST_P(WatchScenario, VerdictNamesTheRightLeakOrNone) {
   ASSERT_FALSE(findings.empty()) << "no finding for " << sc.name;
   EXPECT_EQ(findings[0]["kind"], *sc.kind) << findings.dump(2);
   if (!sc.contributor.empty()) {
-    std::string expected = sc.contributor;
-    expected.replace(expected.find("{port}"), 6, port);
     ASSERT_FALSE(findings[0]["top_contributors"].empty()) << findings.dump(2);
-    EXPECT_EQ(findings[0]["top_contributors"][0]["endpoint"], expected) << findings.dump(2);
+    EXPECT_EQ(findings[0]["top_contributors"][0]["endpoint"], expected_contributor(sc, port)) << findings.dump(2);
   }
   EXPECT_FALSE(findings[0]["explanation"].get<std::string>().empty());
   EXPECT_FALSE(findings[0]["suggested_fix"].get<std::string>().empty());
+}
+
+// The same scenario through the agent, as a DaemonSet would see it: the
+// finding exported, and its start logged with the top contributor.
+TEST_P(WatchScenario, AgentNamesTheRightLeakOrNone) {
+  const Scenario& sc = GetParam();
+  std::vector<std::unique_ptr<ChildProcess>> held;
+  std::string port;
+  const std::string pid = std::to_string(sc.start(held, port));
+  RunningAgent agent(LW_AGENT_PATH, {"--pid", pid, "--interval", "1s", "--analysis-window", kWatch, "--stall-after",
+                                     "5s", "--log-format", "json"});
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  std::optional<nlohmann::json> event;
+  while (std::chrono::steady_clock::now() < deadline && !event) {
+    std::this_thread::sleep_for(1s);
+    for (const auto& e : started_findings(agent.log())) {
+      if (sc.kind && e["kind"] == *sc.kind) event = e;
+    }
+  }
+  if (!sc.kind) {
+    EXPECT_TRUE(started_findings(agent.log()).empty()) << agent.log();
+    EXPECT_TRUE(agent.scrape().find("leakwatch_leak_suspected").empty());
+    return;
+  }
+  ASSERT_TRUE(event) << "the agent never reported " << *sc.kind << "; its log:\n" << agent.log();
+  EXPECT_EQ((*event)["pid"], std::stoi(pid));
+  EXPECT_EQ(agent.scrape().find("leakwatch_leak_suspected", {{"pid", pid}, {"kind", *sc.kind}}).size(), 1u);
+  if (!sc.contributor.empty()) {
+    ASSERT_FALSE((*event)["top_contributors"].empty()) << event->dump(2);
+    EXPECT_EQ((*event)["top_contributors"][0]["endpoint"], expected_contributor(sc, port)) << event->dump(2);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, WatchScenario, ::testing::ValuesIn(scenarios()),
