@@ -89,7 +89,7 @@ std::string node_name() {
 
 nlohmann::ordered_json finding_fields(const ActiveFinding& f) {
   auto fields = to_json(f.finding);
-  fields["pid"] = f.process.pid;
+  fields["pid"] = f.process ? nlohmann::ordered_json(f.process->pid) : nlohmann::ordered_json(nullptr);
   fields["comm"] = f.comm;
   fields["cgroup"] = f.cgroup;
   return fields;

@@ -80,7 +80,7 @@ std::vector<const ProcessSample*> exported_processes(const std::vector<ProcessSa
   }
   std::set<ProcessKey> with_finding;
   for (const auto& f : findings) {
-    if (with_finding.size() < limits.max_findings) with_finding.insert(f.process);
+    if (f.process && with_finding.size() < limits.max_findings) with_finding.insert(*f.process);
   }
   for (const auto& p : processes) {
     if (with_finding.contains(p.key) && chosen.insert(p.key).second) out.push_back(&p);
@@ -98,7 +98,8 @@ void export_findings(const std::vector<ActiveFinding>& findings, size_t max, std
   Family confidence("leakwatch_leak_confidence", "Confidence of the finding, 0 to 1", MetricType::Gauge);
   for (size_t i = 0; i < std::min(max, findings.size()); ++i) {
     const ActiveFinding& f = findings[i];
-    const Labels base{{"pid", std::to_string(f.process.pid)},
+    // A finding about a whole cgroup has no process: pid and comm are empty.
+    const Labels base{{"pid", f.process ? std::to_string(f.process->pid) : ""},
                       {"comm", f.comm},
                       {"cgroup", f.cgroup},
                       {"kind", std::string(to_string(f.finding.kind))}};

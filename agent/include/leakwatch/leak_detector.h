@@ -1,8 +1,11 @@
-// The agent's diagnosis: one analysis window per process, fed a round at a
-// time, and the findings that started or ended since the last round.
+// The agent's diagnosis: one analysis window per process and one per cgroup,
+// fed a round at a time, and the findings that started or ended since the
+// last round. A cgroup's window sees what no process window can: a leak
+// spread over workers that are recycled, each too short-lived to show it.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,7 +16,7 @@
 namespace lw {
 
 struct ActiveFinding {
-  ProcessKey process;
+  std::optional<ProcessKey> process;  // nullopt: a finding about the whole cgroup
   std::string comm;
   std::string cgroup;
   Finding finding;
@@ -36,8 +39,13 @@ class LeakDetector {
   std::vector<FindingChange> take_changes() { return std::exchange(changes_, {}); }
 
  private:
+  std::vector<ActiveFinding> process_findings(const NodeSample& sample, double now);
+  std::vector<ActiveFinding> cgroup_findings(const NodeSample& sample, double now,
+                                             const std::vector<ActiveFinding>& by_process);
+
   AnalysisConfig config_;
   std::map<ProcessKey, SubjectWindow> windows_;
+  std::map<std::string, SubjectWindow> cgroup_windows_;
   std::vector<ActiveFinding> active_;
   std::vector<FindingChange> changes_;
 };

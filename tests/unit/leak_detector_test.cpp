@@ -1,0 +1,87 @@
+// The agent's diagnosis over rounds of synthetic samples: which subject a
+// finding is about, when it starts and ends.
+#include "leakwatch/leak_detector.h"
+
+#include <gtest/gtest.h>
+
+namespace lw {
+namespace {
+
+ProcessSample worker(pid_t pid, uint64_t start_time, const std::string& cgroup, double anon) {
+  ProcessSample p;
+  p.key = {pid, start_time};
+  p.comm = "worker";
+  p.cgroup = cgroup;
+  p.rss_anon = static_cast<uint64_t>(anon);
+  p.rss_file = 1 << 20;
+  p.rss_shmem = 0;
+  p.open_fds = 10;
+  return p;
+}
+
+NodeSample round_of(std::vector<ProcessSample> processes) {
+  NodeSample s;
+  for (const auto& p : processes) {
+    auto& c = s.cgroups[p.cgroup];
+    c.path = p.cgroup;
+    c.processes++;
+  }
+  s.processes = std::move(processes);
+  return s;
+}
+
+// Rounds one second apart, from second `first` on.
+std::vector<FindingChange> run(LeakDetector& d, int rounds, const std::function<NodeSample(int)>& sample,
+                               int first = 0) {
+  std::vector<FindingChange> changes;
+  for (int i = first; i < first + rounds; ++i) {
+    d.update(sample(i), i);
+    for (auto& c : d.take_changes()) changes.push_back(std::move(c));
+  }
+  return changes;
+}
+
+TEST(LeakDetector, OneLeakingProcessIsReportedOnceAboutThatProcess) {
+  LeakDetector d(AnalysisConfig{});
+  const auto changes = run(d, 12, [](int i) {
+    return round_of({worker(10, 1, "/pod/a", 50e6 + 2e6 * i), worker(11, 1, "/pod/a", 40e6)});
+  });
+  ASSERT_EQ(d.active().size(), 1u) << "no second finding about the cgroup for the same leak";
+  EXPECT_EQ(d.active()[0].finding.kind, FindingKind::heap_growth);
+  ASSERT_TRUE(d.active()[0].process);
+  EXPECT_EQ(d.active()[0].process->pid, 10);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(changes[0].started);
+}
+
+// Twenty workers, each growing too slowly to be a finding on its own: the
+// container as a whole leaks 20 times as fast.
+TEST(LeakDetector, LeakSpreadOverWorkersIsFoundOnTheCgroup) {
+  LeakDetector d(AnalysisConfig{});
+  run(d, 15, [](int i) {
+    std::vector<ProcessSample> workers;
+    for (pid_t pid = 100; pid < 120; ++pid) workers.push_back(worker(pid, 1, "/pod/web", 30e6 + 30e3 * i));
+    return round_of(std::move(workers));
+  });
+  ASSERT_EQ(d.active().size(), 1u);
+  const ActiveFinding& f = d.active()[0];
+  EXPECT_FALSE(f.process) << "about the cgroup, not a process";
+  EXPECT_EQ(f.cgroup, "/pod/web");
+  EXPECT_EQ(f.finding.kind, FindingKind::heap_growth);
+  EXPECT_NEAR(f.finding.growth_per_second, 20 * 30e3, 20 * 30e3 * 0.05);
+}
+
+TEST(LeakDetector, PidReuseStartsAFreshWindowAndEndsTheOldFinding) {
+  LeakDetector d(AnalysisConfig{});
+  run(d, 12, [](int i) { return round_of({worker(10, 1, "/pod/a", 50e6 + 2e6 * i)}); });
+  ASSERT_EQ(d.active().size(), 1u);
+  // The leaking process exits; a new one gets its PID and does not leak.
+  const auto changes = run(d, 3, [](int) { return round_of({worker(10, 999, "/pod/a", 20e6)}); }, 12);
+  EXPECT_TRUE(d.active().empty()) << "the new process inherits nothing, and its cgroup does not flap";
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_FALSE(changes[0].started);
+  EXPECT_EQ(changes[0].finding.process->start_time, 1u);
+}
+
+}  // namespace
+}  // namespace lw
