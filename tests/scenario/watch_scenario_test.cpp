@@ -29,6 +29,9 @@ struct Scenario {
   std::string contributor;
 };
 
+// Test names show the scenario's name, not its bytes.
+void PrintTo(const Scenario& sc, std::ostream* os) { *os << sc.name; }
+
 std::string server(std::vector<std::unique_ptr<ChildProcess>>& held, const std::vector<std::string>& args) {
   std::vector<std::string> all{"serve", "--bind", "127.0.0.1", "--port", "0"};
   all.insert(all.end(), args.begin(), args.end());
