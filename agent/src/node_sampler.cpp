@@ -5,7 +5,6 @@
 #include <set>
 
 #include "leakwatch/error.h"
-#include "leakwatch/log.h"
 #include "leakwatch/node_stats.h"
 
 namespace lw {
