@@ -8,7 +8,7 @@ packages=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   prometheus-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev libtsan2
-  iproute2 procps curl iperf3 prometheus-alertmanager
+  iproute2 procps curl iperf3 prometheus-alertmanager prometheus libcap2-bin
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -162,14 +162,28 @@ struct Trend {
   double slope = 0;         // per second, over the window
   double recent_slope = 0;  // per second, over its later half
   double steadiness = 0;
+  double rise = 0;          // slope x the window's span: the growth the fit claims
+  double noise = 0;         // median absolute residual around the fitted line
 };
+
+// The typical distance of the points from the Theil-Sen line (its intercept
+// is the median of y - slope t).
+double residual_noise(const Series& s, double slope) {
+  std::vector<double> offsets;
+  for (size_t i = 0; i < s.y.size(); ++i) offsets.push_back(s.y[i] - slope * s.t[i]);
+  const double intercept = median(offsets);
+  std::vector<double> residuals;
+  for (const double o : offsets) residuals.push_back(std::abs(o - intercept));
+  return median(std::move(residuals));
+}
 
 std::optional<Trend> fit_trend(const Series& s) {
   const auto slope = theil_sen_slope(s.t, s.y);
   if (!slope) return std::nullopt;
   const Series recent = recent_half(s);
   // Without two recent points the growth cannot be shown to continue.
-  return Trend{*slope, theil_sen_slope(recent.t, recent.y).value_or(0), steadiness(s.y)};
+  return Trend{*slope, theil_sen_slope(recent.t, recent.y).value_or(0), steadiness(s.y),
+               *slope * (s.t.back() - s.t.front()), residual_noise(s, *slope)};
 }
 
 // Growth that is steep, steady, and still going on: the recent half must
@@ -178,6 +192,16 @@ std::optional<Trend> fit_trend(const Series& s) {
 bool grows(const std::optional<Trend>& trend, double min_rate, double min_steadiness) {
   return trend && trend->slope >= min_rate && trend->steadiness >= min_steadiness &&
          trend->recent_slope >= std::max(min_rate, trend->slope / 3);
+}
+
+// Counts (connections, fds) are small integers that swing with load: a few
+// samples of a count going 0, 3, 1, 4, 2, 5 look steady by chance. A count
+// grows only when the fitted rise is a real number of items and stands well
+// clear of the swing around the line.
+bool count_grows(const std::optional<Trend>& trend, const AnalysisConfig& config) {
+  constexpr double clear_of_noise = 3;
+  return grows(trend, config.min_count_growth_per_second, config.min_steadiness) &&
+         trend->rise >= std::max(config.min_count_rise, clear_of_noise * trend->noise);
 }
 
 // ---- What the whole window says, shared by every finding.
@@ -419,7 +443,7 @@ ConnectionTrends connection_trends(const Subject& s) {
   c.close_wait_series = series_of(s.samples, [](const Observation& o) { return o.close_wait; });
   c.close_wait = fit_trend(c.close_wait_series);
   c.connections = trend_of(s, [](const Observation& o) { return o.tcp_connections; });
-  c.connections_grow = grows(c.connections, s.config.min_count_growth_per_second, s.config.min_steadiness);
+  c.connections_grow = count_grows(c.connections, s.config);
   c.explained_by_close_wait = c.connections_grow && c.close_wait && c.close_wait->slope >= c.connections->slope / 2;
   return c;
 }
@@ -439,7 +463,7 @@ std::optional<Finding> connection_leak(const Subject& s, const ConnectionTrends&
 
 std::optional<Finding> close_wait_leak(const Subject& s, const ConnectionTrends& c) {
   const double min_rate = s.config.min_count_growth_per_second;
-  const bool growing = grows(c.close_wait, min_rate, s.config.min_steadiness);
+  const bool growing = count_grows(c.close_wait, s.config);
   const bool held = close_wait_held(c.close_wait_series);
   if (!growing && !held && !c.explained_by_close_wait) return std::nullopt;
 
@@ -481,7 +505,7 @@ std::optional<Finding> fd_leak(const Subject& s) {
   const Series series = series_of(s.samples, other_fds);
   const auto trend = fit_trend(series);
   const double min_rate = s.config.min_count_growth_per_second;
-  if (!grows(trend, min_rate, s.config.min_steadiness)) return std::nullopt;
+  if (!count_grows(trend, s.config)) return std::nullopt;
   // File descriptors hold kernel memory outside the footprint: no share.
   Finding f = make_finding(FindingKind::fd_leak, s, trend->slope, 0, growth_confidence(*trend, min_rate, s));
   describe(f, s, fmt::format("Non-socket file descriptors grow by {} to {:.0f} now", per_minute(trend->slope), series.y.back()),

@@ -262,6 +262,24 @@ TEST(HealthyControls, FastStreamReadPromptly) {
   EXPECT_TRUE(findings.empty());
 }
 
+// Six samples of a busy client's connection count, a few sockets in flight
+// at any time: rising order by chance (Kendall tau 0.87), but a swing, not a
+// leak. Seen as a false connection-leak on real churn before counts had to
+// rise clear of their noise.
+TEST(HealthyControls, ShortSwingOfASmallCountIsNoLeak) {
+  SubjectWindow window{AnalysisConfig{}};
+  const double counts[] = {0, 2, 1, 3, 4, 4};
+  Jitter jitter;
+  for (int i = 0; i < 6; ++i) {
+    Observation o = healthy(start + i * interval, jitter);
+    o.tcp_connections = counts[i];
+    o.socket_fds = counts[i] + 2;
+    o.open_fds = o.socket_fds + 15;
+    window.add(o);
+  }
+  EXPECT_TRUE(window.findings().empty());
+}
+
 TEST(HealthyControls, HeavyConnectionChurn) {
   const auto findings = findings_of([](Observation& o, double, Jitter& jitter) {
     const double churn = std::round(jitter(15));
