@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
     std::unordered_map<uint32_t, std::vector<lw::SocketRecord>> by_process;
     for (const auto& r : records) by_process[r.tgid].push_back(r);
     size_t endpoints = 0;
-    for (const auto& [tgid, own] : by_process) endpoints += lw::summarize_sockets(own, 10).endpoints_total;
+    for (const auto& [tgid, own] : by_process) endpoints += lw::summarize_sockets(own, 10, 0).endpoints_total;
     whole.values.push_back(ms_since(start));
 
     start = Clock::now();

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "leakwatch/log.h"
+#include "unique_fd.h"
 
 namespace lw {
 namespace {
@@ -42,20 +43,6 @@ nlohmann::json alert(const ActiveFinding& f, const std::string& node, std::chron
   };
 }
 
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 bool wait_for(int fd, short events) {
   pollfd p{fd, events, 0};
   return poll(&p, 1, kTimeoutMs) == 1 && (p.revents & events) != 0;
@@ -70,7 +57,7 @@ int http_post(const std::string& host, const std::string& port, const std::strin
     throw std::runtime_error(fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
-  Socket s(socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  UniqueFd s(socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (connect(s.get(), found->ai_addr, found->ai_addrlen) != 0 && errno != EINPROGRESS) {
     throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", host, port, std::strerror(errno)));
   }

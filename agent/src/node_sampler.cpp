@@ -50,8 +50,8 @@ ProcessSample process_sample(const TargetProcess& p, std::span<const SocketRecor
   s.rss_file = p.info.status.rss_file;
   s.rss_shmem = p.info.status.rss_shmem;
   s.open_fds = p.info.open_fds;
-  s.sockets = summarize_sockets(records, top_endpoints);
-  s.sockets.top_sockets.clear();  // the agent exports endpoints, not single sockets
+  // The agent exports endpoints, not single sockets.
+  s.sockets = summarize_sockets(records, top_endpoints, 0);
   return s;
 }
 

@@ -55,7 +55,7 @@ ProcessReport inspect_process(SocketIterator& iterator, const HostPaths& paths, 
   report.taken_at = std::chrono::system_clock::now();
   require_same_process(paths, report.process);
 
-  report.sockets = summarize_sockets(records, top_n);
+  report.sockets = summarize_sockets(records, top_n, top_n);
   report.memory = memory_breakdown(report.process.status, report.sockets);
   if (auto location = locate_memory_cgroup(paths, report.process.cgroups)) {
     report.cgroup = read_cgroup_memory(*location);

@@ -17,6 +17,7 @@
 
 #include "leakwatch/error.h"
 #include "text_parse.h"
+#include "unique_fd.h"
 
 namespace lw {
 namespace {
@@ -77,20 +78,6 @@ std::optional<std::vector<std::string>> parse_controllers(std::string_view list)
   }
   return controllers;
 }
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::optional<uint64_t> count_directory_entries(const std::filesystem::path& directory) {
   std::error_code error;
@@ -175,7 +162,7 @@ std::string parse_cmdline(std::string_view raw) {
 }
 
 std::optional<std::string> read_text_file(const std::filesystem::path& path) {
-  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) return std::nullopt;
   // procfs and cgroupfs report a size of 0, so read until EOF.
   std::string contents;

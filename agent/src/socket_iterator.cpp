@@ -13,25 +13,12 @@
 #include "bpf_loading.h"
 #include "leakwatch/error.h"
 #include "socket_iter.skel.h"
+#include "unique_fd.h"
 
 namespace lw {
 namespace {
 
 using LinkPtr = std::unique_ptr<bpf_link, decltype(&bpf_link__destroy)>;
-
-class FdGuard {
- public:
-  explicit FdGuard(int fd) : fd_(fd) {}
-  ~FdGuard() {
-    if (fd_ >= 0) close(fd_);
-  }
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads the iterator's whole output straight into the record array. The
 // kernel only ever emits whole records, but one read() may end mid-record.
@@ -87,7 +74,7 @@ std::vector<SocketRecord> SocketIterator::all() { return run(nullptr); }
 std::vector<SocketRecord> SocketIterator::for_process(pid_t pid) {
   // A pidfd pins the process: the iterator cannot wander onto another process
   // that reuses the PID, and the pidfd says afterwards whether it exited.
-  FdGuard pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   if (pidfd.get() < 0) {
     const int err = errno;
     if (err == ESRCH) {
@@ -115,7 +102,7 @@ std::vector<SocketRecord> SocketIterator::run(const bpf_iter_attach_opts* opts) 
     throw Error(ErrorKind::bpf_refused,
                 fmt::format("attaching the socket iterator failed: {}", std::strerror(err)), err);
   }
-  FdGuard iter(bpf_iter_create(bpf_link__fd(link.get())));
+  UniqueFd iter(bpf_iter_create(bpf_link__fd(link.get())));
   if (iter.get() < 0) {
     const int err = errno;
     throw Error(ErrorKind::bpf_refused, fmt::format("creating the socket iterator failed: {}", std::strerror(err)),

@@ -127,7 +127,7 @@ std::optional<std::string> EndpointNamer::name(const SocketRecord& r) const {
   return remote_endpoint(r);
 }
 
-SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_n) {
+SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_endpoints, size_t top_sockets) {
   SocketSummary s;
   // Counted by raw kind and state, named once at the end: naming per socket
   // would dominate the cost on processes with tens of thousands of sockets.
@@ -151,9 +151,9 @@ SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t to
   s.endpoints = group_by_endpoint(records);
   s.endpoints_total = s.endpoints.size();
   s.other_endpoints.peer = "other";
-  for (size_t i = top_n; i < s.endpoints.size(); ++i) merge_group(s.other_endpoints, s.endpoints[i]);
-  if (s.endpoints.size() > top_n) s.endpoints.resize(top_n);
-  s.top_sockets = largest_sockets(records, top_n);
+  for (size_t i = top_endpoints; i < s.endpoints.size(); ++i) merge_group(s.other_endpoints, s.endpoints[i]);
+  if (s.endpoints.size() > top_endpoints) s.endpoints.resize(top_endpoints);
+  if (top_sockets > 0) s.top_sockets = largest_sockets(records, top_sockets);
   return s;
 }
 

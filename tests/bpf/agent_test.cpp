@@ -295,7 +295,8 @@ TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {
   }, 15s)) << "the alert never reached Alertmanager; agent log:\n" << agent.log();
   EXPECT_EQ((*alert)["labels"]["comm"], "lw-workload");
   EXPECT_FALSE((*alert)["annotations"]["description"].get<std::string>().empty());
-  EXPECT_GE(s.value("leakwatch_alert_posts_total", {{"result", "ok"}}).value_or(0), 0);
+  EXPECT_GE(agent.scrape().value("leakwatch_alert_posts_total", {{"result", "ok"}}).value_or(0), 1)
+      << "the alert arrived, so a post succeeded and was counted";
 
   // The process ends: the finding ends, the alert resolves at once.
   leaking->signal(SIGTERM);

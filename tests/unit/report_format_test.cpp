@@ -52,7 +52,7 @@ ProcessReport stream_leak_report() {
   for (uint32_t i = 0; i < 4; ++i) {
     records.push_back(RecordBuilder::tcp4("10.1.0.5", 40000 + i, "10.2.0.7", 8000).fd(5 + i).unread(40u << 20).idle_ms(300'000));
   }
-  r.sockets = summarize_sockets(records, 10);
+  r.sockets = summarize_sockets(records, 10, 10);
   r.memory = memory_breakdown(r.process.status, r.sockets);
   CgroupMemory c;
   c.version = CgroupVersion::v2;

@@ -20,7 +20,7 @@ std::vector<SocketRecord> streaming_client() {
 }
 
 TEST(SocketSummary, TotalsAndCounts) {
-  const auto s = summarize_sockets(streaming_client(), 10);
+  const auto s = summarize_sockets(streaming_client(), 10, 10);
   EXPECT_EQ(s.sockets, 6u);
   EXPECT_EQ(s.unread_bytes, 6000u);
   EXPECT_EQ(s.sockets_with_unread, 3u);
@@ -33,7 +33,7 @@ TEST(SocketSummary, TotalsAndCounts) {
 }
 
 TEST(SocketSummary, GroupsOutboundConnectionsByRemoteEndpointLargestFirst) {
-  const auto s = summarize_sockets(streaming_client(), 10);
+  const auto s = summarize_sockets(streaming_client(), 10, 10);
   ASSERT_EQ(s.endpoints.size(), 2u);
   const auto& stream = s.endpoints[0];
   EXPECT_EQ(stream.peer, "10.2.0.7:8000");
@@ -54,7 +54,7 @@ TEST(SocketSummary, AcceptedConnectionsGroupByClientAddressAndListeningPort) {
   std::vector<SocketRecord> r{RecordBuilder::listener(8080)};
   for (uint16_t p = 0; p < 4; ++p) r.push_back(RecordBuilder::tcp4("10.0.0.1", 8080, "10.3.3.3", 50000 + p));
   r.push_back(RecordBuilder::tcp4("10.0.0.1", 8080, "10.4.4.4", 50000));
-  const auto s = summarize_sockets(r, 10);
+  const auto s = summarize_sockets(r, 10, 10);
   ASSERT_EQ(s.endpoints.size(), 2u);
   EXPECT_EQ(s.endpoints[0].peer, "10.3.3.3");
   EXPECT_TRUE(s.endpoints[0].inbound);
@@ -67,7 +67,7 @@ TEST(SocketSummary, TopNCutsListsAndSumsTheRestIntoOther) {
   for (uint16_t i = 0; i < 10; ++i) {
     r.push_back(RecordBuilder::tcp4("10.0.0.1", 40000 + i, "10.5.0." + std::to_string(i), 80).fd(i).rmem(100 * (i + 1)));
   }
-  const auto s = summarize_sockets(r, 3);
+  const auto s = summarize_sockets(r, 3, 3);
   ASSERT_EQ(s.endpoints.size(), 3u);
   EXPECT_EQ(s.endpoints_total, 10u);
   EXPECT_EQ(s.endpoints[0].peer, "10.5.0.9:80");
@@ -78,8 +78,15 @@ TEST(SocketSummary, TopNCutsListsAndSumsTheRestIntoOther) {
   EXPECT_EQ(s.top_sockets[2].fd, 7u);
 }
 
+TEST(SocketSummary, ZeroTopSocketsSkipsRankingButKeepsEndpoints) {
+  const auto s = summarize_sockets(streaming_client(), 10, 0);
+  EXPECT_TRUE(s.top_sockets.empty());
+  EXPECT_EQ(s.endpoints.size(), 2u);
+  EXPECT_EQ(s.unread_bytes, 6000u);
+}
+
 TEST(SocketSummary, EmptyInput) {
-  const auto s = summarize_sockets({}, 5);
+  const auto s = summarize_sockets({}, 5, 5);
   EXPECT_EQ(s.sockets, 0u);
   EXPECT_TRUE(s.endpoints.empty());
   EXPECT_TRUE(s.top_sockets.empty());

@@ -64,14 +64,16 @@ struct SocketSummary {
   uint64_t sockets_with_unread = 0;
   Counts by_kind;       // socket_kind() -> count
   Counts by_tcp_state;  // tcp_state_name() -> count
-  // Sorted by queued bytes, then connections; at most top_n entries.
+  // Sorted by queued bytes, then connections; at most top_endpoints entries.
   std::vector<EndpointGroup> endpoints;
-  uint64_t endpoints_total = 0;  // distinct groups before the top_n cut
+  uint64_t endpoints_total = 0;  // distinct groups before the top_endpoints cut
   EndpointGroup other_endpoints; // everything past the cut, summed
-  // Sorted by queued bytes (receive + send), then unread; at most top_n.
+  // Sorted by queued bytes (receive + send), then unread; at most top_sockets.
   std::vector<SocketRecord> top_sockets;
 };
 
-SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_n);
+// top_endpoints bounds the endpoint list; top_sockets the single-socket list
+// (0 skips it: ranking single sockets means copying every record).
+SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_endpoints, size_t top_sockets);
 
 }  // namespace lw
