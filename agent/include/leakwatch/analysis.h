@@ -88,7 +88,10 @@ struct AnalysisConfig {
   // A trend must be at least this steep and this steady to be a finding.
   double min_memory_growth_bytes_per_second = 64 * 1024;
   double min_count_growth_per_second = 0.05;  // connections, fds
-  double min_count_rise = 5;  // a count must also have risen by this many over the window
+  // A count must also have risen by this many over the window: more than a
+  // busy client's in-flight connections (or their transient CLOSE_WAITs) can
+  // ramp up by while it starts.
+  double min_count_rise = 10;
   double min_steadiness = 0.6;      // Kendall's tau, clamped: how consistently later samples lie above earlier ones (0..1)
 };
 
