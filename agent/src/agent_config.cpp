@@ -198,6 +198,11 @@ void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
   app.add_option("--host-cgroup", config.paths.cgroup, "Where the host's /sys/fs/cgroup is mounted")
       ->type_name("PATH")
       ->capture_default_str();
+  app.add_option("--host-log", config.paths.log,
+                 "Where the host's /var/log is mounted: pod and container names come from the kubelet's "
+                 "pods/ and containers/ directories in it")
+      ->type_name("PATH")
+      ->capture_default_str();
   add_text_option(app, "--log-level", raw.log_level, "debug, info, warn or error",
                   choice_name(kLogLevels, defaults.log_level))
       ->type_name("LEVEL");

@@ -78,8 +78,8 @@ std::string served_address(const std::string& configured, const prometheus::Expo
   return fmt::format("{}:{}", host, ports.empty() ? 0 : ports.front());
 }
 
-// Where the agent runs, for alert labels: the DaemonSet passes the node
-// name; elsewhere the host name says it.
+// Where the agent runs, for alert labels and leakwatch_build_info: the
+// DaemonSet passes the node name; elsewhere the host name says it.
 std::string node_name() {
   if (const char* node = std::getenv("NODE_NAME"); node && *node) return node;
   char host[256] = {};
@@ -92,7 +92,23 @@ nlohmann::ordered_json finding_fields(const ActiveFinding& f) {
   fields["pid"] = f.process ? nlohmann::ordered_json(f.process->pid) : nlohmann::ordered_json(nullptr);
   fields["comm"] = f.comm;
   fields["cgroup"] = f.cgroup;
+  for (const auto& [name, value] : pod_labels(f.pod)) fields[name] = value;
   return fields;
+}
+
+// In a container with a cgroup namespace of its own, the agent reads other
+// processes' cgroups only once it knows where that namespace is rooted.
+void log_cgroup_namespace(const CgroupNamespace& ns) {
+  for (const auto& [name, root] : {std::pair{"unified", &ns.unified()}, std::pair{"memory", &ns.memory()}}) {
+    if (!root->found) {
+      log::warn("cannot find where this container's cgroup namespace is rooted in the {} hierarchy: cgroup paths "
+                "stay relative and cgroup memory is not read; mount the host's cgroup filesystem with --host-cgroup",
+                name);
+    } else if (root->path != "/") {
+      log::info("cgroup namespace rooted at {} in the {} hierarchy: cgroup paths are rewritten to host paths",
+                root->path, name);
+    }
+  }
 }
 
 void log_changes(const std::vector<FindingChange>& changes) {
@@ -146,8 +162,11 @@ int run(const AgentConfig& config) {
   CloseEventSource close_events(config.ring_buffer_bytes);
   NodeSampler sampler(sockets, close_events, config.paths, target_filter(config), config.top_endpoints,
                       config.analysis.stall_after_seconds);
-  auto exporter = std::make_shared<MetricsExporter>(ExportLimits{
-      .top_processes = config.top_processes, .top_cgroups = config.top_processes, .max_findings = config.top_processes});
+  log_cgroup_namespace(sampler.cgroup_namespace());
+  auto exporter = std::make_shared<MetricsExporter>(
+      ExportLimits{
+          .top_processes = config.top_processes, .top_cgroups = config.top_processes, .max_findings = config.top_processes},
+      AgentInfo{.node = node_name(), .interval = config.interval});
   LeakDetector detector(config.analysis);
   std::optional<AlertmanagerClient> alerts;
   if (!config.alertmanager_url.empty()) alerts.emplace(config.alertmanager_url, node_name());

@@ -23,20 +23,26 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   return fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(t));
 }
 
+std::string summary(const ActiveFinding& f, std::string_view kind) {
+  const std::string where = f.pod.pod.empty() ? "" : fmt::format(" of pod {}/{}", f.pod.namespace_, f.pod.pod);
+  return f.process ? fmt::format("{} in {} (PID {}){}", kind, f.comm, f.process->pid, where)
+                   : fmt::format("{} in cgroup {}{}", kind, f.cgroup, where);
+}
+
 nlohmann::json alert(const ActiveFinding& f, const std::string& node, std::chrono::system_clock::time_point ends) {
   const std::string kind(to_string(f.finding.kind));
+  nlohmann::json labels{{"alertname", "LeakwatchLeakSuspected"},
+                        {"kind", kind},
+                        {"severity", std::string(to_string(f.finding.severity))},
+                        {"pid", f.process ? std::to_string(f.process->pid) : ""},
+                        {"comm", f.comm},
+                        {"cgroup", f.cgroup},
+                        {"node", node}};
+  for (const auto& [name, value] : pod_labels(f.pod)) labels[name] = value;
   return {
-      {"labels",
-       {{"alertname", "LeakwatchLeakSuspected"},
-        {"kind", kind},
-        {"severity", std::string(to_string(f.finding.severity))},
-        {"pid", f.process ? std::to_string(f.process->pid) : ""},
-        {"comm", f.comm},
-        {"cgroup", f.cgroup},
-        {"node", node}}},
+      {"labels", std::move(labels)},
       {"annotations",
-       {{"summary", f.process ? fmt::format("{} in {} (PID {})", kind, f.comm, f.process->pid)
-                              : fmt::format("{} in cgroup {}", kind, f.cgroup)},
+       {{"summary", summary(f, kind)},
         {"description", f.finding.explanation},
         {"fix", f.finding.suggested_fix}}},
       {"endsAt", rfc3339(ends)},

@@ -35,9 +35,12 @@ bool lists_controller(const CgroupMembership& membership, std::string_view contr
   return std::ranges::find(membership.controllers, controller) != membership.controllers.end();
 }
 
+// A path that starts with ".." is relative to the reader's cgroup namespace
+// (CgroupNamespace rewrites it when it can): below the host's mount it
+// would name some other directory, or none.
 std::optional<CgroupLocation> existing(CgroupVersion version, const std::string& path,
                                        std::filesystem::path directory) {
-  if (!directory_exists(directory)) return std::nullopt;
+  if (path.starts_with("/..") || !directory_exists(directory)) return std::nullopt;
   return CgroupLocation{.version = version, .path = path, .directory = std::move(directory)};
 }
 
@@ -47,13 +50,9 @@ std::optional<CgroupLocation> locate_v2(const HostPaths& paths,
     return membership.hierarchy_id == 0 && membership.controllers.empty();
   });
   if (line == memberships.end()) return std::nullopt;
-  // Hybrid hosts mount the unified hierarchy below the v1 ones.
-  for (const auto& root : {paths.cgroup, paths.cgroup / "unified"}) {
-    if (file_exists(root / "cgroup.controllers")) {
-      return existing(CgroupVersion::v2, line->path, join(root, line->path));
-    }
-  }
-  return std::nullopt;
+  const auto root = unified_hierarchy(paths);
+  if (!root) return std::nullopt;
+  return existing(CgroupVersion::v2, line->path, join(*root, line->path));
 }
 
 std::optional<std::map<std::string, uint64_t>> read_memory_stat(const std::filesystem::path& file) {
@@ -168,6 +167,14 @@ CgroupMemory read_cgroup_memory(const CgroupLocation& location) {
     read_v1(location.directory, memory);
   }
   return memory;
+}
+
+std::optional<std::filesystem::path> unified_hierarchy(const HostPaths& paths) {
+  // Hybrid hosts mount the unified hierarchy below the v1 ones.
+  for (const auto& root : {paths.cgroup, paths.cgroup / "unified"}) {
+    if (file_exists(root / "cgroup.controllers")) return root;
+  }
+  return std::nullopt;
 }
 
 std::optional<uint64_t> cgroup_v2_id(const HostPaths& paths, const std::vector<CgroupMembership>& memberships) {

@@ -27,7 +27,7 @@ std::vector<ActiveFinding> LeakDetector::process_findings(const NodeSample& samp
     const auto cgroup = sample.cgroups.find(p.cgroup);
     auto& window = windows_.try_emplace(p.key, config_).first->second;
     window.add(observe_process(p, cgroup == sample.cgroups.end() ? nullptr : &cgroup->second, now));
-    for (auto& finding : window.findings()) found.push_back({p.key, p.comm, p.cgroup, std::move(finding), now});
+    for (auto& finding : window.findings()) found.push_back({p.key, p.comm, p.cgroup, p.pod, std::move(finding), now});
   }
   std::erase_if(windows_, [&](const auto& entry) { return !alive.contains(entry.first); });
   return found;
@@ -52,11 +52,12 @@ std::vector<ActiveFinding> LeakDetector::cgroup_findings(const NodeSample& sampl
 
   std::vector<ActiveFinding> found;
   for (const auto& [path, processes] : members) {
+    const CgroupSample& cgroup = sample.cgroups.at(path);
     auto& window = cgroup_windows_.try_emplace(path, config_).first->second;
-    window.add(observe_cgroup(sample.cgroups.at(path), processes, now, kCgroupEndpoints));
+    window.add(observe_cgroup(cgroup, processes, now, kCgroupEndpoints));
     for (auto& finding : window.findings()) {
       if (explained.contains({path, finding.kind})) continue;
-      found.push_back({std::nullopt, "", path, std::move(finding), now});
+      found.push_back({std::nullopt, "", path, cgroup.pod, std::move(finding), now});
     }
   }
   std::erase_if(cgroup_windows_, [&](const auto& entry) { return !members.contains(entry.first); });

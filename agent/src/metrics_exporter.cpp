@@ -53,8 +53,13 @@ Labels with(Labels base, std::string name, std::string value) {
   return base;
 }
 
+Labels with_pod(Labels base, const PodIdentity& pod) {
+  for (auto& [name, value] : pod_labels(pod)) base.push_back({std::move(name), std::move(value)});
+  return base;
+}
+
 Labels process_labels(const ProcessSample& p) {
-  return {{"pid", std::to_string(p.key.pid)}, {"comm", p.comm}, {"cgroup", p.cgroup}};
+  return with_pod({{"pid", std::to_string(p.key.pid)}, {"comm", p.comm}, {"cgroup", p.cgroup}}, p.pod);
 }
 
 // The kinds socket_kind() names for common families; anything rarer is
@@ -99,10 +104,11 @@ void export_findings(const std::vector<ActiveFinding>& findings, size_t max, std
   for (size_t i = 0; i < std::min(max, findings.size()); ++i) {
     const ActiveFinding& f = findings[i];
     // A finding about a whole cgroup has no process: pid and comm are empty.
-    const Labels base{{"pid", f.process ? std::to_string(f.process->pid) : ""},
-                      {"comm", f.comm},
-                      {"cgroup", f.cgroup},
-                      {"kind", std::string(to_string(f.finding.kind))}};
+    const Labels base = with_pod({{"pid", f.process ? std::to_string(f.process->pid) : ""},
+                                  {"comm", f.comm},
+                                  {"cgroup", f.cgroup},
+                                  {"kind", std::string(to_string(f.finding.kind))}},
+                                 f.pod);
     suspected.add(with(base, "severity", std::string(to_string(f.finding.severity))), 1);
     growth.add(base, f.finding.growth_per_second);
     if (f.finding.seconds_to_limit) to_limit.add(base, *f.finding.seconds_to_limit);
@@ -193,7 +199,7 @@ void export_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t t
                   MetricType::Counter);
   Family procs("leakwatch_cgroup_processes", "Processes of the cgroup the agent reports on", MetricType::Gauge);
   for (const CgroupSample* c : top_cgroups(cgroups, top)) {
-    const Labels base{{"cgroup", c->path}};
+    const Labels base = with_pod({{"cgroup", c->path}}, c->pod);
     if (c->memory) {
       usage.add(base, c->memory->usage);
       if (c->memory->limit) limit.add(base, c->memory->limit->bytes);
@@ -298,9 +304,17 @@ std::vector<MetricFamily> MetricsExporter::Collect() const {
     alerts = alerts_;
   }
   std::vector<MetricFamily> out;
-  Family build("leakwatch_build_info", "Version of the running agent", MetricType::Gauge);
-  build.add({{"version", LEAKWATCH_VERSION}}, 1);
+  Family build("leakwatch_build_info", "Version of the running agent and the node it runs on", MetricType::Gauge);
+  Labels build_labels{{"version", LEAKWATCH_VERSION}};
+  if (!info_.node.empty()) build_labels.push_back({"node", info_.node});
+  build.add(std::move(build_labels), 1);
   out.push_back(build.take());
+  if (info_.interval.count() > 0) {
+    Family interval("leakwatch_sampling_interval_seconds", "How often the agent samples (--interval)",
+                    MetricType::Gauge);
+    interval.add({}, std::chrono::duration<double>(info_.interval).count());
+    out.push_back(interval.take());
+  }
   if (!sample) return out;
   const auto processes = exported_processes(sample->processes, *findings, limits_);
   export_processes(processes, out);

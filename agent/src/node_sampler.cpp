@@ -1,5 +1,7 @@
 #include "leakwatch/node_sampler.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -46,6 +48,7 @@ ProcessSample process_sample(const TargetProcess& p, std::span<const SocketRecor
   s.key = ProcessKey{p.info.pid, p.info.stat.start_time};
   s.comm = p.info.status.name.value_or("");
   s.cgroup = p.cgroup;
+  s.pod = p.pod;
   s.rss_anon = p.info.status.rss_anon;
   s.rss_file = p.info.status.rss_file;
   s.rss_shmem = p.info.status.rss_shmem;
@@ -132,6 +135,7 @@ NodeSample assemble_node_sample(RoundInputs&& in, RoundState state, size_t top_e
 
     CgroupSample& c = sample.cgroups[s.cgroup];
     c.path = s.cgroup;
+    if (const auto pod = in.cgroup_pods.find(s.cgroup); pod != in.cgroup_pods.end()) c.pod = pod->second;
     c.processes++;
     c.receive_queue_bytes += s.sockets.receive_queue_bytes;
     c.send_queue_bytes += s.sockets.send_queue_bytes;
@@ -163,6 +167,8 @@ NodeSampler::NodeSampler(SocketIterator& sockets, CloseEventSource& close_events
     : sockets_(sockets),
       close_events_(close_events),
       paths_(std::move(paths)),
+      cgroup_ns_(CgroupNamespace::discover(paths_, getpid())),
+      pods_(paths_.log),
       filter_(std::move(filter)),
       top_endpoints_(top_endpoints),
       stalls_(stall_after_seconds) {}
@@ -194,12 +200,15 @@ void NodeSampler::read_processes(RoundInputs& round) {
       continue;
     }
     if (p.info.stat.is_kernel_thread() || p.info.stat.state == 'Z' || p.info.stat.state == 'X') continue;
+    cgroup_ns_.to_host_paths(p.info.cgroups);
     const auto location = locate_memory_cgroup(paths_, p.info.cgroups);
     p.cgroup = location ? location->path : "";
     if (!filter_.matches(pid, p.info.status.name.value_or(""), p.cgroup)) continue;
     if (location && !round.cgroup_memory.contains(p.cgroup)) {
       round.cgroup_memory.emplace(p.cgroup, read_cgroup_memory(*location));
+      round.cgroup_pods.emplace(p.cgroup, pods_.resolve(p.cgroup));
     }
+    p.pod = pods_.resolve(p.info.cgroups);
     if (const auto id = cgroup_v2_id(paths_, p.info.cgroups)) round.cgroup_by_v2_id.emplace(*id, p.cgroup);
     round.processes.push_back(std::move(p));
   }
@@ -212,6 +221,7 @@ RoundInputs NodeSampler::read_round() {
   // rest of its bytes; one that closed before was never seen and is credited
   // all of them.
   close_events_.drain(round.close_events);
+  pods_.refresh();
   read_processes(round);
   round.node = read_node_stats(paths_);
   return round;

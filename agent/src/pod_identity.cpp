@@ -170,8 +170,13 @@ CgroupPodRef parse_cgroup_path(std::string_view path) {
   return {};
 }
 
-fs::path kubelet_log_root(const fs::path& host_root, const fs::path& log_dir) {
-  return host_root / log_dir.relative_path();
+std::vector<std::pair<std::string, std::string>> pod_labels(const PodIdentity& pod) {
+  std::vector<std::pair<std::string, std::string>> labels;
+  for (const auto& [name, value] : {std::pair{"namespace", &pod.namespace_}, std::pair{"pod", &pod.pod},
+                                    std::pair{"pod_uid", &pod.pod_uid}, std::pair{"container", &pod.container}}) {
+    if (!value->empty()) labels.emplace_back(name, *value);
+  }
+  return labels;
 }
 
 std::vector<PodRecord> KubeletLogSource::list_pods() {

@@ -1,7 +1,10 @@
 #include "leakwatch/process_inspector.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
+#include "leakwatch/cgroup_namespace.h"
 #include "leakwatch/error.h"
 
 namespace lw {
@@ -57,9 +60,15 @@ ProcessReport inspect_process(SocketIterator& iterator, const HostPaths& paths, 
 
   report.sockets = summarize_sockets(records, top_n, top_n);
   report.memory = memory_breakdown(report.process.status, report.sockets);
+  // Run inside a container (kubectl exec into the agent's pod), paths are
+  // relative to its cgroup namespace until rewritten.
+  CgroupNamespace::discover(paths, getpid()).to_host_paths(report.process.cgroups);
   if (auto location = locate_memory_cgroup(paths, report.process.cgroups)) {
     report.cgroup = read_cgroup_memory(*location);
   }
+  PodIdentityResolver pods(paths.log);
+  pods.refresh();
+  report.pod = pods.resolve(report.process.cgroups);
   return report;
 }
 

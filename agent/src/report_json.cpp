@@ -38,6 +38,13 @@ json memory_json(const MemoryBreakdown& m) {
   };
 }
 
+// null outside a pod; inside one, every field, empty when unknown.
+json pod_json(const PodIdentity& pod) {
+  if (pod.empty()) return nullptr;
+  return {{"namespace", pod.namespace_}, {"pod", pod.pod}, {"pod_uid", pod.pod_uid}, {"container", pod.container},
+          {"container_id", pod.container_id}};
+}
+
 json cgroup_json(const std::optional<CgroupMemory>& c) {
   if (!c) return nullptr;
   std::string limit_state = "unknown";
@@ -148,6 +155,7 @@ json to_json(const ProcessReport& report) {
       {"process", process_json(report.process)},
       {"memory", memory_json(report.memory)},
       {"cgroup", cgroup_json(report.cgroup)},
+      {"pod", pod_json(report.pod)},
       {"sockets", sockets_json(report.sockets)},
       {"endpoints", {{"total", report.sockets.endpoints_total}, {"top", endpoints}, {"other", other}}},
       {"top_sockets", top_sockets},

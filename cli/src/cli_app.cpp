@@ -33,6 +33,10 @@ int run_cli(int argc, char** argv) {
   std::string host_cgroup = "/sys/fs/cgroup";
   app.add_option("--host-proc", host_proc, "Where the host's /proc is mounted")->capture_default_str();
   app.add_option("--host-cgroup", host_cgroup, "Where the host's /sys/fs/cgroup is mounted")->capture_default_str();
+  std::string host_log = "/var/log";
+  app.add_option("--host-log", host_log,
+                 "Where the host's /var/log is mounted (pod names from the kubelet's pods/ and containers/)")
+      ->capture_default_str();
 
   InspectOptions inspect;
   auto* inspect_cmd = app.add_subcommand("inspect", "Show where one process's memory is, kernel socket buffers included");
@@ -60,7 +64,7 @@ int run_cli(int argc, char** argv) {
   }
 
   log::configure(verbose ? log::Level::debug : log::Level::error, log::Format::text);
-  inspect.paths = HostPaths{host_proc, host_cgroup};
+  inspect.paths = HostPaths{host_proc, host_cgroup, host_log};
   return exit_code_of("leakwatch", [&] {
     if (watch_for.empty()) {
       if (inspect_cmd->count("--interval") || inspect_cmd->count("--stall-after")) {

@@ -29,6 +29,11 @@ std::string header(const ProcessReport& r) {
   const std::string command = p.cmdline.empty() ? p.status.name.value_or("?") : p.cmdline;
   std::string out = fmt::format("PID {}  {}\n", p.pid, command);
   if (p.open_fds) out += fmt::format("{} open file descriptors, {} sockets\n", *p.open_fds, r.sockets.sockets);
+  if (!r.pod.empty()) {
+    const auto known = [](const std::string& s) { return s.empty() ? std::string("?") : s; };
+    out += fmt::format("Pod {}/{} (uid {}), container {}\n", known(r.pod.namespace_), known(r.pod.pod), r.pod.pod_uid,
+                       known(r.pod.container));
+  }
   return out;
 }
 

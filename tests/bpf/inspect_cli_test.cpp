@@ -14,8 +14,12 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
+
 #include "bpf_test_support.h"
 #include "leakwatch/procfs.h"
+#include "test_cgroup.h"
+#include "../unit/fake_files.h"
 
 namespace lw::test {
 namespace {
@@ -93,6 +97,7 @@ TEST_F(InspectCliTest, JsonReportShowsUnreadDataPerRemoteEndpoint) {
   EXPECT_EQ(top["max_unread_bytes"], kBytes);
   EXPECT_EQ(report["top_sockets"].size(), static_cast<size_t>(kConnections));
   EXPECT_EQ(report["top_sockets"][0]["unread_bytes"], kBytes);
+  EXPECT_TRUE(report["pod"].is_null()) << "not in a pod: " << report["pod"];
 
   // The server's view: one inbound group for the client's address.
   const auto server_report = nlohmann::json::parse(run_cli({"inspect", std::to_string(server->pid()), "--json"}).out);
@@ -112,6 +117,29 @@ TEST_F(InspectCliTest, JsonReportShowsUnreadDataPerRemoteEndpoint) {
   EXPECT_NE(text.out.find("127.0.0.1:" + port), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("Unread: 29.3 KiB received but not yet read by the process, on 6 sockets"),
             std::string::npos)
+      << text.out;
+}
+
+// A process in a pod's container cgroup, with the kubelet's log directories
+// for it: the report names its pod and container.
+TEST_F(InspectCliTest, NamesThePodAndContainerOfAProcess) {
+  TempDir logs;
+  const std::string uid = fmt::format("0c4b6e2a-1d3f-4a5b-8c7d-{:012d}", getpid());
+  const std::string container_id = fmt::format("{:064x}", getpid());
+  add_kubelet_container_log(logs.path(), "media", "transcoder-1", uid, "worker", container_id);
+  TestCgroup cgroup("leakwatch-test-inspect-" + std::to_string(getpid()) + "/kubepods/besteffort/pod" + uid + "/" +
+                    container_id);
+  ChildProcess process(cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", "1", "--max-seconds", "60"}));
+  process.expect_line("ready");
+
+  const auto r = run_cli({"--host-log", logs.path().string(), "inspect", std::to_string(process.pid()), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["pod"], (nlohmann::json{{"namespace", "media"}, {"pod", "transcoder-1"}, {"pod_uid", uid},
+                                           {"container", "worker"}, {"container_id", container_id}}));
+  EXPECT_EQ(report["cgroup"]["path"], cgroup.path());
+  const auto text = run_cli({"--host-log", logs.path().string(), "inspect", std::to_string(process.pid())});
+  EXPECT_NE(text.out.find("Pod media/transcoder-1 (uid " + uid + "), container worker\n"), std::string::npos)
       << text.out;
 }
 

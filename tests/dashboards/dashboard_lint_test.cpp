@@ -138,6 +138,32 @@ TEST(DashboardLint, EveryDashboardIsValid) {
   }
 }
 
+// Node, namespace and pod narrow every dashboard about processes and
+// containers: each query of a per-process, per-cgroup or finding metric
+// filters by the namespace and pod variables, each dashboard picks agents
+// by node.
+TEST(DashboardLint, NodeNamespaceAndPodVariablesFilterEveryWorkloadQuery) {
+  static const std::regex workload_metric(R"(leakwatch_(process|cgroup|leak)_)");
+  for (const auto& file : dashboard_files(kDashboards)) {
+    const std::string name = file.filename().string();
+    SCOPED_TRACE(name);
+    const auto d = read_json(file);
+    std::set<std::string> variables;
+    for (const auto& v : d["templating"]["list"]) variables.insert(v.value("name", std::string()));
+    EXPECT_TRUE(variables.contains("node"));
+    size_t workload_queries = 0;
+    for (const auto& q : panel_queries(d, name)) {
+      if (!std::regex_search(q.expr, workload_metric)) continue;
+      ++workload_queries;
+      EXPECT_NE(q.expr.find(R"(namespace=~"$namespace")"), std::string::npos) << q.panel << ": " << q.expr;
+      EXPECT_NE(q.expr.find(R"(pod=~"$pod")"), std::string::npos) << q.panel << ": " << q.expr;
+    }
+    if (workload_queries > 0) {
+      EXPECT_TRUE(variables.contains("namespace") && variables.contains("pod"));
+    }
+  }
+}
+
 // The rules file: every leakwatch_ metric it names (expressions and the
 // queries of annotation templates) is exported, and every runbook_url
 // points to a section of docs/runbooks.md.

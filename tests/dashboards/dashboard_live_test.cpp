@@ -10,6 +10,8 @@
 // the test; the expressions, labels and annotations are the production ones.
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <fstream>
 #include <regex>
@@ -140,9 +142,23 @@ void limit_memory(const std::string& cgroup_path) {
 
 class DashboardLiveTest : public BpfTest {};
 
+// The workloads run as the container "app" of the pod shop/web-0: a
+// kubepods-shaped cgroup and the kubelet's log directories for it.
+struct SimulatedPod {
+  std::string ns = "shop", pod = "web-0", container = "app";
+  std::string uid = fmt::format("5a1e0c3d-77b2-4f4e-9d6a-{:012d}", getpid());
+  std::string container_id = fmt::format("{:064x}", getpid());
+  std::string cgroup_name() const {
+    return "leakwatch-test-dashboards-" + std::to_string(getpid()) + "/kubepods/burstable/pod" + uid + "/" +
+           container_id;
+  }
+};
+
 TEST_F(DashboardLiveTest, EveryPanelQueryAndAlertWorksAgainstTheRealAgent) {
   TempDir dir;
-  TestCgroup cgroup("leakwatch-test-dashboards-" + std::to_string(getpid()));
+  const SimulatedPod pod;
+  add_kubelet_container_log(dir.path() / "var" / "log", pod.ns, pod.pod, pod.uid, pod.container, pod.container_id);
+  TestCgroup cgroup(pod.cgroup_name());
   limit_memory(cgroup.path());
 
   // A heap leak, and a pooled client that opens a connection to a stream
@@ -161,7 +177,7 @@ TEST_F(DashboardLiveTest, EveryPanelQueryAndAlertWorksAgainstTheRealAgent) {
   client.keep_draining();
 
   RunningAgent agent(LW_AGENT_PATH, {"--interval", "1s", "--analysis-window", "20s", "--stall-after", "5s",
-                                     "--cgroup-prefix", cgroup.path()});
+                                     "--cgroup-prefix", cgroup.path(), "--host-log", (dir.path() / "var" / "log").string()});
   Prometheus prometheus(dir.path(), agent.port());
   const std::string heap_pid = std::to_string(heap.pid());
 
@@ -182,6 +198,9 @@ TEST_F(DashboardLiveTest, EveryPanelQueryAndAlertWorksAgainstTheRealAgent) {
            << agent.log() << "\nPrometheus log:\n" << prometheus.log();
   EXPECT_EQ(firing["labels"].value("job", ""), "leakwatch");
   EXPECT_EQ(firing["labels"].value("comm", ""), "lw-workload");
+  EXPECT_EQ(firing["labels"].value("namespace", ""), pod.ns);
+  EXPECT_EQ(firing["labels"].value("pod", ""), pod.pod);
+  EXPECT_EQ(firing["labels"].value("container", ""), pod.container);
   EXPECT_NE(firing["annotations"].value("description", "").find("growing"), std::string::npos);
   EXPECT_EQ(firing["annotations"]["description"].get<std::string>().find("(unknown)"), std::string::npos)
       << "the description's query of the growth found nothing: " << firing["annotations"].dump();
@@ -191,7 +210,11 @@ TEST_F(DashboardLiveTest, EveryPanelQueryAndAlertWorksAgainstTheRealAgent) {
   // Every panel query parses and returns data. Some need a few more rounds
   // (rates over 30s, findings of the stream client): each gets until a
   // common deadline.
-  const auto values = test_variable_values();
+  // The pod's namespace and name selected, as a user drilling down would:
+  // every panel about processes and containers must still show data.
+  auto values = test_variable_values();
+  values["namespace"] = pod.ns;
+  values["pod"] = pod.pod;
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   const auto remaining = [&] {
     return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),

@@ -134,8 +134,9 @@ std::string substitute_variables(const std::string& expr, const std::map<std::st
 }
 
 std::map<std::string, std::string> test_variable_values() {
-  return {{"instance", ".*"}, {"cgroup", ".*"},        {"comm", ".*"},      {"pid", ".*"},
-          {"job", ".*"},      {"__rate_interval", "30s"}, {"__interval", "15s"}, {"__range", "5m"}};
+  return {{"node", ".*"},      {"instance", ".*"},        {"namespace", ".*"},   {"pod", ".*"},
+          {"cgroup", ".*"},    {"comm", ".*"},            {"pid", ".*"},         {"job", ".*"},
+          {"__rate_interval", "30s"}, {"__interval", "15s"}, {"__range", "5m"}};
 }
 
 std::set<std::string> metric_names(const std::string& promql) {

@@ -122,9 +122,9 @@ test("the DaemonSet wires mounts, flags, port, probes and resources together", (
   assert.equal(flag("--host-proc"), mountOf("/proc"));
   assert.equal(flag("--host-cgroup"), mountOf("/sys/fs/cgroup"));
   assert.equal(mountOf("/sys/kernel/btf"), "/sys/kernel/btf", "libbpf reads /sys/kernel/btf/vmlinux at that path");
-  // Pod identity: kubelet_log_root("/host") is /host/var/log (pod_identity.h).
-  assert.equal(mountOf("/var/log/pods"), "/host/var/log/pods");
-  assert.equal(mountOf("/var/log/containers"), "/host/var/log/containers");
+  // Pod identity: --host-log is the directory holding both kubelet log mounts.
+  assert.equal(mountOf("/var/log/pods"), `${flag("--host-log")}/pods`);
+  assert.equal(mountOf("/var/log/containers"), `${flag("--host-log")}/containers`);
   assert.ok(!args.includes("--listen-address"), "the default 0.0.0.0:19849 is the port below");
   assert.deepEqual(c.ports, [{ name: "metrics", containerPort: 19849, protocol: "TCP" }]);
   for (const probe of [c.livenessProbe, c.readinessProbe]) {
@@ -147,6 +147,24 @@ test("the Service selects the agent pods and the ServiceMonitor selects the Serv
   for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) assert.equal(svc.metadata.labels[k], v, `ServiceMonitor selector ${k}`);
   assert.ok(sm.spec.endpoints.every((e) => svc.spec.ports.some((p) => p.name === e.port)));
   assert.deepEqual(sm.spec.namespaceSelector.matchNames, ["leakwatch"]);
+});
+
+// The operator's target labels namespace, pod and container name the agent's
+// own pod; kept, they would rename the agent's pod identity labels to
+// exported_* (honorLabels: false) or stamp the agent's pod on processes
+// outside any pod (honorLabels: true). So they are dropped.
+test("the ServiceMonitor keeps the agent's pod identity labels and adds the node", () => {
+  const sm = baseResources().map(({ doc }) => doc).find((d) => d.kind === "ServiceMonitor");
+  for (const endpoint of sm.spec.endpoints) {
+    assert.notEqual(endpoint.honorLabels, true, "honorLabels would attach the agent's pod to host processes");
+    const drop = endpoint.relabelings.find((r) => r.action === "labeldrop");
+    assert.ok(drop, "a labeldrop relabeling");
+    const dropped = new RegExp(`^(?:${drop.regex})$`);
+    for (const label of ["namespace", "pod", "container"]) assert.ok(dropped.test(label), `drops ${label}`);
+    for (const label of ["node", "job", "instance", "service"]) assert.ok(!dropped.test(label), `keeps ${label}`);
+    const node = endpoint.relabelings.find((r) => r.targetLabel === "node");
+    assert.deepEqual(node.sourceLabels, ["__meta_kubernetes_pod_node_name"]);
+  }
 });
 
 test("kubectl kustomize renders both kustomizations to valid resources (when kubectl is installed)", (t) => {

@@ -16,6 +16,7 @@ RunningAgent::RunningAgent(const std::string& agent_path, std::vector<std::strin
   // The startup line, in text or JSON log format alike.
   const std::string marker = "serving metrics on http://127.0.0.1:";
   while (auto line = process_->read_line(20s)) {
+    startup_log_ += *line + "\n";
     if (const auto at = line->find(marker); at != std::string::npos) {
       port_ = static_cast<uint16_t>(std::stoi(line->substr(at + marker.size())));
       break;

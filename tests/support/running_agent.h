@@ -17,7 +17,8 @@ class RunningAgent {
   // Adds --listen-address 127.0.0.1:0, and --interval 200ms unless args set one.
   RunningAgent(const std::string& agent_path, std::vector<std::string> args);
   uint16_t port() const { return port_; }
-  std::string log() const { return process_->drained_output(); }
+  // Everything it printed, from its first line.
+  std::string log() const { return startup_log_ + process_->drained_output(); }
   ChildProcess& process() { return *process_; }
   Scrape scrape() const { return test::scrape(port_); }
   // The first scrape taken after `rounds` more sampling rounds completed.
@@ -26,6 +27,7 @@ class RunningAgent {
 
  private:
   std::unique_ptr<ChildProcess> process_;
+  std::string startup_log_;  // the lines up to the one that says where it serves
   uint16_t port_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ranges>
 #include <stdexcept>
 #include <thread>
 
@@ -22,25 +23,31 @@ TestCgroup::TestCgroup(const std::string& name) : name_(name) {
   for (const auto& hierarchy : {root / "memory", root / "unified", root}) {
     if (!path_exists(hierarchy / "cgroup.procs")) continue;
     if (hierarchy == root && !path_exists(root / "cgroup.controllers")) continue;
-    const auto dir = hierarchy / name;
-    std::filesystem::create_directories(dir);
-    directories_.push_back(dir);
+    std::filesystem::path dir = hierarchy;
+    for (const auto& component : std::filesystem::path(name)) {
+      dir /= component;
+      if (std::filesystem::create_directory(dir)) created_.push_back(dir);
+    }
+    leaves_.push_back(dir);
   }
-  if (directories_.empty()) throw std::runtime_error("no writable cgroup hierarchy found");
+  if (leaves_.empty()) throw std::runtime_error("no writable cgroup hierarchy found");
 }
 
 TestCgroup::~TestCgroup() {
-  for (const auto& dir : directories_) {
+  for (const auto& dir : std::views::reverse(created_)) {
     // The kernel refuses to remove a cgroup until its last process is reaped.
     for (int i = 0; i < 100 && rmdir(dir.c_str()) != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 
-std::vector<std::string> TestCgroup::wrap(const std::vector<std::string>& command) const {
+std::string TestCgroup::enter_command() const {
   std::string script;
-  for (const auto& dir : directories_) script += "echo $$ > " + (dir / "cgroup.procs").string() + " && ";
-  script += "exec \"$@\"";
-  std::vector<std::string> argv{"/bin/sh", "-c", script, "sh"};
+  for (const auto& dir : leaves_) script += (script.empty() ? "" : " && ") + ("echo $$ > " + (dir / "cgroup.procs").string());
+  return script;
+}
+
+std::vector<std::string> TestCgroup::wrap(const std::vector<std::string>& command) const {
+  std::vector<std::string> argv{"/bin/sh", "-c", enter_command() + " && exec \"$@\"", "sh"};
   argv.insert(argv.end(), command.begin(), command.end());
   return argv;
 }

@@ -11,7 +11,9 @@ namespace lw::test {
 
 class TestCgroup {
  public:
-  // name: a unique directory name, e.g. "leakwatch-test-<pid>".
+  // name: a unique path, e.g. "leakwatch-test-<pid>", or nested, e.g.
+  // "leakwatch-test-<pid>/kubepods/besteffort/pod<uid>/<container id>"
+  // (every level this creates is removed again).
   explicit TestCgroup(const std::string& name);
   ~TestCgroup();
   TestCgroup(const TestCgroup&) = delete;
@@ -19,13 +21,16 @@ class TestCgroup {
 
   // The path as /proc/PID/cgroup shows it for the memory controller.
   std::string path() const { return "/" + name_; }
+  // A shell command that moves the shell running it ($$) into this cgroup.
+  std::string enter_command() const;
   // argv that runs `command` inside this cgroup: a shell moves itself in
   // and then execs the command, so nothing runs outside it.
   std::vector<std::string> wrap(const std::vector<std::string>& command) const;
 
  private:
   std::string name_;
-  std::vector<std::filesystem::path> directories_;
+  std::vector<std::filesystem::path> leaves_;   // the cgroup in each hierarchy
+  std::vector<std::filesystem::path> created_;  // every directory made, parents first
 };
 
 }  // namespace lw::test

@@ -143,12 +143,73 @@ TEST(MetricsExporter, SeriesAreBoundedByTheLimits) {
   EXPECT_LT(series_count(families), 10u * 40 + 4u * 10 + 60);
 }
 
+// Pod identity rides on every per-process, per-cgroup and finding series
+// and on the alert; a process outside any pod gets no pod label at all.
+TEST(MetricsExporter, PodIdentityLabelsEverySeriesOfThePodAndNothingElse) {
+  IngressLedger ledger;
+  AgentHealth health;
+  ReaderStallTracker stalls(60);
+  const std::string cgroup = "/kubepods/burstable/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10/" + std::string(64, 'a');
+  const PodIdentity web{"shop", "web-0", "6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10", "app", std::string(64, 'a')};
+  RoundInputs in;
+  in.processes = {process(10, "web", cgroup, 5000), process(20, "sshd", "/system.slice/ssh", 1000)};
+  in.processes[0].pod = web;
+  in.cgroup_pods = {{cgroup, web}, {"/system.slice/ssh", PodIdentity{}}};
+  in.records = {received(10, 1, 4000, 1000), received(20, 2, 100, 0)};
+  const auto sample =
+      std::make_shared<NodeSample>(assemble_node_sample(std::move(in), RoundState{ledger, health, stalls}, 5));
+  ASSERT_EQ(sample->cgroups.at(cgroup).pod, web);
+
+  Finding leak;
+  leak.kind = FindingKind::socket_receive_backlog;
+  const ActiveFinding finding{sample->processes[0].key, "web", cgroup, web, leak, 0};
+  MetricsExporter exporter(ExportLimits{});
+  exporter.publish(sample, {finding});
+  const std::map<std::string, std::string> expected{
+      {"namespace", "shop"}, {"pod", "web-0"}, {"pod_uid", web.pod_uid}, {"container", "app"}};
+  size_t pod_series = 0, host_series = 0;
+  for (const auto& family : exporter.Collect()) {
+    for (const auto& m : family.metric) {
+      std::map<std::string, std::string> labels;
+      for (const auto& l : m.label) labels[l.name] = l.value;
+      if (!labels.contains("cgroup")) continue;  // the agent's own series
+      const bool of_pod = labels.at("cgroup") == cgroup;
+      (of_pod ? pod_series : host_series)++;
+      for (const auto& [name, value] : expected) {
+        if (of_pod) {
+          EXPECT_EQ(labels[name], value) << family.name << " " << name;
+        } else {
+          EXPECT_FALSE(labels.contains(name)) << family.name << " " << name;
+        }
+      }
+      EXPECT_FALSE(labels.contains("container_id")) << family.name;
+    }
+  }
+  EXPECT_GT(pod_series, 20u) << "process, cgroup and finding series";
+  EXPECT_GT(host_series, 10u);
+
+  const auto body = alerts_body({finding}, {}, "node1", std::chrono::system_clock::now(), std::chrono::seconds(60));
+  ASSERT_EQ(body.size(), 1u);
+  for (const auto& [name, value] : expected) EXPECT_EQ(body[0]["labels"][name], value) << name;
+  EXPECT_NE(body[0]["annotations"]["summary"].get<std::string>().find("pod shop/web-0"), std::string::npos);
+}
+
 TEST(MetricsExporter, OnlyBuildInfoBeforeTheFirstSample) {
   MetricsExporter exporter(ExportLimits{});
   const auto families = exporter.Collect();
   ASSERT_EQ(families.size(), 1u);
   EXPECT_EQ(families[0].name, "leakwatch_build_info");
   EXPECT_FALSE(exporter.has_sample());
+}
+
+TEST(MetricsExporter, SaysWhichNodeAndHowOftenItSamples) {
+  MetricsExporter exporter(ExportLimits{}, AgentInfo{.node = "node-7", .interval = std::chrono::milliseconds(2500)});
+  const auto families = exporter.Collect();
+  ASSERT_EQ(families.size(), 2u);
+  const auto& build = families[0].metric.at(0).label;
+  EXPECT_TRUE(std::ranges::any_of(build, [](const auto& l) { return l.name == "node" && l.value == "node-7"; }));
+  EXPECT_EQ(families[1].name, "leakwatch_sampling_interval_seconds");
+  EXPECT_DOUBLE_EQ(families[1].metric.at(0).gauge.value, 2.5);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::TempDir;
 using test::write_file;
+using test::add_kubelet_container_log;
 
 std::string hex_id(char c) { return std::string(64, c); }
 
@@ -39,28 +40,15 @@ std::string v1_cgroup_file(const std::string& path) {
 }
 std::string v2_cgroup_file(const std::string& path) { return "0::" + path + "\n"; }
 
-// One container as the kubelet lays out its logs: pods/<ns>_<pod>_<uid>/<c>/0.log
-// and containers/<pod>_<ns>_<c>-<id>.log, a symlink into pods/.
-void add_container_logs(const fs::path& log_root, std::string_view ns, std::string_view pod, std::string_view uid,
-                        std::string_view container, const std::string& id) {
-  const std::string pod_dir = std::string(ns) + "_" + std::string(pod) + "_" + std::string(uid);
-  write_file(log_root / "pods" / pod_dir / container / "0.log", "log line\n");
-  fs::create_directories(log_root / "containers");
-  const std::string link = std::string(pod) + "_" + std::string(ns) + "_" + std::string(container) + "-" + id + ".log";
-  // Absolute, as the kubelet writes it: from inside the agent's container it
-  // dangles (the host's /var/log is under /host), and only its text is read.
-  fs::create_symlink(fs::path("/var/log/pods") / pod_dir / container / "0.log", log_root / "containers" / link);
-}
-
 class SimulatedNode : public ::testing::Test {
  protected:
   void SetUp() override {
-    log_root = kubelet_log_root(host.path() / "host");
-    add_container_logs(log_root, "shop", "web-7d9f8-abcde", kUidA, "app", hex_id('a'));
-    add_container_logs(log_root, "shop", "web-7d9f8-abcde", kUidA, "sidecar", hex_id('b'));
-    add_container_logs(log_root, "media", "stream-proxy-0", kUidB, "proxy", hex_id('c'));
-    add_container_logs(log_root, "kube-system", "etcd-node1", kStaticUid, "etcd", hex_id('e'));
-    add_container_logs(log_root, "default", "cache-5c6b-xyz12", kUidD, "redis", hex_id('f'));
+    log_root = host.path() / "host" / "var" / "log";
+    add_kubelet_container_log(log_root, "shop", "web-7d9f8-abcde", kUidA, "app", hex_id('a'));
+    add_kubelet_container_log(log_root, "shop", "web-7d9f8-abcde", kUidA, "sidecar", hex_id('b'));
+    add_kubelet_container_log(log_root, "media", "stream-proxy-0", kUidB, "proxy", hex_id('c'));
+    add_kubelet_container_log(log_root, "kube-system", "etcd-node1", kStaticUid, "etcd", hex_id('e'));
+    add_kubelet_container_log(log_root, "default", "cache-5c6b-xyz12", kUidD, "redis", hex_id('f'));
     // Docker (dockershim/cri-dockerd): the link points into /var/lib/docker,
     // so the pod is found by its (namespace, name) in pods/.
     write_file(log_root / "pods" / ("legacy_api-0_" + std::string(kUidC)) / "api" / "0.log", "x\n");
@@ -223,7 +211,7 @@ TEST_F(SimulatedNode, AmbiguousNameJoinIsNotGuessed) {
 TEST_F(SimulatedNode, RefreshIndexesOnceAndFollowsChanges) {
   EXPECT_EQ(resolver->pods_indexed(), 5u);
   const std::string path = "/kubepods/besteffort/pod" + std::string(kNoLogsUid) + "/" + hex_id('9');
-  add_container_logs(log_root, "late", "newcomer", kNoLogsUid, "main", hex_id('9'));
+  add_kubelet_container_log(log_root, "late", "newcomer", kNoLogsUid, "main", hex_id('9'));
   EXPECT_EQ(resolver->resolve(path).pod, "") << "no directory listing until refresh()";
   resolver->refresh();
   EXPECT_EQ(resolver->resolve(path), (PodIdentity{"late", "newcomer", std::string(kNoLogsUid), "main", hex_id('9')}));
@@ -246,17 +234,20 @@ TEST_F(SimulatedNode, GarbageInTheLogDirectoriesIsSkipped) {
 
 TEST(PodIdentityResolver, MissingLogRootLeavesNamesEmpty) {
   TempDir host;
-  PodIdentityResolver resolver(kubelet_log_root(host.path(), "/var/log"));
+  PodIdentityResolver resolver(host.path() / "var" / "log");
   resolver.refresh();
   EXPECT_EQ(resolver.pods_indexed(), 0u);
   const auto id = resolver.resolve("/kubepods/pod" + std::string(kUidA) + "/" + hex_id('a'));
   EXPECT_EQ(id, (PodIdentity{"", "", std::string(kUidA), "", hex_id('a')}));
 }
 
-TEST(PodIdentityResolver, HostRootAndLogDirectoryCompose) {
-  EXPECT_EQ(kubelet_log_root("/host"), fs::path("/host/var/log"));
-  EXPECT_EQ(kubelet_log_root("/"), fs::path("/var/log"));
-  EXPECT_EQ(kubelet_log_root("/host", "/data/kubelet-logs"), fs::path("/host/data/kubelet-logs"));
+TEST(PodLabels, OnlyKnownFieldsAndNeverTheContainerId) {
+  EXPECT_TRUE(pod_labels(PodIdentity{}).empty());
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(pod_labels(PodIdentity{"shop", "web-0", std::string(kUidA), "app", hex_id('a')}),
+            (Labels{{"namespace", "shop"}, {"pod", "web-0"}, {"pod_uid", std::string(kUidA)}, {"container", "app"}}));
+  EXPECT_EQ(pod_labels(PodIdentity{"", "", std::string(kUidA), "", hex_id('a')}),
+            (Labels{{"pod_uid", std::string(kUidA)}}));
 }
 
 // Any source fits: here a fixed list, as a kubelet API client would give.

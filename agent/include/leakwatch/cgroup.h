@@ -51,6 +51,10 @@ struct CgroupLocation {
 std::optional<CgroupLocation> locate_memory_cgroup(const HostPaths& paths,
                                                    const std::vector<CgroupMembership>& memberships);
 
+// Where the unified (v2) hierarchy is mounted: the cgroup root itself, or
+// its "unified" directory on hybrid hosts. nullopt when neither is.
+std::optional<std::filesystem::path> unified_hierarchy(const HostPaths& paths);
+
 // The id of the process's cgroup in the unified (v2) hierarchy, which is
 // what the kernel stores in each socket (sk_cgrp_data) even on hosts whose
 // memory controller is v1: the inode number of the cgroup's directory.

@@ -1,5 +1,6 @@
-// Where the host's pseudo-filesystems are. Inside a container they are
-// mounted elsewhere (for example /host/proc), so nothing hard-codes them.
+// Where the host's pseudo-filesystems and kubelet logs are. Inside a
+// container they are mounted elsewhere (for example /host/proc), so nothing
+// hard-codes them.
 #pragma once
 
 #include <filesystem>
@@ -9,6 +10,9 @@ namespace lw {
 struct HostPaths {
   std::filesystem::path proc = "/proc";
   std::filesystem::path cgroup = "/sys/fs/cgroup";
+  // The kubelet's log directory (pods/ and containers/), whose names give
+  // pod identity; only directory names are read, never a log.
+  std::filesystem::path log = "/var/log";
 };
 
 }  // namespace lw

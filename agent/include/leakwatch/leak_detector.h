@@ -19,6 +19,7 @@ struct ActiveFinding {
   std::optional<ProcessKey> process;  // nullopt: a finding about the whole cgroup
   std::string comm;
   std::string cgroup;
+  PodIdentity pod;  // of the process, or of the cgroup when there is none
   Finding finding;
   double since = 0;  // seconds, monotonic: when it was first reported
 };

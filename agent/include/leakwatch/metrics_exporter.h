@@ -10,6 +10,7 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,9 +27,15 @@ struct ExportLimits {
   size_t max_findings = 50;  // processes with a finding get series even outside the top K
 };
 
+// What the agent says about itself on every scrape.
+struct AgentInfo {
+  std::string node;                       // leakwatch_build_info{node}: dashboards pick agents by node
+  std::chrono::milliseconds interval{0};  // leakwatch_sampling_interval_seconds: alerts scale with it
+};
+
 class MetricsExporter : public prometheus::Collectable {
  public:
-  explicit MetricsExporter(ExportLimits limits) : limits_(limits) {}
+  explicit MetricsExporter(ExportLimits limits, AgentInfo info = {}) : limits_(limits), info_(std::move(info)) {}
   void publish(std::shared_ptr<const NodeSample> sample, std::vector<ActiveFinding> findings = {},
                AlertDelivery alerts = {});
   // Whether a sample was published: readiness for the agent's probe.
@@ -37,6 +44,7 @@ class MetricsExporter : public prometheus::Collectable {
 
  private:
   ExportLimits limits_;
+  AgentInfo info_;
   mutable std::mutex mutex_;
   std::shared_ptr<const NodeSample> sample_;
   std::shared_ptr<const std::vector<ActiveFinding>> findings_;

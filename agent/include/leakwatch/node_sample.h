@@ -14,6 +14,7 @@
 
 #include "leakwatch/cgroup.h"
 #include "leakwatch/node_stats.h"
+#include "leakwatch/pod_identity.h"
 #include "leakwatch/socket_summary.h"
 
 namespace lw {
@@ -35,6 +36,7 @@ struct ProcessSample {
   ProcessKey key;
   std::string comm;
   std::string cgroup;  // memory cgroup path; empty when unknown
+  PodIdentity pod;     // empty outside Kubernetes pods
   std::optional<uint64_t> rss_anon, rss_file, rss_shmem;
   std::optional<uint64_t> open_fds;
   SocketSummary sockets;  // endpoints cut to the configured top N
@@ -45,6 +47,7 @@ struct ProcessSample {
 
 struct CgroupSample {
   std::string path;
+  PodIdentity pod;                     // of the container or pod the cgroup is; empty when neither
   std::optional<CgroupMemory> memory;  // nullopt when its files are unreadable
   uint64_t processes = 0;
   uint64_t receive_queue_bytes = 0;

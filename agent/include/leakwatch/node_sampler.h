@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "leakwatch/analysis.h"
+#include "leakwatch/cgroup_namespace.h"
 #include "leakwatch/close_events.h"
 #include "leakwatch/host_paths.h"
 #include "leakwatch/ingress_ledger.h"
 #include "leakwatch/node_sample.h"
+#include "leakwatch/pod_identity.h"
 #include "leakwatch/procfs.h"
 #include "leakwatch/socket_iterator.h"
 
@@ -36,6 +38,7 @@ struct TargetFilter {
 struct TargetProcess {
   ProcessInfo info;
   std::string cgroup;  // memory cgroup path; empty when none was found
+  PodIdentity pod;
 };
 
 // Everything one round read, before any accounting.
@@ -44,6 +47,7 @@ struct RoundInputs {
   std::vector<CloseEvent> close_events;
   std::vector<TargetProcess> processes;
   std::map<std::string, std::optional<CgroupMemory>> cgroup_memory;  // by path
+  std::map<std::string, PodIdentity> cgroup_pods;                    // by path
   std::unordered_map<uint64_t, std::string> cgroup_by_v2_id;         // socket cgroup id -> memory cgroup path
   NodeStats node;
   uint64_t processes_exited = 0;  // listed in /proc but gone before they could be read
@@ -83,6 +87,8 @@ class NodeSampler {
               size_t top_endpoints, double stall_after_seconds = 60);
   // One round. Throws lw::Error when the socket pass itself fails.
   NodeSample sample();
+  // Where this process's cgroup namespace is rooted, found at construction.
+  const CgroupNamespace& cgroup_namespace() const { return cgroup_ns_; }
 
  private:
   RoundInputs read_round();
@@ -92,6 +98,8 @@ class NodeSampler {
   SocketIterator& sockets_;
   CloseEventSource& close_events_;
   HostPaths paths_;
+  CgroupNamespace cgroup_ns_;
+  PodIdentityResolver pods_;
   TargetFilter filter_;
   size_t top_endpoints_;
   IngressLedger ledger_;

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "leakwatch/procfs.h"
@@ -53,6 +54,12 @@ struct PodIdentity {
   bool operator==(const PodIdentity&) const = default;
 };
 
+// The identity as the labels every series, finding and alert carries:
+// namespace, pod, pod_uid and container, only those known. The container ID
+// is left out: the cgroup label already holds it, and it changes with every
+// restart of the container, which would start new series for no reason.
+std::vector<std::pair<std::string, std::string>> pod_labels(const PodIdentity& pod);
+
 // One pod as some directory of pods knows it.
 struct PodRecord {
   std::string namespace_;
@@ -83,16 +90,10 @@ class KubeletLogSource : public PodSource {
   std::filesystem::path log_root_;
 };
 
-// The kubelet log root as seen from inside the agent's container: the host
-// root prefix (e.g. "/host", or "/" on the host itself) joined with the
-// host's log directory (default /var/log).
-std::filesystem::path kubelet_log_root(const std::filesystem::path& host_root,
-                                       const std::filesystem::path& log_dir = "/var/log");
-
 class PodIdentityResolver {
  public:
   // log_root: the kubelet's log directory as the agent sees it, e.g.
-  // /host/var/log (see kubelet_log_root). Nothing is read until refresh().
+  // /host/var/log (HostPaths::log). Nothing is read until refresh().
   explicit PodIdentityResolver(std::filesystem::path log_root);
   // Any source, e.g. a test double or a future kubelet API client.
   explicit PodIdentityResolver(std::unique_ptr<PodSource> source);

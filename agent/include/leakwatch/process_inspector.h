@@ -1,5 +1,5 @@
-// One process, read once: its memory by kind, its memory cgroup, and what
-// the kernel holds for its sockets. The model behind `leakwatch inspect`.
+// One process, read once: its memory by kind, its memory cgroup and pod, and
+// what the kernel holds for its sockets. The model behind `leakwatch inspect`.
 #pragma once
 
 #include <sys/types.h>
@@ -10,6 +10,7 @@
 
 #include "leakwatch/cgroup.h"
 #include "leakwatch/host_paths.h"
+#include "leakwatch/pod_identity.h"
 #include "leakwatch/procfs.h"
 #include "leakwatch/socket_iterator.h"
 #include "leakwatch/socket_summary.h"
@@ -31,6 +32,7 @@ struct ProcessReport {
   ProcessInfo process;
   MemoryBreakdown memory;
   std::optional<CgroupMemory> cgroup;  // nullopt when no memory cgroup is found
+  PodIdentity pod;                     // empty outside Kubernetes pods
   SocketSummary sockets;
   std::chrono::system_clock::time_point taken_at;
   std::chrono::nanoseconds socket_pass_duration{0};
