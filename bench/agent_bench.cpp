@@ -6,14 +6,17 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "../tests/unit/fake_files.h"
 #include "bench_support.h"
 #include "child_process.h"
+#include "leakwatch/pod_identity.h"
 #include "prometheus_scrape.h"
 #include "socket_fleet.h"
 
@@ -48,10 +51,48 @@ double rss_mib(pid_t pid) {
   return 0;
 }
 
+// A full node's kubelet log directory (110 pods, the kubelet's default
+// maximum, with 3 containers each), which the agent re-indexes every round
+// for pod identity.
+constexpr int kPods = 110, kContainersPerPod = 3;
+
+void fill_kubelet_logs(const std::filesystem::path& log_root) {
+  for (int pod = 0; pod < kPods; ++pod) {
+    const std::string uid = fmt::format("6f2c1a4e-9b1d-4c1e-8a57-{:012d}", pod);
+    for (int c = 0; c < kContainersPerPod; ++c) {
+      lw::test::add_kubelet_container_log(log_root, "bench", fmt::format("pod-{}", pod), uid,
+                                          fmt::format("c{}", c), fmt::format("{:064x}", pod * 10 + c));
+    }
+  }
+}
+
+// Milliseconds per call of `f`, over 50 calls.
+template <typename F>
+double mean_ms(F&& f) {
+  constexpr int kCalls = 50;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCalls; ++i) f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / kCalls;
+}
+
+// What pod identity costs a round: reading the directory again (only when
+// the kubelet changed it) and checking that it did not change (every round).
+std::string pod_index_costs(const std::filesystem::path& log_root) {
+  lw::KubeletLogSource source(log_root);
+  const double listing = mean_ms([&] { source.list_pods(); });
+  std::this_thread::sleep_for(1100ms);  // past the slack a fresh change gets
+  source.list_pods();
+  const double check = mean_ms([&] { source.may_have_changed(); });
+  return fmt::format("re-reading it {:.2f} ms (rounds after the kubelet changed it), checking it {:.3f} ms (other "
+                     "rounds)", listing, check);
+}
+
 class RunningAgent {
  public:
-  RunningAgent(const std::string& agent, const std::string& interval)
-      : process_({agent, "--listen-address", "127.0.0.1:0", "--interval", interval, "--log-level", "info"}, true) {
+  RunningAgent(const std::string& agent, const std::string& interval, const std::string& kubelet_logs)
+      : process_({agent, "--listen-address", "127.0.0.1:0", "--interval", interval, "--log-level", "info",
+                  "--host-log", kubelet_logs},
+                 true) {
     port_ = static_cast<uint16_t>(std::stoi(process_.expect_line("leakwatch: info: serving metrics on http://127.0.0.1:")));
   }
   pid_t pid() const { return process_.pid(); }
@@ -70,9 +111,10 @@ struct AgentCost {
   double rss_mib = 0;
 };
 
-AgentCost measure_agent(const std::string& agent, const std::string& workload, int sockets, int rounds) {
+AgentCost measure_agent(const std::string& agent, const std::string& workload, const std::string& kubelet_logs,
+                        int sockets, int rounds) {
   const lw::test::SocketFleet fleet(workload, sockets, std::min(18000, sockets / 2 - 1));
-  RunningAgent running(agent, "1s");
+  RunningAgent running(agent, "1s", kubelet_logs);
   while (running.rounds() < 2) std::this_thread::sleep_for(100ms);
   const auto before = running.scrape();
   const double cpu0 = cpu_seconds(running.pid());
@@ -110,11 +152,15 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", repeat, "iperf3 runs with and without the agent, alternating")->check(CLI::Range(1, 20));
   CLI11_PARSE(app, argc, argv);
 
-  std::cout << "Machine: " << machine_description() << "\n\n";
+  const lw::test::TempDir kubelet_logs;
+  fill_kubelet_logs(kubelet_logs.path());
+  std::cout << "Machine: " << machine_description() << "\n";
+  std::cout << fmt::format("Kubelet log directory: {} pods x {} containers (--host-log); for pod identity: {}\n\n",
+                           kPods, kContainersPerPod, pod_index_costs(kubelet_logs.path()));
   std::cout << "| sockets on the machine | agent CPU per round (ms) | round wall time (ms) | agent RSS (MiB) |\n"
                "|---:|---:|---:|---:|\n";
   for (const int n : socket_counts) {
-    const AgentCost c = measure_agent(agent, workload, n, rounds);
+    const AgentCost c = measure_agent(agent, workload, kubelet_logs.path().string(), n, rounds);
     std::cout << fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} |\n", c.sockets, c.cpu_ms_per_round,
                              c.wall_ms_per_round, c.rss_mib) << std::flush;
   }
@@ -125,7 +171,7 @@ int main(int argc, char** argv) {
   Series without{"without the agent", {}}, with{"with the agent (1 s interval)", {}};
   for (int i = 0; i < repeat; ++i) {
     without.values.push_back(iperf3_bps(port, seconds) / 1e9);
-    RunningAgent running(agent, "1s");
+    RunningAgent running(agent, "1s", kubelet_logs.path().string());
     with.values.push_back(iperf3_bps(port, seconds) / 1e9);
   }
   std::cout << fmt::format("\nLoopback TCP throughput (iperf3, {} s runs, median of {}): without {:.2f} Gbit/s, "

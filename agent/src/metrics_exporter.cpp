@@ -101,6 +101,12 @@ void export_findings(const std::vector<ActiveFinding>& findings, size_t max, std
   Family to_limit("leakwatch_leak_seconds_to_limit", "Time until the cgroup memory limit at the current growth",
                   MetricType::Gauge);
   Family confidence("leakwatch_leak_confidence", "Confidence of the finding, 0 to 1", MetricType::Gauge);
+  Family share("leakwatch_leak_growth_share", "Share of the footprint's growth the finding explains, 0 to 1",
+               MetricType::Gauge);
+  Family correlation("leakwatch_leak_ingress_correlation",
+                     "Pearson correlation of the footprint with cumulative TCP ingress over the window, -1 to 1; "
+                     "absent when ingress did not change",
+                     MetricType::Gauge);
   for (size_t i = 0; i < std::min(max, findings.size()); ++i) {
     const ActiveFinding& f = findings[i];
     // A finding about a whole cgroup has no process: pid and comm are empty.
@@ -113,8 +119,10 @@ void export_findings(const std::vector<ActiveFinding>& findings, size_t max, std
     growth.add(base, f.finding.growth_per_second);
     if (f.finding.seconds_to_limit) to_limit.add(base, *f.finding.seconds_to_limit);
     confidence.add(base, f.finding.confidence);
+    share.add(base, f.finding.share_of_growth);
+    if (f.finding.ingress_correlation) correlation.add(base, *f.finding.ingress_correlation);
   }
-  for (auto* f : {&suspected, &growth, &to_limit, &confidence}) out.push_back(f->take());
+  for (auto* f : {&suspected, &growth, &to_limit, &confidence, &share, &correlation}) out.push_back(f->take());
 }
 
 void export_processes(const std::vector<const ProcessSample*>& processes, std::vector<MetricFamily>& out) {

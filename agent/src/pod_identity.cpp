@@ -179,7 +179,31 @@ std::vector<std::pair<std::string, std::string>> pod_labels(const PodIdentity& p
   return labels;
 }
 
+KubeletLogSource::Stamp KubeletLogSource::stamp() const {
+  const auto modified = [](const fs::path& directory) -> std::optional<fs::file_time_type> {
+    std::error_code error;
+    const auto time = fs::last_write_time(directory, error);
+    if (error) return std::nullopt;
+    return time;
+  };
+  return {modified(log_root_ / "pods"), modified(log_root_ / "containers")};
+}
+
+bool KubeletLogSource::may_have_changed() {
+  constexpr auto kAtLeastEvery = std::chrono::minutes(1);
+  constexpr auto kTimestampSlack = std::chrono::seconds(1);
+  if (!listed_ || std::chrono::steady_clock::now() - listed_at_ >= kAtLeastEvery) return true;
+  const auto recent = [&](const std::optional<fs::file_time_type>& t) {
+    return t && *t + kTimestampSlack > listed_at_file_time_;
+  };
+  return recent(listed_->pods) || recent(listed_->containers) || stamp() != *listed_;
+}
+
 std::vector<PodRecord> KubeletLogSource::list_pods() {
+  // Stamped before reading: a change while listing shows as a change next time.
+  listed_at_file_time_ = fs::file_time_type::clock::now();
+  listed_at_ = std::chrono::steady_clock::now();
+  listed_ = stamp();
   std::map<std::string, PodRecord> by_uid;
   std::multimap<std::pair<std::string, std::string>, std::string> uids_by_name;  // (namespace, pod) -> uid
   for (const auto& entry : list_directory(log_root_ / "pods")) {
@@ -218,6 +242,7 @@ PodIdentityResolver::PodIdentityResolver(fs::path log_root)
 PodIdentityResolver::PodIdentityResolver(std::unique_ptr<PodSource> source) : source_(std::move(source)) {}
 
 void PodIdentityResolver::refresh() {
+  if (!source_->may_have_changed()) return;
   std::unordered_map<std::string, PodRecord> pods;
   for (auto& pod : source_->list_pods()) {
     const std::string uid = pod.pod_uid;

@@ -194,6 +194,26 @@ TEST(MetricsExporter, PodIdentityLabelsEverySeriesOfThePodAndNothingElse) {
   EXPECT_NE(body[0]["annotations"]["summary"].get<std::string>().find("pod shop/web-0"), std::string::npos);
 }
 
+// The numbers behind a finding's explanation are series of their own.
+TEST(MetricsExporter, FindingsExportShareOfGrowthAndIngressCorrelation) {
+  Finding backlog;
+  backlog.kind = FindingKind::socket_receive_backlog;
+  backlog.share_of_growth = 0.8;
+  backlog.ingress_correlation = 0.95;
+  Finding heap;
+  heap.kind = FindingKind::heap_growth;
+  heap.share_of_growth = 0.6;  // no ingress: no correlation
+  MetricsExporter exporter(ExportLimits{});
+  exporter.publish(std::make_shared<NodeSample>(), {ActiveFinding{ProcessKey{1, 1}, "a", "/a", {}, backlog, 0},
+                                                    ActiveFinding{ProcessKey{2, 2}, "b", "/b", {}, heap, 0}});
+  std::map<std::string, std::vector<double>> values;
+  for (const auto& family : exporter.Collect()) {
+    for (const auto& m : family.metric) values[family.name].push_back(m.gauge.value);
+  }
+  EXPECT_EQ(values["leakwatch_leak_growth_share"], (std::vector<double>{0.8, 0.6}));
+  EXPECT_EQ(values["leakwatch_leak_ingress_correlation"], (std::vector<double>{0.95}));
+}
+
 TEST(MetricsExporter, OnlyBuildInfoBeforeTheFirstSample) {
   MetricsExporter exporter(ExportLimits{});
   const auto families = exporter.Collect();

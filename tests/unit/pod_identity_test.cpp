@@ -221,6 +221,23 @@ TEST_F(SimulatedNode, RefreshIndexesOnceAndFollowsChanges) {
   EXPECT_EQ(resolver->resolve(path), (PodIdentity{"", "", std::string(kNoLogsUid), "", hex_id('9')}));
 }
 
+// Re-listing every round would cost milliseconds on a full node: the
+// directories are read again only when their modification times say the
+// kubelet changed them (or a listing was too close to a change to tell).
+TEST_F(SimulatedNode, LogDirectoriesAreReadAgainOnlyWhenChanged) {
+  KubeletLogSource source(log_root);
+  const auto an_hour_ago = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  fs::last_write_time(log_root / "pods", an_hour_ago);
+  fs::last_write_time(log_root / "containers", an_hour_ago);
+  EXPECT_TRUE(source.may_have_changed()) << "never listed";
+  EXPECT_EQ(source.list_pods().size(), 5u);
+  EXPECT_FALSE(source.may_have_changed()) << "nothing changed since";
+  add_kubelet_container_log(log_root, "late", "newcomer", kNoLogsUid, "main", hex_id('9'));
+  EXPECT_TRUE(source.may_have_changed()) << "the kubelet added a container";
+  EXPECT_EQ(source.list_pods().size(), 6u);
+  EXPECT_TRUE(source.may_have_changed()) << "listed within a second of a change: not trusted yet";
+}
+
 TEST_F(SimulatedNode, GarbageInTheLogDirectoriesIsSkipped) {
   write_file(log_root / "pods" / "not-a-pod-dir" / "x" / "0.log", "");
   write_file(log_root / "pods" / "a_b_c_d" / "x" / "0.log", "");

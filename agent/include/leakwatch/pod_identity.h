@@ -12,8 +12,10 @@
 // directory gives the UID and container ID and empty names.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -77,17 +79,35 @@ class PodSource {
   virtual ~PodSource() = default;
   // Every pod the source knows now. Called once per refresh; may do I/O.
   virtual std::vector<PodRecord> list_pods() = 0;
+  // Whether list_pods() may now answer differently from its last answer;
+  // a source that cannot tell cheaply says true.
+  virtual bool may_have_changed() { return true; }
 };
 
-// Reads <log root>/pods and <log root>/containers.
+// Reads <log root>/pods and <log root>/containers. The kubelet adds and
+// removes entries there as pods and containers come and go, which changes
+// the directories' modification times: while neither has changed (and the
+// last listing is under a minute old) there is nothing new to read. A
+// listing taken within a second of a change is not trusted (timestamps are
+// coarse: a second change in the same tick would look like none).
 class KubeletLogSource : public PodSource {
  public:
   explicit KubeletLogSource(std::filesystem::path log_root) : log_root_(std::move(log_root)) {}
   std::vector<PodRecord> list_pods() override;
+  bool may_have_changed() override;
   const std::filesystem::path& log_root() const { return log_root_; }
 
  private:
+  struct Stamp {
+    std::optional<std::filesystem::file_time_type> pods, containers;  // nullopt: missing
+    bool operator==(const Stamp&) const = default;
+  };
+  Stamp stamp() const;
+
   std::filesystem::path log_root_;
+  std::optional<Stamp> listed_;  // the directories as of the last listing
+  std::filesystem::file_time_type listed_at_file_time_;
+  std::chrono::steady_clock::time_point listed_at_;
 };
 
 class PodIdentityResolver {
@@ -98,8 +118,9 @@ class PodIdentityResolver {
   // Any source, e.g. a test double or a future kubelet API client.
   explicit PodIdentityResolver(std::unique_ptr<PodSource> source);
 
-  // Re-indexes the source: once per sampling round (or less often), never
-  // per process. A missing or unreadable directory leaves the index empty.
+  // Re-indexes the source when it may have changed: once per sampling round
+  // (or less often), never per process. A missing or unreadable directory
+  // leaves the index empty.
   void refresh();
 
   // The identity of a process from its /proc/PID/cgroup lines; the unified
