@@ -8,6 +8,7 @@
 #include <array>
 #include <bit>
 #include <charconv>
+#include <filesystem>
 #include <cmath>
 #include <regex>
 #include <utility>
@@ -49,6 +50,7 @@ struct RawSettings {
   std::optional<std::string> interval, top_processes, top_endpoints, ring_buffer_bytes;
   std::optional<std::string> analysis_window, stall_after, alertmanager_url;
   std::optional<std::string> log_level, log_format;
+  std::string host_root;
   std::optional<std::vector<std::string>> pids;
 };
 
@@ -192,17 +194,7 @@ void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
       ->type_name("REGEX");
   app.add_option("--cgroup-prefix", config.cgroup_prefix, "Watch only processes in cgroups under this path")
       ->type_name("PATH");
-  app.add_option("--host-proc", config.paths.proc, "Where the host's /proc is mounted")
-      ->type_name("PATH")
-      ->capture_default_str();
-  app.add_option("--host-cgroup", config.paths.cgroup, "Where the host's /sys/fs/cgroup is mounted")
-      ->type_name("PATH")
-      ->capture_default_str();
-  app.add_option("--host-log", config.paths.log,
-                 "Where the host's /var/log is mounted: pod and container names come from the kubelet's "
-                 "pods/ and containers/ directories in it")
-      ->type_name("PATH")
-      ->capture_default_str();
+  add_host_path_options(app, config.paths, raw.host_root);
   add_text_option(app, "--log-level", raw.log_level, "debug, info, warn or error",
                   choice_name(kLogLevels, defaults.log_level))
       ->type_name("LEVEL");
@@ -275,6 +267,34 @@ Error usage_error(const CLI::ParseError& error, const CLI::Option& config_option
 
 }  // namespace
 
+void add_host_path_options(CLI::App& app, HostPaths& paths, std::string& host_root) {
+  app.add_option("--host-root", host_root,
+                 "Where the host's root is mounted: --host-proc, --host-cgroup and --host-log default to its "
+                 "proc, sys/fs/cgroup and var/log")
+      ->type_name("PATH");
+  app.add_option("--host-proc", paths.proc, "Where the host's /proc is mounted")->type_name("PATH")->capture_default_str();
+  app.add_option("--host-cgroup", paths.cgroup, "Where the host's /sys/fs/cgroup is mounted")
+      ->type_name("PATH")
+      ->capture_default_str();
+  app.add_option("--host-log", paths.log,
+                 "Where the host's /var/log is mounted: pod and container names come from the kubelet's "
+                 "pods/ and containers/ directories in it")
+      ->type_name("PATH")
+      ->capture_default_str();
+}
+
+void place_under_host_root(const CLI::App& app, const std::string& host_root, HostPaths& paths) {
+  if (host_root.empty()) return;
+  std::error_code error;
+  if (!std::filesystem::is_directory(host_root, error)) {
+    bad_value("host-root", host_root, "use the directory where the host's / is mounted, e.g. /host");
+  }
+  const HostPaths under = host_paths_under(host_root);
+  if (app.count("--host-proc") == 0) paths.proc = under.proc;
+  if (app.count("--host-cgroup") == 0) paths.cgroup = under.cgroup;
+  if (app.count("--host-log") == 0) paths.log = under.log;
+}
+
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   const auto unit_start = text.find_first_not_of("0123456789.");
   if (unit_start == 0 || unit_start == std::string_view::npos) return std::nullopt;
@@ -312,6 +332,7 @@ std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* con
     throw usage_error(error, *config_option);
   }
   apply(raw, config);
+  place_under_host_root(app, raw.host_root, config.paths);
   return config;
 }
 

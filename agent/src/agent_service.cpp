@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <ctime>
 #include <optional>
 #include <iostream>
@@ -151,8 +152,26 @@ void sample_until_stopped(NodeSampler& sampler, Outputs& outputs, std::chrono::m
   } while (!wait_for_stop(next - Clock::now()));
 }
 
+// A --host-proc or --host-cgroup that points at the wrong place would fail
+// or empty every round; it fails the start instead (exit 9), so a bad
+// rollout shows at once.
+void require_host_paths(const HostPaths& paths) {
+  if (!read_text_file(paths.proc / "1" / "stat")) {
+    throw Error(ErrorKind::io, fmt::format("cannot read {}: mount the host's /proc there, or point --host-proc "
+                                           "(or --host-root) at it",
+                                           (paths.proc / "1" / "stat").string()));
+  }
+  std::error_code error;
+  if (!std::filesystem::is_directory(paths.cgroup, error)) {
+    throw Error(ErrorKind::io, fmt::format("{} is not a directory: mount the host's /sys/fs/cgroup there, or point "
+                                           "--host-cgroup (or --host-root) at it",
+                                           paths.cgroup.string()));
+  }
+}
+
 int run(const AgentConfig& config) {
   log::configure(config.log_level, config.log_format);
+  require_host_paths(config.paths);
   // Before any thread exists, so every thread inherits the mask and the
   // stop signals reach only sigtimedwait.
   const sigset_t set = stop_signals();

@@ -84,9 +84,22 @@ CloseEventSource::Counters CloseEventSource::counters() const {
     for (const __u64 v : per_cpu) sum += v;
     return sum;
   };
+  uint64_t recursion_misses = 0;
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, skel_->obj) {
+    bpf_prog_info info{};
+    __u32 length = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &length) != 0) {
+      const int err = errno;
+      throw Error(ErrorKind::bpf_refused,
+                  fmt::format("reading the close-event programs' info failed: {}", std::strerror(err)), err);
+    }
+    recursion_misses += info.recursion_misses;
+  }
   return {.sent = total(LW_CLOSE_EVENTS_SENT),
           .lost = total(LW_CLOSE_EVENTS_LOST),
-          .owner_storage_full = total(LW_OWNER_STORAGE_FULL)};
+          .owner_storage_full = total(LW_OWNER_STORAGE_FULL),
+          .recursion_misses = recursion_misses};
 }
 
 }  // namespace lw

@@ -268,6 +268,7 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
   Family lost("leakwatch_events_lost_total", "Data the agent could not account for, by cause", MetricType::Counter);
   lost.add({{"cause", "close_ring_buffer_full"}}, static_cast<double>(h.close_events_lost));
   lost.add({{"cause", "owner_storage_full"}}, static_cast<double>(h.owner_storage_full));
+  lost.add({{"cause", "program_recursion"}}, static_cast<double>(h.program_recursion));
   lost.add({{"cause", "ledger_full"}}, static_cast<double>(h.untracked_sockets));
   lost.add({{"cause", "process_exited_mid_snapshot"}}, static_cast<double>(h.processes_exited_mid_snapshot));
   Family closes("leakwatch_close_events_total", "TCP close events received from the kernel", MetricType::Counter);

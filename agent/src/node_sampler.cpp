@@ -240,6 +240,7 @@ NodeSample NodeSampler::sample() {
   const auto kernel = close_events_.counters();
   s.health.close_events_lost = health_.close_events_lost = kernel.lost;
   s.health.owner_storage_full = health_.owner_storage_full = kernel.owner_storage_full;
+  s.health.program_recursion = health_.program_recursion = kernel.recursion_misses;
   s.taken_at = std::chrono::system_clock::now();
   s.duration = std::chrono::steady_clock::now() - start;
   health_.snapshot_seconds.observe(std::chrono::duration<double>(s.duration).count());

@@ -29,16 +29,10 @@ int run_cli(int argc, char** argv) {
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Print debug logs, including libbpf's and the BPF verifier's");
-  std::string host_proc = "/proc";
-  std::string host_cgroup = "/sys/fs/cgroup";
-  app.add_option("--host-proc", host_proc, "Where the host's /proc is mounted")->capture_default_str();
-  app.add_option("--host-cgroup", host_cgroup, "Where the host's /sys/fs/cgroup is mounted")->capture_default_str();
-  std::string host_log = "/var/log";
-  app.add_option("--host-log", host_log,
-                 "Where the host's /var/log is mounted (pod names from the kubelet's pods/ and containers/)")
-      ->capture_default_str();
-
+  std::string host_root;
   InspectOptions inspect;
+  add_host_path_options(app, inspect.paths, host_root);
+
   auto* inspect_cmd = app.add_subcommand("inspect", "Show where one process's memory is, kernel socket buffers included");
   inspect_cmd->add_option("pid", inspect.pid, "Process ID to inspect")->required();
   inspect_cmd->add_flag("--json", inspect.json, "Print JSON (schema: docs/inspect-json.md) instead of text");
@@ -64,8 +58,8 @@ int run_cli(int argc, char** argv) {
   }
 
   log::configure(verbose ? log::Level::debug : log::Level::error, log::Format::text);
-  inspect.paths = HostPaths{host_proc, host_cgroup, host_log};
   return exit_code_of("leakwatch", [&] {
+    place_under_host_root(app, host_root, inspect.paths);
     if (watch_for.empty()) {
       if (inspect_cmd->count("--interval") || inspect_cmd->count("--stall-after")) {
         throw Error(ErrorKind::usage, "--interval and --stall-after only apply with --watch DURATION");

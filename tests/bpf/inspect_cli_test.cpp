@@ -121,24 +121,29 @@ TEST_F(InspectCliTest, JsonReportShowsUnreadDataPerRemoteEndpoint) {
 }
 
 // A process in a pod's container cgroup, with the kubelet's log directories
-// for it: the report names its pod and container.
+// for it, inspected as from the agent's container (the host's filesystems
+// below one --host-root): the report names its pod and container.
 TEST_F(InspectCliTest, NamesThePodAndContainerOfAProcess) {
-  TempDir logs;
+  TempDir host;
+  std::filesystem::create_directories(host.path() / "sys" / "fs");
+  std::filesystem::create_symlink("/proc", host.path() / "proc");
+  std::filesystem::create_symlink("/sys/fs/cgroup", host.path() / "sys" / "fs" / "cgroup");
   const std::string uid = fmt::format("0c4b6e2a-1d3f-4a5b-8c7d-{:012d}", getpid());
   const std::string container_id = fmt::format("{:064x}", getpid());
-  add_kubelet_container_log(logs.path(), "media", "transcoder-1", uid, "worker", container_id);
+  add_kubelet_container_log(host.path() / "var" / "log", "media", "transcoder-1", uid, "worker", container_id);
   TestCgroup cgroup("leakwatch-test-inspect-" + std::to_string(getpid()) + "/kubepods/besteffort/pod" + uid + "/" +
                     container_id);
   ChildProcess process(cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", "1", "--max-seconds", "60"}));
   process.expect_line("ready");
 
-  const auto r = run_cli({"--host-log", logs.path().string(), "inspect", std::to_string(process.pid()), "--json"});
+  const auto r = run_cli({"--host-root", host.path().string(), "inspect", std::to_string(process.pid()), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto report = nlohmann::json::parse(r.out);
   EXPECT_EQ(report["pod"], (nlohmann::json{{"namespace", "media"}, {"pod", "transcoder-1"}, {"pod_uid", uid},
                                            {"container", "worker"}, {"container_id", container_id}}));
-  EXPECT_EQ(report["cgroup"]["path"], cgroup.path());
-  const auto text = run_cli({"--host-log", logs.path().string(), "inspect", std::to_string(process.pid())});
+  EXPECT_EQ(report["cgroup"]["path"], cgroup.path()) << "the cgroup, read through --host-root";
+  EXPECT_NE(report["cgroup"]["usage_bytes"], nullptr);
+  const auto text = run_cli({"--host-root", host.path().string(), "inspect", std::to_string(process.pid())});
   EXPECT_NE(text.out.find("Pod media/transcoder-1 (uid " + uid + "), container worker\n"), std::string::npos)
       << text.out;
 }

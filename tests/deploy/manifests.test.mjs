@@ -119,12 +119,12 @@ test("the DaemonSet wires mounts, flags, port, probes and resources together", (
   const { args, mounts } = agentSpec(ds);
   const mountOf = (hostPath) => mounts.find((m) => m.hostPath === hostPath)?.mountPath;
   const flag = (name) => args[args.indexOf(name) + 1];
-  assert.equal(flag("--host-proc"), mountOf("/proc"));
-  assert.equal(flag("--host-cgroup"), mountOf("/sys/fs/cgroup"));
+  // --host-root: the agent looks for the host's /proc, /sys/fs/cgroup and
+  // /var/log below it (host_paths_under in host_paths.h).
+  for (const hostPath of ["/proc", "/sys/fs/cgroup", "/var/log/pods", "/var/log/containers"]) {
+    assert.equal(mountOf(hostPath), `${flag("--host-root")}${hostPath}`, hostPath);
+  }
   assert.equal(mountOf("/sys/kernel/btf"), "/sys/kernel/btf", "libbpf reads /sys/kernel/btf/vmlinux at that path");
-  // Pod identity: --host-log is the directory holding both kubelet log mounts.
-  assert.equal(mountOf("/var/log/pods"), `${flag("--host-log")}/pods`);
-  assert.equal(mountOf("/var/log/containers"), `${flag("--host-log")}/containers`);
   assert.ok(!args.includes("--listen-address"), "the default 0.0.0.0:19849 is the port below");
   assert.deepEqual(c.ports, [{ name: "metrics", containerPort: 19849, protocol: "TCP" }]);
   for (const probe of [c.livenessProbe, c.readinessProbe]) {

@@ -65,6 +65,7 @@ comm = "^gunicorn"
 cgroup-prefix = "/kubepods"
 host-proc = "/host/proc"
 host-cgroup = "/host/sys/fs/cgroup"
+host-log = "/host/var/log"
 log-level = "debug"
 log-format = "json"
 ring-buffer-bytes = 65536
@@ -81,7 +82,7 @@ const AgentConfig kEveryKeyConfig{
     .pids = {10, 20},
     .comm_pattern = "^gunicorn",
     .cgroup_prefix = "/kubepods",
-    .paths = {.proc = "/host/proc", .cgroup = "/host/sys/fs/cgroup"},
+    .paths = {.proc = "/host/proc", .cgroup = "/host/sys/fs/cgroup", .log = "/host/var/log"},
     .log_level = log::Level::debug,
     .log_format = log::Format::json,
     .ring_buffer_bytes = 65536,
@@ -99,6 +100,7 @@ void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
   EXPECT_EQ(actual.cgroup_prefix, expected.cgroup_prefix);
   EXPECT_EQ(actual.paths.proc, expected.paths.proc);
   EXPECT_EQ(actual.paths.cgroup, expected.paths.cgroup);
+  EXPECT_EQ(actual.paths.log, expected.paths.log);
   EXPECT_EQ(actual.log_level, expected.log_level);
   EXPECT_EQ(actual.log_format, expected.log_format);
   EXPECT_EQ(actual.ring_buffer_bytes, expected.ring_buffer_bytes);
@@ -133,7 +135,7 @@ TEST(AgentConfig, EveryFlag) {
       "--listen-address", "127.0.0.1:0", "--interval", "10s", "--top-processes", "20",
       "--top-endpoints", "3", "--pid", "10", "--pid", "20", "--comm", "^gunicorn",
       "--cgroup-prefix", "/kubepods", "--host-proc", "/host/proc", "--host-cgroup", "/host/sys/fs/cgroup",
-      "--log-level", "debug", "--log-format", "json", "--ring-buffer-bytes", "65536",
+      "--host-log", "/host/var/log", "--log-level", "debug", "--log-format", "json", "--ring-buffer-bytes", "65536",
       "--analysis-window", "10m", "--stall-after", "30s", "--alertmanager-url", "http://alertmanager.monitoring:9093/",
   }), kEveryKeyConfig);
 }
@@ -176,13 +178,27 @@ TEST(AgentConfig, FlagsOverrideTheFile) {
 TEST(AgentConfig, HelpAndVersionAreNotErrors) {
   const auto help = help_of({"--help"});
   for (const auto* flag : {"--listen-address", "--interval", "--top-processes", "--top-endpoints", "--pid", "--comm",
-                           "--cgroup-prefix", "--host-proc", "--host-cgroup", "--log-level", "--log-format",
+                           "--cgroup-prefix", "--host-root", "--host-proc", "--host-cgroup", "--host-log", "--log-level", "--log-format",
                            "--ring-buffer-bytes", "--config", "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_NE(help.find("19849"), std::string::npos) << "help shows the default port";
   EXPECT_EQ(help_of({"-h"}), help);
   EXPECT_EQ(help_of({"--version"}).rfind("leakwatch-agent ", 0), 0u);
+}
+
+// A container mounts the host's filesystems below one directory; one flag
+// says where, and a path given on its own still wins.
+TEST(AgentConfig, HostRootPlacesEveryHostPathBelowIt) {
+  TempDir host;
+  const auto root = host.path().string();
+  const auto config = config_of({"--host-root", root});
+  EXPECT_EQ(config.paths.proc, host.path() / "proc");
+  EXPECT_EQ(config.paths.cgroup, host.path() / "sys/fs/cgroup");
+  EXPECT_EQ(config.paths.log, host.path() / "var/log");
+  const auto mixed = config_of({"--host-root", root, "--host-log", "/data/kubelet-logs"});
+  EXPECT_EQ(mixed.paths.proc, host.path() / "proc");
+  EXPECT_EQ(mixed.paths.log, "/data/kubelet-logs");
 }
 
 TEST(AgentConfig, HelpWinsOverABadValue) { EXPECT_FALSE(help_of({"--interval", "5x", "--help"}).empty()); }
@@ -228,6 +244,7 @@ TEST(AgentConfig, BadFlagValues) {
       {{"--stall-after", "10"}, {"--stall-after", "'10'"}},
       {{"--alertmanager-url", "https://am:9093"}, {"--alertmanager-url", "'https://am:9093'", "http://HOST:PORT"}},
       {{"--alertmanager-url", "am:9093"}, {"--alertmanager-url", "'am:9093'"}},
+      {{"--host-root", "/no/such/host"}, {"--host-root", "'/no/such/host'", "/host"}},
   };
   for (const auto& bad : cases) {
     const auto message = usage_error_of(bad.args);

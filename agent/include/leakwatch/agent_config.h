@@ -19,6 +19,10 @@
 #include "leakwatch/host_paths.h"
 #include "leakwatch/log.h"
 
+namespace CLI {
+class App;
+}
+
 namespace lw {
 
 // Prometheus keeps a registry of default exporter ports, but its range
@@ -54,6 +58,13 @@ struct HelpText {
 // Parses flags and the optional config file. Throws lw::Error(usage) with one
 // line naming the bad flag or key, its value and what to use instead.
 std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* const* argv);
+
+// The host path flags both binaries take: --host-root, --host-proc,
+// --host-cgroup, --host-log. After parsing, place_under_host_root moves
+// every path not given on its own below --host-root (when it was given);
+// it throws lw::Error(usage) when that is not a directory.
+void add_host_path_options(CLI::App& app, HostPaths& paths, std::string& host_root);
+void place_under_host_root(const CLI::App& app, const std::string& host_root, HostPaths& paths);
 
 // "250ms", "5s", "2m", "1h", also "1.5s"; nullopt for anything else (no unit,
 // negative, zero, garbage, or less than a millisecond).

@@ -34,6 +34,10 @@ class CloseEventSource {
     uint64_t sent = 0;                // events written to the ring buffer
     uint64_t lost = 0;                // events dropped because the ring buffer was full
     uint64_t owner_storage_full = 0;  // times an owner could not be recorded
+    // Times the kernel skipped one of the programs because it was already
+    // running on that CPU (a state change in softirq nested in one in
+    // process context): that socket's close event or owner is missing.
+    uint64_t recursion_misses = 0;
   };
   // Totals over all CPUs since load.
   Counters counters() const;

@@ -15,4 +15,10 @@ struct HostPaths {
   std::filesystem::path log = "/var/log";
 };
 
+// Every path at its usual place below `root`, where a container mounts the
+// host's: host_paths_under("/host").proc is /host/proc.
+inline HostPaths host_paths_under(const std::filesystem::path& root) {
+  return {.proc = root / "proc", .cgroup = root / "sys/fs/cgroup", .log = root / "var/log"};
+}
+
 }  // namespace lw
