@@ -84,7 +84,7 @@ class SimulatedNodeRoot {
     return dir_.path() / "root" / fs::path(container_path).relative_path();
   }
   // The DaemonSet's arguments with container paths moved under this root;
-  // a directory above mounts (/host/var/log above /host/var/log/pods) too.
+  // a directory above mounts (--host-root /host, above /host/proc) too.
   std::vector<std::string> remap(std::vector<std::string> args) const {
     for (auto& arg : args) {
       for (const auto& path : remapped_) {
