@@ -31,10 +31,6 @@ std::filesystem::path join(const std::filesystem::path& root, std::string_view c
   return root / cgroup_path.substr(relative);
 }
 
-bool lists_controller(const CgroupMembership& membership, std::string_view controller) {
-  return std::ranges::find(membership.controllers, controller) != membership.controllers.end();
-}
-
 // A path that starts with ".." is relative to the reader's cgroup namespace
 // (CgroupNamespace rewrites it when it can): below the host's mount it
 // would name some other directory, or none.
@@ -46,9 +42,7 @@ std::optional<CgroupLocation> existing(CgroupVersion version, const std::string&
 
 std::optional<CgroupLocation> locate_v2(const HostPaths& paths,
                                         const std::vector<CgroupMembership>& memberships) {
-  const auto line = std::ranges::find_if(memberships, [](const auto& membership) {
-    return membership.hierarchy_id == 0 && membership.controllers.empty();
-  });
+  const auto line = std::ranges::find_if(memberships, &CgroupMembership::is_unified);
   if (line == memberships.end()) return std::nullopt;
   const auto root = unified_hierarchy(paths);
   if (!root) return std::nullopt;
@@ -150,7 +144,7 @@ std::optional<CgroupLocation> locate_memory_cgroup(const HostPaths& paths,
   // the unified hierarchy beside it has no memory controller.
   const auto v1_hierarchy = paths.cgroup / "memory";
   const auto v1_line = std::ranges::find_if(
-      memberships, [](const auto& membership) { return lists_controller(membership, "memory"); });
+      memberships, [](const auto& membership) { return membership.lists("memory"); });
   if (v1_line != memberships.end() && directory_exists(v1_hierarchy)) {
     return existing(CgroupVersion::v1, v1_line->path, join(v1_hierarchy, v1_line->path));
   }

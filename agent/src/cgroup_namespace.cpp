@@ -14,12 +14,6 @@ namespace fs = std::filesystem;
 
 using LineMatcher = std::function<bool(const CgroupMembership&)>;
 
-bool is_unified(const CgroupMembership& m) { return m.hierarchy_id == 0 && m.controllers.empty(); }
-
-bool is_memory(const CgroupMembership& m) {
-  return std::ranges::find(m.controllers, "memory") != m.controllers.end();
-}
-
 std::optional<std::string> cgroup_of(const HostPaths& paths, pid_t pid, const LineMatcher& matches) {
   const auto text = read_text_file(paths.proc / std::to_string(pid) / "cgroup");
   if (!text) return std::nullopt;
@@ -94,18 +88,19 @@ std::string host_cgroup_path(const std::string& root, const std::string& path) {
 
 CgroupNamespace CgroupNamespace::discover(const HostPaths& paths, pid_t self) {
   CgroupNamespace ns;
-  ns.unified_ = discover_root(paths, self, unified_hierarchy(paths), is_unified);
+  ns.unified_ = discover_root(paths, self, unified_hierarchy(paths), &CgroupMembership::is_unified);
   const fs::path memory_v1 = paths.cgroup / "memory";
   std::error_code error;
   const auto memory_hierarchy = fs::is_directory(memory_v1, error) ? std::optional(memory_v1) : std::nullopt;
+  const auto is_memory = [](const CgroupMembership& m) { return m.lists("memory"); };
   ns.memory_ = discover_root(paths, self, memory_hierarchy, is_memory);
   return ns;
 }
 
 void CgroupNamespace::to_host_paths(std::vector<CgroupMembership>& memberships) const {
   for (auto& m : memberships) {
-    const NamespaceRoot& root = is_unified(m) ? unified_ : memory_;
-    if (!(is_unified(m) || is_memory(m)) || !root.found || root.path == "/") continue;
+    const NamespaceRoot& root = m.is_unified() ? unified_ : memory_;
+    if (!(m.is_unified() || m.lists("memory")) || !root.found || root.path == "/") continue;
     m.path = host_cgroup_path(root.path, m.path);
   }
 }

@@ -267,8 +267,8 @@ PodIdentity PodIdentityResolver::resolve(std::string_view cgroup_path) const {
 
 PodIdentity PodIdentityResolver::resolve(const std::vector<CgroupMembership>& cgroups) const {
   const auto rank = [](const CgroupMembership& m) {
-    if (m.controllers.empty() && m.hierarchy_id == 0) return 0;
-    if (std::find(m.controllers.begin(), m.controllers.end(), "memory") != m.controllers.end()) return 1;
+    if (m.is_unified()) return 0;
+    if (m.lists("memory")) return 1;
     return 2;
   };
   std::vector<const CgroupMembership*> ordered;

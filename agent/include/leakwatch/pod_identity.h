@@ -95,7 +95,6 @@ class KubeletLogSource : public PodSource {
   explicit KubeletLogSource(std::filesystem::path log_root) : log_root_(std::move(log_root)) {}
   std::vector<PodRecord> list_pods() override;
   bool may_have_changed() override;
-  const std::filesystem::path& log_root() const { return log_root_; }
 
  private:
   struct Stamp {

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,6 +40,10 @@ struct CgroupMembership {
   int hierarchy_id = 0;
   std::vector<std::string> controllers;  // empty for the v2 unified hierarchy
   std::string path;
+  bool is_unified() const { return hierarchy_id == 0 && controllers.empty(); }
+  bool lists(std::string_view controller) const {
+    return std::find(controllers.begin(), controllers.end(), controller) != controllers.end();
+  }
 };
 
 ProcessStatus parse_status(std::string_view text);
