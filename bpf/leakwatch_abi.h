@@ -25,8 +25,10 @@ enum lw_socket_flags {
 struct lw_socket_record {
 	__u32 tgid;            /* owning process (thread-group id) */
 	__u32 fd;              /* file descriptor number in that process */
-	__u64 inode;           /* socket inode, as in /proc/PID/fd -> socket:[N] */
-	__u64 cookie;          /* socket cookie: stable id for the socket's life */
+	__u64 inode;           /* socket inode, as in /proc/PID/fd -> socket:[N]: the socket's
+	                        * identity, stable for its life and the same in every process
+	                        * holding it (the cookie is out of the iterator's reach: see
+	                        * socket_iter.bpf.c) */
 	__u16 family;          /* AF_INET, AF_INET6, AF_UNIX, ... */
 	__u16 type;            /* SOCK_STREAM, SOCK_DGRAM, ... */
 	__u16 protocol;        /* IPPROTO_TCP, IPPROTO_UDP, 0 for unix */
@@ -50,6 +52,7 @@ struct lw_socket_record {
 	__u32 unread;          /* TCP: payload arrived but not read (rcv_nxt - copied_seq, less the peer's FIN) */
 	__u32 unacked;         /* TCP: bytes written but not acknowledged (write_seq - snd_una) */
 	__u32 last_rcv_age_ms; /* TCP: ms since the last data segment arrived */
+	__u32 reserved;        /* keeps the size a multiple of 8 with no hidden padding; always 0 */
 };
 
 /* Who owns a socket, kept in socket-local storage: recorded at moments that
@@ -57,15 +60,17 @@ struct lw_socket_record {
  * reads), because the final close often runs in softirq, where the current
  * task is whoever the interrupt happened to land on. */
 struct lw_socket_owner {
+	__u64 inode;           /* socket inode while the socket still had a file */
 	__u32 tgid;            /* last process seen acting on the socket */
-	__u32 reserved;        /* keeps the struct 8 bytes; always 0 */
+	__u32 reserved;        /* keeps the struct a multiple of 8 bytes; always 0 */
 };
 
 /* Sent through the ring buffer when a TCP socket reaches TCP_CLOSE, so the
  * bytes of connections that open and close between two snapshots are
  * counted exactly. */
 struct lw_close_event {
-	__u64 cookie;          /* socket cookie, as in lw_socket_record */
+	__u64 inode;           /* socket inode, as in lw_socket_record; 0 for a connection that
+	                        * never had a file (reset while in the accept queue) */
 	__u64 cgroup_id;       /* cgroup v2 id of the socket (sk_cgrp_data); 0 if none */
 	__u64 bytes_received;  /* payload received: final tcp_sock.bytes_received less the peer's FIN,
 	                        * which the kernel counts as one byte once accepted */
@@ -80,6 +85,7 @@ struct lw_close_event {
 	__u16 local_port;      /* host byte order */
 	__u16 remote_port;     /* host byte order */
 	__u8 remote_addr[LW_ADDR_LEN]; /* same encoding as lw_socket_record */
+	__u32 reserved;        /* keeps the size a multiple of 8 with no hidden padding; always 0 */
 };
 
 /* Indexes of the per-CPU counter array of the close-event program. */
@@ -89,5 +95,31 @@ enum lw_close_counter {
 	LW_OWNER_STORAGE_FULL = 2,   /* owner not recorded: socket storage allocation failed */
 	LW_CLOSE_COUNTER_MAX = 3,
 };
+
+/* Both compilers (clang for BPF, the C++ compiler for user space) check the
+ * same numbers, so a layout they disagree on fails the build, not a pass. */
+#ifdef __cplusplus
+#define LW_ABI_ASSERT(cond) static_assert(cond, #cond)
+#else
+#define LW_ABI_ASSERT(cond) _Static_assert(cond, #cond)
+#endif
+#define LW_ABI_OFFSET(type, field, at) LW_ABI_ASSERT(__builtin_offsetof(struct type, field) == (at))
+
+LW_ABI_ASSERT(sizeof(struct lw_socket_record) == 128);
+LW_ABI_OFFSET(lw_socket_record, inode, 8);
+LW_ABI_OFFSET(lw_socket_record, family, 16);
+LW_ABI_OFFSET(lw_socket_record, local_addr, 28);
+LW_ABI_OFFSET(lw_socket_record, rmem_alloc, 60);
+LW_ABI_OFFSET(lw_socket_record, bytes_received, 88);
+LW_ABI_OFFSET(lw_socket_record, last_rcv_age_ms, 120);
+
+LW_ABI_ASSERT(sizeof(struct lw_socket_owner) == 16);
+LW_ABI_OFFSET(lw_socket_owner, tgid, 8);
+
+LW_ABI_ASSERT(sizeof(struct lw_close_event) == 72);
+LW_ABI_OFFSET(lw_close_event, cgroup_id, 8);
+LW_ABI_OFFSET(lw_close_event, bytes_acked, 32);
+LW_ABI_OFFSET(lw_close_event, tgid, 40);
+LW_ABI_OFFSET(lw_close_event, remote_addr, 52);
 
 #endif /* LEAKWATCH_ABI_H */

@@ -11,12 +11,10 @@
 #include <bpf/bpf_tracing.h>
 
 #include "leakwatch_abi.h"
+#include "socket_constants.bpf.h"
 #include "tcp_payload.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define AF_INET 2
-#define AF_INET6 10
 
 /* User space may resize it before load; a power of two >= the page size. */
 struct {
@@ -48,6 +46,17 @@ static __always_inline void count(__u32 counter)
 		__sync_fetch_and_add(value, 1);
 }
 
+/* The socket's inode, its identity in the iterator's records and in
+ * /proc/PID/fd; 0 once the socket is orphaned (closed by its last holder). */
+static __always_inline __u64 socket_inode(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+
+	if (!sock || !sock->file)
+		return 0;
+	return sock->file->f_inode->i_ino;
+}
+
 static __always_inline void remember_owner(struct sock *sk)
 {
 	struct lw_socket_owner *owner =
@@ -58,13 +67,21 @@ static __always_inline void remember_owner(struct sock *sk)
 		return;
 	}
 	owner->tgid = bpf_get_current_pid_tgid() >> 32;
+	owner->inode = socket_inode(sk);
 }
 
-static __always_inline __u32 recorded_owner(struct sock *sk)
+/* The socket is usually orphaned by its close: its inode then comes from
+ * what remember_owner() saw while it still had one. */
+static __always_inline void read_owner(struct lw_close_event *e, struct sock *sk)
 {
 	struct lw_socket_owner *owner = bpf_sk_storage_get(&socket_owners, sk, NULL, 0);
 
-	return owner ? owner->tgid : 0;
+	e->inode = socket_inode(sk);
+	if (!owner)
+		return;
+	e->tgid = owner->tgid;
+	if (!e->inode)
+		e->inode = owner->inode;
 }
 
 /* The socket's cgroup v2 id: the id of the cgroup's kernfs directory, which
@@ -78,7 +95,8 @@ static __always_inline __u64 cgroup_id_of(struct sock *sk)
 
 static __always_inline void read_bytes(struct lw_close_event *e, struct sock *sk, struct tcp_sock *tp)
 {
-	struct tcp_payload p = tcp_payload_of(sk, tp);
+	struct tcp_payload p =
+		tcp_payload_of(sk->__sk_common.skc_flags, tp->bytes_received, tp->rcv_nxt, tp->copied_seq);
 
 	e->bytes_received = p.received;
 	e->bytes_consumed = p.received - p.unread;
@@ -110,9 +128,8 @@ static __always_inline void send_close_event(struct sock *sk, int oldstate)
 		return;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
-	e->cookie = bpf_get_socket_cookie(sk);
 	e->cgroup_id = cgroup_id_of(sk);
-	e->tgid = recorded_owner(sk);
+	read_owner(e, sk);
 	e->family = sk->__sk_common.skc_family;
 	e->old_state = oldstate;
 	read_bytes(e, sk, tp);

@@ -7,22 +7,20 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "kernel_clock.bpf.h"
 #include "leakwatch_abi.h"
+#include "socket_constants.bpf.h"
 #include "tcp_payload.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* libbpf fills this from the kernel config; 0 when the config is unreadable. */
-extern int CONFIG_HZ __kconfig __weak;
-
-#define AF_INET 2
-#define AF_INET6 10
-#define TCP_LISTEN 10
-#define TCP_CLOSE 7
-
-/* Every access below goes through BTF-typed pointers: the verifier turns
- * them into guarded direct loads, several times cheaper per socket than
- * bpf_probe_read_kernel calls (BPF_CORE_READ), and CO-RE still relocates them. */
+/* The socket reached from bpf_sock_from_file() is an untrusted pointer from
+ * 6.18 on, so no helper may take it (bpf_get_socket_cookie,
+ * bpf_skc_to_tcp_sock) and bpf_rdonly_cast() is missing before 6.2. What
+ * every kernel from 5.11 allows: guarded direct loads of struct sock fields
+ * through the BTF-typed pointer (several times cheaper per socket than probe
+ * reads), and probe reads (BPF_CORE_READ) for the tcp_sock fields beyond
+ * struct sock. CO-RE relocates both. */
 
 static __always_inline void read_addresses(struct lw_socket_record *r, struct sock *sk)
 {
@@ -50,28 +48,34 @@ static __always_inline __u32 read_drops(struct sock *sk)
 	return sk->sk_drops.counter;
 }
 
-static __always_inline void read_tcp(struct lw_socket_record *r, struct sock *sk, struct tcp_sock *tp)
+/* The test bpf_skc_to_tcp_sock() makes, on fields every kernel lets us load. */
+static __always_inline int is_tcp_sock(const struct lw_socket_record *r)
 {
+	return r->protocol == IPPROTO_TCP && r->type == SOCK_STREAM &&
+	       (r->family == AF_INET || r->family == AF_INET6);
+}
+
+static __always_inline void read_tcp(struct lw_socket_record *r, struct sock *sk)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	struct tcp_payload payload;
 
 	r->flags |= LW_SOCK_IS_TCP;
-	r->copied_seq = tp->copied_seq;
-	r->rcv_nxt = tp->rcv_nxt;
-	r->bytes_acked = tp->bytes_acked;
+	r->copied_seq = BPF_CORE_READ(tp, copied_seq);
+	r->rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+	r->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
 	/* Listening sockets reuse these sequence fields for nothing useful. */
 	if (r->state == TCP_LISTEN)
 		return;
-	payload = tcp_payload_of(sk, tp);
+	payload = tcp_payload_of(sk->__sk_common.skc_flags, BPF_CORE_READ(tp, bytes_received), r->rcv_nxt,
+				 r->copied_seq);
 	r->bytes_received = payload.received;
 	r->unread = payload.unread;
-	r->unacked = tp->write_seq - tp->snd_una;
-	if (CONFIG_HZ > 0 && r->state != TCP_CLOSE) {
-		__u32 now = (__u32)bpf_jiffies64();
-		__u32 last = tp->inet_conn.icsk_ack.lrcvtime;
-		__u64 age_ms = (__u64)(now - last) * 1000 / CONFIG_HZ;
-
-		r->last_rcv_age_ms = age_ms > LW_UNKNOWN_U32 - 1 ? LW_UNKNOWN_U32 - 1 : age_ms;
-		r->flags |= LW_SOCK_RCV_AGE_KNOWN;
+	r->unacked = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+	if (r->state != TCP_CLOSE) {
+		r->last_rcv_age_ms = ms_since_jiffies(BPF_CORE_READ(tp, inet_conn.icsk_ack.lrcvtime));
+		if (r->last_rcv_age_ms != LW_UNKNOWN_U32)
+			r->flags |= LW_SOCK_RCV_AGE_KNOWN;
 	}
 }
 
@@ -83,7 +87,6 @@ int dump_sockets(struct bpf_iter__task_file *ctx)
 	struct file *file = ctx->file;
 	struct lw_socket_record r = {};
 	struct socket *sock;
-	struct tcp_sock *tp;
 	struct sock *sk;
 
 	if (!task || !file)
@@ -98,7 +101,6 @@ int dump_sockets(struct bpf_iter__task_file *ctx)
 	r.tgid = task->tgid;
 	r.fd = ctx->fd;
 	r.inode = file->f_inode->i_ino;
-	r.cookie = bpf_get_socket_cookie(sk);
 	r.family = sk->__sk_common.skc_family;
 	r.type = sk->sk_type;
 	r.protocol = sk->sk_protocol;
@@ -114,9 +116,8 @@ int dump_sockets(struct bpf_iter__task_file *ctx)
 	r.drops = read_drops(sk);
 	read_addresses(&r, sk);
 
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (tp)
-		read_tcp(&r, sk, tp);
+	if (is_tcp_sock(&r))
+		read_tcp(&r, sk);
 
 	bpf_seq_write(seq, &r, sizeof(r));
 	return 0;

@@ -1,5 +1,7 @@
 /* TCP byte counters as payload, shared by every program that reports them,
  * so a socket seen live by the iterator and at its close agrees to the byte.
+ * Takes the raw fields, because the programs read them differently: the
+ * close programs through a trusted tcp_sock, the iterator by probe reads.
  * Include after vmlinux.h. */
 #ifndef LEAKWATCH_TCP_PAYLOAD_BPF_H
 #define LEAKWATCH_TCP_PAYLOAD_BPF_H
@@ -11,13 +13,15 @@ struct tcp_payload {
 
 /* The kernel counts the peer's FIN as one byte of bytes_received and of
  * rcv_nxt (and of copied_seq once the application reads end-of-file).
- * SOCK_DONE is set exactly when a FIN was accepted, as tcp_inq() knows. */
-static __always_inline struct tcp_payload tcp_payload_of(struct sock *sk, struct tcp_sock *tp)
+ * SOCK_DONE in sk_flags is set exactly when a FIN was accepted, as tcp_inq()
+ * knows. */
+static __always_inline struct tcp_payload tcp_payload_of(unsigned long skc_flags, __u64 bytes_received,
+							 __u32 rcv_nxt, __u32 copied_seq)
 {
-	__u32 fin = (sk->__sk_common.skc_flags & (1UL << SOCK_DONE)) ? 1 : 0;
+	__u32 fin = (skc_flags & (1UL << SOCK_DONE)) ? 1 : 0;
 	struct tcp_payload p = {
-		.received = tp->bytes_received - fin,
-		.unread = tp->rcv_nxt - tp->copied_seq,
+		.received = bytes_received - fin,
+		.unread = rcv_nxt - copied_seq,
 	};
 
 	/* The FIN comes last: it is still unread whenever anything is. */

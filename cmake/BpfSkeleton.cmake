@@ -27,6 +27,7 @@ function(bpf_skeleton name source)
       VERBATIM)
     add_custom_target(vmlinux_h DEPENDS "${BPF_GEN_DIR}/vmlinux.h")
   endif()
+  file(GLOB bpf_headers CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/bpf/*.h")
   set(object "${BPF_GEN_DIR}/${name}.bpf.o")
   set(skeleton "${BPF_GEN_DIR}/${name}.skel.h")
   add_custom_command(
@@ -34,8 +35,7 @@ function(bpf_skeleton name source)
     COMMAND "${CLANG_EXECUTABLE}" -g -O2 -Wall -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
             -I "${BPF_GEN_DIR}" -I "${PROJECT_SOURCE_DIR}/bpf"
             -c "${source}" -o "${object}"
-    DEPENDS "${source}" "${BPF_GEN_DIR}/vmlinux.h" "${PROJECT_SOURCE_DIR}/bpf/leakwatch_abi.h"
-            "${PROJECT_SOURCE_DIR}/bpf/tcp_payload.bpf.h"
+    DEPENDS "${source}" "${BPF_GEN_DIR}/vmlinux.h" ${bpf_headers}
     COMMENT "Compiling BPF program ${name}"
     VERBATIM)
   add_custom_command(

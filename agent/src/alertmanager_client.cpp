@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "leakwatch/log.h"
-#include "unique_fd.h"
+#include "leakwatch/owned_fd.h"
 
 namespace lw {
 namespace {
@@ -63,7 +63,9 @@ int http_post(const std::string& host, const std::string& port, const std::strin
     throw std::runtime_error(fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
-  UniqueFd s(socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const int raw = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (raw < 0) throw std::runtime_error(fmt::format("cannot open a socket to {}:{}: {}", host, port, std::strerror(errno)));
+  const OwnedFd s(raw);
   if (connect(s.get(), found->ai_addr, found->ai_addrlen) != 0 && errno != EINPROGRESS) {
     throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", host, port, std::strerror(errno)));
   }

@@ -567,8 +567,8 @@ void ReadPositionTracker::update(double time, const std::vector<Socket>& sockets
   }
   std::set<uint64_t> seen;
   for (const auto& s : sockets) {
-    seen.insert(s.cookie);
-    Position& p = positions_.try_emplace(s.cookie, Position{s.copied_seq, time}).first->second;
+    seen.insert(s.inode);
+    Position& p = positions_.try_emplace(s.inode, Position{s.copied_seq, time}).first->second;
     // The clock starts when there is something to read and the reader does
     // not take it: an idle socket with nothing unread is not stalled.
     if (p.copied_seq != s.copied_seq || s.unread_bytes == 0) p = Position{s.copied_seq, time};

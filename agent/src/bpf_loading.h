@@ -1,18 +1,46 @@
 // What every unit that loads a BPF program shares: libbpf's output routed
-// through our logger, and one classification of load failures into lw::Error,
-// so the CLI and the agent report missing privileges the same way everywhere.
+// through our logger, and one explanation of load failures as lw::Error, so
+// the CLI and the agent say the same true thing on every kernel.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace lw::bpf_loading {
 
-// Sends libbpf's messages (the verifier log among them) to lw::log.
+// The oldest kernel the kernel matrix proves (README, "Supported kernels").
+// Task-targeted iterators (`leakwatch inspect PID`) appeared in Linux 6.1.
+inline constexpr std::string_view kMinimumKernel = "6.1";
+
+// Sends libbpf's messages to lw::log, whole: a verifier log arrives as one
+// message of many lines, and its last lines say why.
 void route_libbpf_output();
 
-// Throws for a load of `program` that failed with errno `err`: no_privilege
-// when we lack the capabilities, bpf_refused when the kernel said no anyway.
-// `requirement` names what the kernel must offer, for the message.
-[[noreturn]] void throw_load_failure(std::string_view program, std::string_view requirement, int err);
+// Keeps everything libbpf says on this thread while it lives (one load), so
+// that a refusal can be explained in the verifier's own words.
+class LoadLog {
+ public:
+  LoadLog();
+  ~LoadLog();
+  LoadLog(const LoadLog&) = delete;
+  LoadLog& operator=(const LoadLog&) = delete;
+  const std::string& text() const { return text_; }
+  void append(std::string_view message) { text_.append(message); }
+
+ private:
+  std::string text_;
+  LoadLog* outer_;
+};
+
+// Why libbpf failed, in one line, from what it logged during the load and
+// the errno it failed with: which program, which kernel feature the kernel
+// lacks or refused and since which version it exists, or else the
+// verifier's own last word. Pure, so that real logs can be replayed in tests.
+std::string explain_refusal(std::string_view log, int err);
+
+// Throws for a load of `what` (e.g. "socket iterator") that failed with
+// errno `err`: no_privilege when we lack the capabilities, bpf_refused with
+// explain_refusal() otherwise.
+[[noreturn]] void throw_load_failure(std::string_view what, const LoadLog& log, int err);
 
 }  // namespace lw::bpf_loading

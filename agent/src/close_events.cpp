@@ -17,7 +17,6 @@ namespace lw {
 namespace {
 
 constexpr std::string_view kProgram = "close-event programs";
-constexpr std::string_view kRequirement = "a kernel >= 5.11 with BTF (/sys/kernel/btf/vmlinux)";
 
 // The kernel only accepts ring buffers of a power-of-two number of pages.
 void require_valid_ring_size(size_t ring_bytes) {
@@ -31,18 +30,20 @@ void require_valid_ring_size(size_t ring_bytes) {
 
 }  // namespace
 
-CloseEventSource::CloseEventSource(size_t ring_bytes)
-    : skel_(nullptr, socket_close::destroy), ring_(nullptr, ring_buffer__free) {
+void LibbpfDeleter::operator()(socket_close* skeleton) const { socket_close::destroy(skeleton); }
+
+CloseEventSource::CloseEventSource(size_t ring_bytes) {
   require_valid_ring_size(ring_bytes);
   bpf_loading::route_libbpf_output();
+  const bpf_loading::LoadLog log;
   skel_.reset(socket_close::open());
-  if (!skel_) bpf_loading::throw_load_failure(kProgram, kRequirement, errno);
+  if (!skel_) bpf_loading::throw_load_failure(kProgram, log, errno);
   int err = bpf_map__set_max_entries(skel_->maps.close_events, static_cast<__u32>(ring_bytes));
   if (!err) err = socket_close::load(skel_.get());
   if (!err) err = socket_close::attach(skel_.get());
-  if (err) bpf_loading::throw_load_failure(kProgram, kRequirement, -err);
-  ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.close_events), on_event, this, nullptr));
-  if (!ring_) bpf_loading::throw_load_failure(kProgram, kRequirement, errno);
+  if (err) bpf_loading::throw_load_failure(kProgram, log, -err);
+  ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.close_events), on_event, drain_target_.get(), nullptr));
+  if (!ring_) bpf_loading::throw_load_failure(kProgram, log, errno);
 }
 
 CloseEventSource::~CloseEventSource() = default;
@@ -50,17 +51,17 @@ CloseEventSource::~CloseEventSource() = default;
 // The kernel side writes nothing but whole CloseEvents, compiled from the
 // same header, so size needs no check.
 int CloseEventSource::on_event(void* ctx, void* data, size_t /*size*/) {
-  auto* self = static_cast<CloseEventSource*>(ctx);
+  auto* target = *static_cast<std::vector<CloseEvent>**>(ctx);
   CloseEvent event;
   std::memcpy(&event, data, sizeof(event));
-  self->drain_target_->push_back(event);
+  target->push_back(event);
   return 0;
 }
 
 void CloseEventSource::drain(std::vector<CloseEvent>& out) {
-  drain_target_ = &out;
+  *drain_target_ = &out;
   const int consumed = ring_buffer__consume(ring_.get());
-  drain_target_ = nullptr;
+  *drain_target_ = nullptr;
   if (consumed < 0) {
     throw Error(ErrorKind::bpf_refused,
                 fmt::format("reading the close-event ring buffer failed: {}", std::strerror(-consumed)), -consumed);

@@ -22,19 +22,19 @@ void IngressLedger::credit(SocketState& s, uint64_t received, uint64_t consumed)
   c.consumed += d_consumed;
 }
 
-IngressLedger::SocketState* IngressLedger::state_for(uint64_t cookie, const SocketOwner& owner) {
-  if (auto it = sockets_.find(cookie); it != sockets_.end()) return &it->second;
+IngressLedger::SocketState* IngressLedger::state_for(uint64_t inode, const SocketOwner& owner) {
+  if (auto it = sockets_.find(inode); it != sockets_.end()) return &it->second;
   if (sockets_.size() >= max_sockets_) {
     untracked_++;
     return nullptr;
   }
-  SocketState& s = sockets_[cookie];
+  SocketState& s = sockets_[inode];
   s.owner = owner;
   return &s;
 }
 
-void IngressLedger::observe(uint64_t cookie, uint64_t received, uint64_t consumed, const SocketOwner& owner) {
-  SocketState* s = state_for(cookie, owner);
+void IngressLedger::observe(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner) {
+  SocketState* s = state_for(inode, owner);
   if (!s) return;
   // A descriptor passed to another process (fork, SCM_RIGHTS) moves the
   // socket's future bytes to its new owner.
@@ -43,8 +43,8 @@ void IngressLedger::observe(uint64_t cookie, uint64_t received, uint64_t consume
   credit(*s, received, consumed);
 }
 
-void IngressLedger::close(uint64_t cookie, uint64_t received, uint64_t consumed, const SocketOwner& owner) {
-  SocketState* s = state_for(cookie, owner);
+void IngressLedger::close(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner) {
+  SocketState* s = state_for(inode, owner);
   if (!s) return;
   s->closed = true;
   s->last_round = round_;

@@ -77,7 +77,7 @@ void ReaderStallTracker::update(const ProcessKey& process, double now, std::span
   std::vector<ReadPositionTracker::Socket> reading;
   for (const auto& r : records) {
     if (!is_tcp(r) || r.unread == 0) continue;  // nothing to read: cannot be stalled
-    if (auto name = namer.name(r)) reading.push_back({r.cookie, std::move(*name), r.copied_seq, r.unread});
+    if (auto name = namer.name(r)) reading.push_back({r.inode, std::move(*name), r.copied_seq, r.unread});
   }
   auto& tracker = trackers_[process];
   std::vector<EndpointObservation> endpoints;
@@ -110,14 +110,14 @@ NodeSample assemble_node_sample(RoundInputs&& in, RoundState state, size_t top_e
     const TargetProcess& p = *owner_it->second;
     const SocketOwner owner{ProcessKey{p.info.pid, p.info.stat.start_time}, p.cgroup};
     for (const auto& r : records) {
-      if (is_tcp(r) && r.state != kTcpListen) ledger.observe(r.cookie, r.bytes_received, consumed_bytes(r), owner);
+      if (is_tcp(r) && r.state != kTcpListen) ledger.observe(r.inode, r.bytes_received, consumed_bytes(r), owner);
     }
   }
   for (const auto& e : in.close_events) {
-    if (ledger.knows(e.cookie)) {
-      ledger.close(e.cookie, e.bytes_received, e.bytes_consumed, SocketOwner{});  // its owner is known already
+    if (ledger.knows(e.inode)) {
+      ledger.close(e.inode, e.bytes_received, e.bytes_consumed, SocketOwner{});  // its owner is known already
     } else if (const auto owner = close_event_owner(e, by_pid, in.cgroup_by_v2_id)) {
-      ledger.close(e.cookie, e.bytes_received, e.bytes_consumed, *owner);
+      ledger.close(e.inode, e.bytes_received, e.bytes_consumed, *owner);
     } else {
       health.unattributed_received_bytes += e.bytes_received;
     }

@@ -16,8 +16,8 @@
 #include <system_error>
 
 #include "leakwatch/error.h"
+#include "leakwatch/owned_fd.h"
 #include "text_parse.h"
-#include "unique_fd.h"
 
 namespace lw {
 namespace {
@@ -162,8 +162,9 @@ std::string parse_cmdline(std::string_view raw) {
 }
 
 std::optional<std::string> read_text_file(const std::filesystem::path& path) {
-  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.get() < 0) return std::nullopt;
+  const int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (raw < 0) return std::nullopt;
+  const OwnedFd file(raw);
   // procfs and cgroupfs report a size of 0, so read until EOF.
   std::string contents;
   std::array<char, 4096> chunk;

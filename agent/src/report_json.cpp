@@ -101,7 +101,6 @@ json to_json(const SocketRecord& r) {
   return {
       {"fd", r.fd},
       {"inode", r.inode},
-      {"cookie", r.cookie},
       {"kind", socket_kind(r)},
       {"state", tcp ? json(tcp_state_name(r.state)) : json(nullptr)},
       {"local", is_inet(r) ? json(local_endpoint(r)) : json(nullptr)},

@@ -12,13 +12,11 @@
 
 #include "bpf_loading.h"
 #include "leakwatch/error.h"
+#include "leakwatch/owned_fd.h"
 #include "socket_iter.skel.h"
-#include "unique_fd.h"
 
 namespace lw {
 namespace {
-
-using LinkPtr = std::unique_ptr<bpf_link, decltype(&bpf_link__destroy)>;
 
 // Reads the iterator's whole output straight into the record array. The
 // kernel only ever emits whole records, but one read() may end mid-record.
@@ -49,12 +47,13 @@ std::vector<SocketRecord> read_records(int iter_fd, RecordBuffer& buffer) {
 
 }  // namespace
 
-SocketIterator::SocketIterator() : skel_(nullptr, socket_iter::destroy) {
+void LibbpfDeleter::operator()(socket_iter* skeleton) const { socket_iter::destroy(skeleton); }
+
+SocketIterator::SocketIterator() {
   bpf_loading::route_libbpf_output();
+  const bpf_loading::LoadLog log;
   socket_iter* loaded = socket_iter::open_and_load();
-  if (!loaded) {
-    bpf_loading::throw_load_failure("socket iterator", "a kernel >= 5.19 with BTF (/sys/kernel/btf/vmlinux)", errno);
-  }
+  if (!loaded) bpf_loading::throw_load_failure("socket iterator", log, errno);
   skel_.reset(loaded);
 }
 
@@ -74,8 +73,8 @@ std::vector<SocketRecord> SocketIterator::all() { return run(nullptr); }
 std::vector<SocketRecord> SocketIterator::for_process(pid_t pid) {
   // A pidfd pins the process: the iterator cannot wander onto another process
   // that reuses the PID, and the pidfd says afterwards whether it exited.
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  if (pidfd.get() < 0) {
+  const int raw_pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (raw_pidfd < 0) {
     const int err = errno;
     if (err == ESRCH) {
       throw Error(ErrorKind::process_exited,
@@ -83,6 +82,7 @@ std::vector<SocketRecord> SocketIterator::for_process(pid_t pid) {
     }
     throw Error(ErrorKind::bpf_refused, fmt::format("pidfd_open({}) failed: {}", pid, std::strerror(err)), err);
   }
+  const OwnedFd pidfd(raw_pidfd);
   union bpf_iter_link_info link_info = {};
   link_info.task.pid_fd = static_cast<__u32>(pidfd.get());
   LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &link_info, .link_info_len = sizeof(link_info));
@@ -96,18 +96,19 @@ std::vector<SocketRecord> SocketIterator::for_process(pid_t pid) {
 }
 
 std::vector<SocketRecord> SocketIterator::run(const bpf_iter_attach_opts* opts) {
-  LinkPtr link(bpf_program__attach_iter(skel_->progs.dump_sockets, opts), bpf_link__destroy);
+  const LibbpfPtr<bpf_link> link(bpf_program__attach_iter(skel_->progs.dump_sockets, opts));
   if (!link) {
     const int err = errno;
     throw Error(ErrorKind::bpf_refused,
                 fmt::format("attaching the socket iterator failed: {}", std::strerror(err)), err);
   }
-  UniqueFd iter(bpf_iter_create(bpf_link__fd(link.get())));
-  if (iter.get() < 0) {
+  const int raw_iter = bpf_iter_create(bpf_link__fd(link.get()));
+  if (raw_iter < 0) {
     const int err = errno;
     throw Error(ErrorKind::bpf_refused, fmt::format("creating the socket iterator failed: {}", std::strerror(err)),
                 err);
   }
+  const OwnedFd iter(raw_iter);
   return read_records(iter.get(), buffer_);
 }
 

@@ -1,5 +1,5 @@
 // The real close-event programs against TCP connections this process opens
-// and closes on loopback. Sockets are identified by their cookies (SO_COOKIE),
+// and closes on loopback. Sockets are identified by their inodes (fstat),
 // so connections of other processes on the host never match.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -19,6 +21,8 @@
 
 #include "bpf_test_support.h"
 #include "leakwatch/close_events.h"
+#include "leakwatch/owned_fd.h"
+#include "leakwatch/socket_iterator.h"
 
 namespace lw::test {
 namespace {
@@ -28,27 +32,16 @@ constexpr size_t kReplyBytes = 10000;
 constexpr uint8_t kFinWait2 = 5;
 constexpr uint8_t kLastAck = 9;
 
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  ~OwnedFd() { reset(); }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
+OwnedFd tcp_socket(int family) {
+  const int fd = socket(family, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error(std::string("socket: ") + strerror(errno));
+  return OwnedFd(fd);
+}
 
- private:
-  int fd_;
-};
-
-uint64_t cookie_of(int fd) {
-  uint64_t cookie = 0;
-  socklen_t len = sizeof(cookie);
-  if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) ADD_FAILURE() << "SO_COOKIE: " << strerror(errno);
-  return cookie;
+uint64_t inode_of(int fd) {
+  struct stat st{};
+  if (fstat(fd, &st) != 0) ADD_FAILURE() << "fstat: " << strerror(errno);
+  return st.st_ino;
 }
 
 sockaddr_storage loopback(int family, uint16_t port) {
@@ -110,15 +103,15 @@ size_t receive_until_eof(int fd) {
 class LoopbackServer {
  public:
   LoopbackServer(int family, int connections, size_t request_bytes)
-      : listener_(socket(family, SOCK_STREAM, 0)), request_bytes_(request_bytes) {
+      : listener_(tcp_socket(family)), request_bytes_(request_bytes) {
     auto addr = loopback(family, 0);
     socklen_t len = sizeof(addr);
-    if (bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(listener_.get(), 64) != 0 ||
-        getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (bind(listener_->get(), reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(listener_->get(), 64) != 0 ||
+        getsockname(listener_->get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
       throw std::runtime_error(std::string("loopback listener: ") + strerror(errno));
     }
     port_ = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);  // same offset in sockaddr_in6
-    listener_cookie_ = cookie_of(listener_.get());
+    listener_inode_ = inode_of(listener_->get());
     thread_ = std::thread([this, connections] { serve(connections); });
   }
   // Closes the listener after every client was served.
@@ -129,49 +122,50 @@ class LoopbackServer {
     listener_.reset();
   }
   uint16_t port() const { return port_; }
-  uint64_t listener_cookie() const { return listener_cookie_; }
-  // Cookies of the accepted sockets; read after finish().
-  const std::vector<uint64_t>& accepted_cookies() const { return accepted_; }
+  uint64_t listener_inode() const { return listener_inode_; }
+  // Inodes of the accepted sockets; read after finish().
+  const std::vector<uint64_t>& accepted_inodes() const { return accepted_; }
 
  private:
   void serve(int connections) {
     for (int i = 0; i < connections; i++) {
-      OwnedFd conn(accept(listener_.get(), nullptr, nullptr));
-      if (conn.get() < 0) return;
-      accepted_.push_back(cookie_of(conn.get()));
+      const int raw = accept(listener_->get(), nullptr, nullptr);
+      if (raw < 0) return;
+      const OwnedFd conn(raw);
+      accepted_.push_back(inode_of(conn.get()));
       EXPECT_EQ(receive_exactly(conn.get(), request_bytes_), request_bytes_);
       send_all(conn.get(), kReplyBytes);
     }
   }
 
-  OwnedFd listener_;
+  std::optional<OwnedFd> listener_;
   size_t request_bytes_;
   uint16_t port_ = 0;
-  uint64_t listener_cookie_ = 0;
+  uint64_t listener_inode_ = 0;
   std::vector<uint64_t> accepted_;
   std::thread thread_;
 };
 
 struct Client {
-  uint64_t cookie = 0;
+  uint64_t inode = 0;
   size_t received = 0;
 };
 
 // Connects, sends the request, reads the whole reply up to end-of-file, closes.
 Client exchange(int family, uint16_t port) {
-  OwnedFd fd(socket(family, SOCK_STREAM, 0));
+  const OwnedFd fd = tcp_socket(family);
   const auto addr = loopback(family, port);
   if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
     ADD_FAILURE() << "connect: " << strerror(errno);
     return {};
   }
   send_all(fd.get(), kRequestBytes);
-  return {cookie_of(fd.get()), receive_until_eof(fd.get())};
+  return {inode_of(fd.get()), receive_until_eof(fd.get())};
 }
 
 // Connects and closes once the whole reply sits in the receive queue, unread.
 uint64_t connect_and_abandon(int family, uint16_t port) {
-  OwnedFd fd(socket(family, SOCK_STREAM, 0));
+  const OwnedFd fd = tcp_socket(family);
   const auto addr = loopback(family, port);
   if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
     ADD_FAILURE() << "connect: " << strerror(errno);
@@ -181,7 +175,7 @@ uint64_t connect_and_abandon(int family, uint16_t port) {
     int queued = 0;
     return ioctl(fd.get(), FIONREAD, &queued) == 0 && static_cast<size_t>(queued) == kReplyBytes;
   }));
-  return cookie_of(fd.get());
+  return inode_of(fd.get());
 }
 
 // The inode of our cgroup's directory in the unified hierarchy, which is its
@@ -207,21 +201,21 @@ class CloseEventsTest : public ::testing::Test {
   }
 
   struct Collected {
-    std::multimap<uint64_t, CloseEvent> ours;  // by cookie
+    std::multimap<uint64_t, CloseEvent> ours;  // by inode
     size_t others = 0;                         // events of other sockets on the host
   };
-  // Drains until an event arrived for each of the cookies, or 5 s passed.
-  Collected wait_for(const std::set<uint64_t>& cookies) {
+  // Drains until an event arrived for each of the inodes, or 5 s passed.
+  Collected wait_for(const std::set<uint64_t>& inodes) {
     Collected found;
     eventually(
         [&] {
           std::vector<CloseEvent> events;
           source_->drain(events);
           for (const auto& e : events) {
-            if (cookies.contains(e.cookie)) found.ours.emplace(e.cookie, e);
+            if (inodes.contains(e.inode)) found.ours.emplace(e.inode, e);
             else found.others++;
           }
-          return found.ours.size() >= cookies.size();
+          return found.ours.size() >= inodes.size();
         },
         std::chrono::seconds(5));
     return found;
@@ -230,9 +224,9 @@ class CloseEventsTest : public ::testing::Test {
   std::unique_ptr<CloseEventSource> source_;
 };
 
-void expect_one_each(const std::multimap<uint64_t, CloseEvent>& events, const std::set<uint64_t>& cookies) {
-  EXPECT_EQ(events.size(), cookies.size());
-  for (const uint64_t cookie : cookies) EXPECT_EQ(events.count(cookie), 1u) << "cookie " << cookie;
+void expect_one_each(const std::multimap<uint64_t, CloseEvent>& events, const std::set<uint64_t>& inodes) {
+  EXPECT_EQ(events.size(), inodes.size());
+  for (const uint64_t inode : inodes) EXPECT_EQ(events.count(inode), 1u) << "inode " << inode;
 }
 
 // A socket of ours whose application read everything it was sent.
@@ -268,33 +262,33 @@ TEST_F(CloseEventsTest, ShortConnectionsReportEveryByteOnBothSides) {
   const uint64_t cgroup_id = own_cgroup_v2_id();
   ASSERT_NE(cgroup_id, 0u);
   LoopbackServer server(AF_INET, kConnections, kRequestBytes);
-  std::set<uint64_t> client_cookies;
+  std::set<uint64_t> client_inodes;
   for (int i = 0; i < kConnections; i++) {
     const Client c = exchange(AF_INET, server.port());
     ASSERT_EQ(c.received, kReplyBytes);
-    client_cookies.insert(c.cookie);
+    client_inodes.insert(c.inode);
   }
   server.finish();
-  const std::set<uint64_t> server_cookies(server.accepted_cookies().begin(), server.accepted_cookies().end());
+  const std::set<uint64_t> server_inodes(server.accepted_inodes().begin(), server.accepted_inodes().end());
 
-  std::set<uint64_t> all = client_cookies;
-  all.insert(server_cookies.begin(), server_cookies.end());
+  std::set<uint64_t> all = client_inodes;
+  all.insert(server_inodes.begin(), server_inodes.end());
   const auto events = wait_for(all).ours;
   expect_one_each(events, all);
-  for (const auto& [cookie, e] : events) {
+  for (const auto& [inode, e] : events) {
     EXPECT_EQ(e.cgroup_id, cgroup_id);
-    if (client_cookies.contains(cookie)) expect_client_event(e, AF_INET, server.port());
+    if (client_inodes.contains(inode)) expect_client_event(e, AF_INET, server.port());
     else expect_server_event(e, server.port());
   }
 }
 
 TEST_F(CloseEventsTest, UnreadBytesAreReceivedButNotConsumed) {
   LoopbackServer server(AF_INET, 1, 0);
-  const uint64_t cookie = connect_and_abandon(AF_INET, server.port());
+  const uint64_t inode = connect_and_abandon(AF_INET, server.port());
   server.finish();
 
-  const auto events = wait_for({cookie}).ours;
-  expect_one_each(events, {cookie});
+  const auto events = wait_for({inode}).ours;
+  expect_one_each(events, {inode});
   for (const auto& [_, e] : events) {
     EXPECT_EQ(e.bytes_received, kReplyBytes);
     EXPECT_EQ(e.bytes_consumed, 0u);
@@ -305,13 +299,40 @@ TEST_F(CloseEventsTest, UnreadBytesAreReceivedButNotConsumed) {
 TEST_F(CloseEventsTest, Ipv6ConnectionsAreReported) {
   constexpr int kConnections = 3;
   LoopbackServer server(AF_INET6, kConnections, kRequestBytes);
-  std::set<uint64_t> cookies;
-  for (int i = 0; i < kConnections; i++) cookies.insert(exchange(AF_INET6, server.port()).cookie);
+  std::set<uint64_t> inodes;
+  for (int i = 0; i < kConnections; i++) inodes.insert(exchange(AF_INET6, server.port()).inode);
   server.finish();
 
-  const auto events = wait_for(cookies).ours;
-  expect_one_each(events, cookies);
+  const auto events = wait_for(inodes).ours;
+  expect_one_each(events, inodes);
   for (const auto& [_, e] : events) expect_client_event(e, AF_INET6, server.port());
+}
+
+// The live socket and its close are one socket to the ledger only if both
+// programs name it alike; and a source keeps its ring when it moves.
+TEST_F(CloseEventsTest, TheCloseEventCarriesTheInodeTheIteratorSaw) {
+  std::unique_ptr<SocketIterator> iterator;
+  load_or_skip([&] { iterator = std::make_unique<SocketIterator>(); });
+  if (!iterator) return;
+  source_ = std::make_unique<CloseEventSource>(std::move(*source_));
+
+  LoopbackServer server(AF_INET, 1, kRequestBytes);
+  std::optional<OwnedFd> fd(tcp_socket(AF_INET));
+  const auto addr = loopback(AF_INET, server.port());
+  ASSERT_EQ(connect(fd->get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0) << strerror(errno);
+  const auto records = iterator->for_process(getpid());
+  const auto mine = std::find_if(records.begin(), records.end(),
+                                 [&](const SocketRecord& r) { return r.fd == static_cast<uint32_t>(fd->get()); });
+  ASSERT_NE(mine, records.end());
+  const uint64_t inode = mine->inode;
+  send_all(fd->get(), kRequestBytes);
+  EXPECT_EQ(receive_until_eof(fd->get()), kReplyBytes);
+  fd.reset();
+  server.finish();
+
+  const auto events = wait_for({inode}).ours;
+  expect_one_each(events, {inode});
+  for (const auto& [_, e] : events) expect_client_event(e, AF_INET, server.port());
 }
 
 TEST_F(CloseEventsTest, FullRingBufferCountsEveryLostEvent) {
@@ -324,10 +345,10 @@ TEST_F(CloseEventsTest, FullRingBufferCountsEveryLostEvent) {
   std::set<uint64_t> ours;
   {
     LoopbackServer server(AF_INET, kConnections, kRequestBytes);
-    for (int i = 0; i < kConnections; i++) ours.insert(exchange(AF_INET, server.port()).cookie);
+    for (int i = 0; i < kConnections; i++) ours.insert(exchange(AF_INET, server.port()).inode);
     server.finish();
-    ours.insert(server.accepted_cookies().begin(), server.accepted_cookies().end());
-    ours.insert(server.listener_cookie());
+    ours.insert(server.accepted_inodes().begin(), server.accepted_inodes().end());
+    ours.insert(server.listener_inode());
   }
   // The fixture's large ring loses nothing: it says when all our closes
   // happened, and how many closes of other processes' sockets came with them.

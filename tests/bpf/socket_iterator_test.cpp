@@ -3,9 +3,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <fmt/format.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
 
 #include "bpf_test_support.h"
 #include "leakwatch/error.h"
@@ -96,6 +101,58 @@ TEST_F(SocketIteratorTest, UnreadBytesThenDrainThenCloseWaitOnIpv4) {
   }
 }
 
+// The identity the ledger and the close events key on: what /proc/PID/fd
+// names, unchanged from one pass to the next.
+TEST_F(SocketIteratorTest, SocketIdentityIsTheInodeAndStableAcrossPasses) {
+  constexpr int kConnections = 4;
+  auto pair = start_unread_pair("127.0.0.1", kConnections, 100);
+  const pid_t pid = pair.client->pid();
+  const auto first = to_port(iterator().for_process(pid), pair.port);
+  ASSERT_EQ(first.size(), static_cast<size_t>(kConnections));
+  for (const auto& r : first) {
+    struct stat st{};
+    const auto link = fmt::format("/proc/{}/fd/{}", pid, r.fd);
+    ASSERT_EQ(stat(link.c_str(), &st), 0) << link;
+    EXPECT_EQ(r.inode, st.st_ino) << link;
+  }
+  const auto second = to_port(iterator().all(), pair.port);
+  std::map<uint32_t, uint64_t> inode_by_fd;
+  for (const auto& r : first) inode_by_fd[r.fd] = r.inode;
+  size_t matched = 0;
+  for (const auto& r : second) {
+    if (r.tgid != static_cast<uint32_t>(pid)) continue;
+    EXPECT_EQ(inode_by_fd.at(r.fd), r.inode) << "fd " << r.fd;
+    matched++;
+  }
+  EXPECT_EQ(matched, first.size());
+}
+
+// The idle age is computed from jiffies with a tick rate the program works
+// out itself (no kernel config is read): a wrong rate would scale it.
+TEST_F(SocketIteratorTest, IdleAgeAdvancesWithTheClock) {
+  using Clock = std::chrono::steady_clock;
+  auto pair = start_unread_pair("127.0.0.1", 1, 100);
+  const pid_t pid = pair.client->pid();
+  const auto age = [&] {
+    const auto conns = to_port(iterator().for_process(pid), pair.port);
+    EXPECT_EQ(conns.size(), 1u);
+    EXPECT_TRUE(!conns.empty() && (conns[0].flags & LW_SOCK_RCV_AGE_KNOWN));
+    return conns.empty() ? 0.0 : conns[0].last_rcv_age_ms / 1000.0;
+  };
+  const auto before_first = Clock::now();
+  const double first = age();
+  const auto after_first = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto before_second = Clock::now();
+  const double second = age();
+  const auto after_second = Clock::now();
+  const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  // Ages are whole milliseconds of whole ticks (10 ms at the coarsest rate).
+  constexpr double kTick = 0.011;
+  EXPECT_GE(second - first, seconds(before_second - after_first) - kTick);
+  EXPECT_LE(second - first, seconds(after_second - before_first) + kTick);
+}
+
 TEST_F(SocketIteratorTest, Ipv6ConnectionsAreAttributedWithTheirAddresses) {
   constexpr int kConnections = 5;
   constexpr uint32_t kBytes = 1500;
@@ -161,10 +218,10 @@ TEST_F(SocketIteratorTest, SeveralThousandSocketsInOneProcess) {
   const auto records = iterator().for_process(pair.client->pid());
   EXPECT_EQ(records.size(), count_socket_fds(pair.client->pid()));
   EXPECT_EQ(to_port(records, pair.port).size(), static_cast<size_t>(kConnections));
-  std::vector<uint64_t> cookies;
-  for (const auto& r : records) cookies.push_back(r.cookie);
-  std::sort(cookies.begin(), cookies.end());
-  EXPECT_EQ(std::adjacent_find(cookies.begin(), cookies.end()), cookies.end()) << "socket cookies are unique";
+  std::vector<uint64_t> inodes;
+  for (const auto& r : records) inodes.push_back(r.inode);
+  std::sort(inodes.begin(), inodes.end());
+  EXPECT_EQ(std::adjacent_find(inodes.begin(), inodes.end()), inodes.end()) << "socket inodes are unique";
 }
 
 TEST_F(SocketIteratorTest, VanishedPidIsReportedAsExited) {

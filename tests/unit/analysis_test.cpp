@@ -453,7 +453,7 @@ TEST(ReadPositionTracker, ForgetsClosedSockets) {
   const Socket still{1, "10.2.0.7:8000", 77, 4096};
   tracker.update(0, {still}, 60, endpoints);
   tracker.update(30, {}, 60, endpoints);
-  // The cookie comes back (as if reused): a new socket, its clock restarted.
+  // The inode comes back (as if reused): a new socket, its clock restarted.
   tracker.update(100, {still}, 60, endpoints);
   EXPECT_EQ(endpoints[0].stalled_sockets, 0u);
   tracker.update(160, {still}, 60, endpoints);

@@ -9,22 +9,19 @@
 #include <string>
 
 #include "fake_files.h"
+#include "fixture.h"
 
 namespace lw {
 namespace {
 
 namespace fs = std::filesystem;
+using test::fixture;
 
 constexpr std::string_view kPodPath =
     "/kubepods/burstable/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10/3c1f8e2ab9d4";
 constexpr std::string_view kScopePath =
     "/kubepods.slice/kubepods-burstable.slice/cri-containerd-3c1f8e2ab9d4.scope";
 
-std::string fixture(const std::string& name) {
-  const auto text = read_text_file(fs::path(LEAKWATCH_FIXTURES) / name);
-  if (!text) throw std::runtime_error("missing fixture " + name);
-  return *text;
-}
 
 std::string random_text(unsigned seed, size_t size, std::string_view alphabet) {
   std::mt19937 generator(seed);

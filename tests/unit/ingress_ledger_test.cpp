@@ -26,7 +26,7 @@ TEST(IngressLedger, CountsEachByteOnceAcrossSightingsAndClose) {
 
 TEST(IngressLedger, ShortLivedSocketsAreCountedFromTheirCloseEvent) {
   IngressLedger ledger;
-  for (uint64_t cookie = 10; cookie < 310; ++cookie) ledger.close(cookie, 5000, 5000, kAppOwner);
+  for (uint64_t inode = 10; inode < 310; ++inode) ledger.close(inode, 5000, 5000, kAppOwner);
   ledger.end_round();
   EXPECT_EQ(ledger.process_totals(kApp).received, 300u * 5000);
 }

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "fake_files.h"
+#include "fixture.h"
 
 #include "leakwatch/error.h"
 #include "leakwatch/procfs.h"
@@ -22,14 +23,10 @@ namespace lw {
 namespace {
 
 namespace fs = std::filesystem;
+using test::fixture;
 using test::TempDir;
 using test::write_file;
 
-std::string fixture(const std::string& name) {
-  const auto text = read_text_file(fs::path(LEAKWATCH_FIXTURES) / name);
-  if (!text) throw std::runtime_error("missing fixture " + name);
-  return *text;
-}
 
 bool contains(const std::vector<pid_t>& pids, pid_t pid) {
   return std::find(pids.begin(), pids.end(), pid) != pids.end();

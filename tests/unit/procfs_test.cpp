@@ -10,6 +10,7 @@
 #include <string>
 
 #include "fake_files.h"
+#include "fixture.h"
 
 #include "leakwatch/error.h"
 
@@ -17,13 +18,9 @@ namespace lw {
 namespace {
 
 namespace fs = std::filesystem;
+using test::fixture;
 using namespace std::string_view_literals;
 
-std::string fixture(const std::string& name) {
-  const auto text = read_text_file(fs::path(LEAKWATCH_FIXTURES) / name);
-  if (!text) throw std::runtime_error("missing fixture " + name);
-  return *text;
-}
 
 std::string random_bytes(unsigned seed, size_t size) {
   std::mt19937 generator(seed);

@@ -58,6 +58,8 @@
 #include <variant>
 #include <vector>
 
+#include "leakwatch/owned_fd.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -107,35 +109,7 @@ class RuntimeError : public std::runtime_error {
   throw RuntimeError(what + ": " + std::strerror(errno));
 }
 
-// Owns one file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-
- private:
-  int fd_ = -1;
-};
+using lw::OwnedFd;
 
 // One protocol line on stdout, flushed at once: the parent reads through a pipe.
 void say(const std::string& line) {
@@ -316,10 +290,10 @@ std::uint16_t local_port(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
 
-Fd open_socket(int family, int type) {
-  Fd fd(::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) fail_errno("socket");
-  return fd;
+OwnedFd open_socket(int family, int type) {
+  const int fd = ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) fail_errno("socket");
+  return OwnedFd(fd);
 }
 
 // What one read_available() call found.
@@ -435,12 +409,8 @@ class EventLoop {
   static constexpr std::size_t kMaxTimers = 4;
   static constexpr std::uint64_t kFirstReservedKey = UINT64_MAX - kMaxTimers;
 
-  explicit EventLoop(Clock::time_point deadline) : deadline_(deadline) {
-    epoll_ = Fd(epoll_create1(EPOLL_CLOEXEC));
-    if (!epoll_) fail_errno("epoll_create1");
-    const sigset_t set = loop_signals();
-    signals_ = Fd(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
-    if (!signals_) fail_errno("signalfd");
+  explicit EventLoop(Clock::time_point deadline)
+      : deadline_(deadline), epoll_(open_epoll()), signals_(open_signalfd()) {
     watch(signals_.get(), EPOLLIN, kSignalKey);
   }
 
@@ -453,8 +423,9 @@ class EventLoop {
   // Calls on_tick every `period` (a timerfd of its own) while run() runs.
   void every(std::chrono::milliseconds period, TickHandler on_tick) {
     if (timers_.size() == kMaxTimers) throw std::logic_error("EventLoop::every called too often");
-    Fd timer(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-    if (!timer) fail_errno("timerfd_create");
+    const int timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timer_fd < 0) fail_errno("timerfd_create");
+    OwnedFd timer(timer_fd);
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
     itimerspec spec{};
     spec.it_interval.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
@@ -498,9 +469,22 @@ class EventLoop {
   static constexpr std::uint64_t kFirstTimerKey = kFirstReservedKey;  // timer i: kFirstTimerKey + i
 
   struct Timer {
-    Fd fd;
+    OwnedFd fd;
     TickHandler on_tick;
   };
+
+  static OwnedFd open_epoll() {
+    const int fd = epoll_create1(EPOLL_CLOEXEC);
+    if (fd < 0) fail_errno("epoll_create1");
+    return OwnedFd(fd);
+  }
+
+  static OwnedFd open_signalfd() {
+    const sigset_t set = loop_signals();
+    const int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0) fail_errno("signalfd");
+    return OwnedFd(fd);
+  }
 
   void control(int op, int fd, std::uint32_t events, std::uint64_t key) {
     epoll_event ev{};
@@ -528,8 +512,8 @@ class EventLoop {
   }
 
   Clock::time_point deadline_;
-  Fd epoll_;
-  Fd signals_;
+  OwnedFd epoll_;    // opened before signals_: members start in declaration order
+  OwnedFd signals_;
   std::vector<Timer> timers_;  // index i has epoll key kFirstTimerKey + i
 };
 
@@ -582,8 +566,8 @@ ServeConfig parse_serve(const Args& args) {
 }
 
 // A listening TCP socket on `bind`.
-Fd open_listener(const Endpoint& bind) {
-  Fd fd = open_socket(bind.family(), SOCK_STREAM);
+OwnedFd open_listener(const Endpoint& bind) {
+  OwnedFd fd = open_socket(bind.family(), SOCK_STREAM);
   const int on = 1;
   if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
     fail_errno("setsockopt(SO_REUSEADDR)");
@@ -609,7 +593,7 @@ class Server {
   // The listening ports, in the order they were opened.
   std::vector<std::uint16_t> ports() const {
     std::vector<std::uint16_t> out;
-    for (const Fd& fd : listeners_) out.push_back(local_port(fd.get()));
+    for (const OwnedFd& fd : listeners_) out.push_back(local_port(fd.get()));
     return out;
   }
 
@@ -642,7 +626,7 @@ class Server {
   void on_signal(int signo) {
     if (signo != SIGUSR1) return;
     const std::size_t closed = conns_.size();
-    conns_.clear();  // Fd destructors close; close() also removes them from epoll
+    conns_.clear();  // OwnedFd destructors close; close() also removes them from epoll
     say("closed " + std::to_string(closed));
   }
 
@@ -651,25 +635,24 @@ class Server {
   static constexpr std::uint64_t kListenerKeyBase = std::uint64_t{1} << 32;
 
   struct Conn {
-    Fd fd;
-    std::uint64_t sent = 0;             // bytes written so far
-    bool writing = false;               // EPOLLOUT is in its epoll set
-    std::optional<TokenBucket> bucket;  // with --rate
+    OwnedFd fd;
+    std::uint64_t sent = 0;               // bytes written so far
+    bool writing = false;                 // EPOLLOUT is in its epoll set
+    std::optional<TokenBucket> bucket{};  // with --rate
   };
 
   void accept_pending(int listener) {
     for (;;) {
-      Fd fd(accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-      if (!fd) {
+      const int raw = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (raw < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         if (errno == EINTR || errno == ECONNABORTED) continue;
         fail_errno("accept");
       }
+      OwnedFd fd(raw);
       ++accepted_;
       if (cfg_.close_on_accept) continue;  // fd closes here; the peer sees EOF
-      const int raw = fd.get();
-      Conn& conn = conns_[raw];
-      conn.fd = std::move(fd);
+      Conn& conn = conns_.insert_or_assign(raw, Conn{std::move(fd)}).first->second;
       if (cfg_.rate) conn.bucket.emplace(*cfg_.rate);
       loop_.watch(raw, EPOLLIN, static_cast<std::uint64_t>(raw));
       if (!pump(conn)) conns_.erase(raw);
@@ -744,7 +727,7 @@ class Server {
 
   const ServeConfig& cfg_;
   EventLoop& loop_;
-  std::vector<Fd> listeners_;  // index i has epoll key kListenerKeyBase + i
+  std::vector<OwnedFd> listeners_;  // index i has epoll key kListenerKeyBase + i
   std::unordered_map<int, Conn> conns_;  // keyed by fd, which is also the epoll key
   std::uint64_t accepted_ = 0;
   std::uint64_t completed_ = 0;  // connections that got all --send-bytes
@@ -861,7 +844,7 @@ class PortHint {
 
 // A non-blocking TCP connect, started.
 struct Dial {
-  Fd fd;
+  OwnedFd fd;
   bool connected = false;  // already established; otherwise in progress (EPOLLOUT when done)
 };
 
@@ -1010,7 +993,7 @@ class Connector {
   // Reads everything readable now from every connection; returns the bytes read.
   std::uint64_t drain() {
     std::uint64_t total = 0;
-    for (const Fd& fd : conns_) total += read_available(fd.get()).bytes;
+    for (const OwnedFd& fd : conns_) total += read_available(fd.get()).bytes;
     return total;
   }
 
@@ -1019,7 +1002,7 @@ class Connector {
   std::uint64_t count_eof() const {
     std::uint64_t eof = 0;
     char byte = 0;
-    for (const Fd& fd : conns_) {
+    for (const OwnedFd& fd : conns_) {
       if (::recv(fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) ++eof;
     }
     return eof;
@@ -1027,7 +1010,7 @@ class Connector {
 
   const ConnectConfig& cfg_;
   EventLoop& loop_;
-  std::vector<Fd> conns_;  // index is the epoll key
+  std::vector<OwnedFd> conns_;  // index is the epoll key
   PortHint ports_;
   std::uint64_t wanted_ = cfg_.total();  // connections to open; grows with --open-every
   std::size_t in_flight_ = 0;
@@ -1137,7 +1120,7 @@ class Churner {
 
  private:
   struct Conn {
-    Fd fd;
+    OwnedFd fd;
     bool connecting = false;  // connect in progress: waiting for EPOLLOUT
   };
 
@@ -1250,14 +1233,14 @@ FdLeakConfig parse_fd_leak(const Args& args) {
 
 int run_mode(const FdLeakConfig& cfg, Runtime& rt) {
   require_fds(cfg.max, rt.fd_limit);
-  std::vector<Fd> leaked;  // held until exit, never closed before
+  std::vector<OwnedFd> leaked;  // held until exit, never closed before
   leaked.reserve(static_cast<std::size_t>(cfg.max));
   say("ready");
   rt.loop.every(cfg.every, [&](std::uint64_t ticks) {
     for (std::uint64_t i = 0; i < ticks && leaked.size() < cfg.max; ++i) {
-      Fd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-      if (!fd) fail_errno("open /dev/null");
-      leaked.push_back(std::move(fd));
+      const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) fail_errno("open /dev/null");
+      leaked.push_back(OwnedFd(fd));
       say("fds " + std::to_string(leaked.size()));
     }
   });
@@ -1288,16 +1271,17 @@ SocketsConfig parse_sockets(const Args& args) {
 }
 
 struct HeldSockets {
-  Fd udp;         // bound, possibly holding one unread datagram
-  Fd udp_sender;  // sent that datagram (bound to the same address, port 0); kept open
-  std::vector<std::pair<Fd, Fd>> unix_pairs;
+  std::optional<OwnedFd> udp;         // --udp-bind: bound, possibly holding one unread datagram
+  std::optional<OwnedFd> udp_sender;  // --udp-unread: sent that datagram (bound to the same address,
+                                      // port 0); kept open
+  std::vector<std::pair<OwnedFd, OwnedFd>> unix_pairs;
 };
 
 // Binds the UDP socket and, if asked, leaves `unread` bytes queued on it; returns its port.
 std::uint16_t open_udp(const Endpoint& bind_to, std::uint64_t unread, HeldSockets& held) {
-  held.udp = open_socket(bind_to.family(), SOCK_DGRAM);
-  if (bind(held.udp.get(), bind_to.sa(), bind_to.len) != 0) fail_errno("bind " + bind_to.text);
-  const std::uint16_t port = local_port(held.udp.get());
+  const int udp = held.udp.emplace(open_socket(bind_to.family(), SOCK_DGRAM)).get();
+  if (bind(udp, bind_to.sa(), bind_to.len) != 0) fail_errno("bind " + bind_to.text);
+  const std::uint16_t port = local_port(udp);
   if (unread == 0) return port;
 
   Endpoint target = bind_to;
@@ -1306,17 +1290,17 @@ std::uint16_t open_udp(const Endpoint& bind_to, std::uint64_t unread, HeldSocket
   } else {
     reinterpret_cast<sockaddr_in6*>(&target.addr)->sin6_port = htons(port);
   }
-  held.udp_sender = open_socket(bind_to.family(), SOCK_DGRAM);
+  const int sender = held.udp_sender.emplace(open_socket(bind_to.family(), SOCK_DGRAM)).get();
   // Bound to loopback too, so no socket here ever listens on a wildcard address.
-  if (bind(held.udp_sender.get(), bind_to.sa(), bind_to.len) != 0) fail_errno("bind " + bind_to.text);
+  if (bind(sender, bind_to.sa(), bind_to.len) != 0) fail_errno("bind " + bind_to.text);
   std::vector<char> payload(static_cast<std::size_t>(unread));
   const auto& pattern = pattern_buffer();
   std::copy_n(pattern.begin(), payload.size(), payload.begin());
-  const ssize_t n = ::sendto(held.udp_sender.get(), payload.data(), payload.size(), 0, target.sa(), target.len);
+  const ssize_t n = ::sendto(sender, payload.data(), payload.size(), 0, target.sa(), target.len);
   if (n < 0) fail_errno("sendto");
   if (static_cast<std::uint64_t>(n) != unread) throw RuntimeError("sendto: short datagram");
 
-  pollfd pfd{held.udp.get(), POLLIN, 0};
+  pollfd pfd{udp, POLLIN, 0};
   const int r = ::poll(&pfd, 1, kUdpArrivalTimeoutMs);
   if (r < 0) fail_errno("poll");
   if (r == 0) throw RuntimeError("the datagram to our own UDP socket did not arrive");
@@ -1328,7 +1312,7 @@ void open_unix_pairs(std::uint64_t count, HeldSockets& held) {
   for (std::uint64_t i = 0; i < count; ++i) {
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) fail_errno("socketpair");
-    held.unix_pairs.emplace_back(Fd(fds[0]), Fd(fds[1]));
+    held.unix_pairs.emplace_back(OwnedFd(fds[0]), OwnedFd(fds[1]));
   }
 }
 

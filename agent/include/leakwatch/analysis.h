@@ -124,7 +124,7 @@ class SubjectWindow {
 class ReadPositionTracker {
  public:
   struct Socket {
-    uint64_t cookie;
+    uint64_t inode;
     std::string endpoint;
     uint32_t copied_seq;
     uint64_t unread_bytes;

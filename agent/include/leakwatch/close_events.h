@@ -8,10 +8,8 @@
 #include <memory>
 #include <vector>
 
+#include "leakwatch/libbpf_ptr.h"
 #include "leakwatch_abi.h"
-
-struct socket_close;
-struct ring_buffer;
 
 namespace lw {
 
@@ -24,8 +22,8 @@ class CloseEventSource {
   // capabilities, lw::Error(bpf_refused) when the kernel refuses them.
   explicit CloseEventSource(size_t ring_bytes = 4u << 20);
   ~CloseEventSource();
-  CloseEventSource(const CloseEventSource&) = delete;
-  CloseEventSource& operator=(const CloseEventSource&) = delete;
+  CloseEventSource(CloseEventSource&&) noexcept = default;
+  CloseEventSource& operator=(CloseEventSource&&) noexcept = default;
 
   // Appends every event waiting in the ring buffer to out; never blocks.
   void drain(std::vector<CloseEvent>& out);
@@ -45,9 +43,11 @@ class CloseEventSource {
  private:
   static int on_event(void* ctx, void* data, size_t size);
 
-  std::unique_ptr<socket_close, void (*)(socket_close*)> skel_;  // owns the programs, maps and links
-  std::unique_ptr<ring_buffer, void (*)(ring_buffer*)> ring_;
-  std::vector<CloseEvent>* drain_target_ = nullptr;  // set only while drain() runs
+  LibbpfPtr<socket_close> skel_;  // owns the programs, maps and links
+  // The ring buffer's callback context: on the heap, so it stays put when
+  // the source moves. Points at drain()'s output only while drain() runs.
+  std::unique_ptr<std::vector<CloseEvent>*> drain_target_ = std::make_unique<std::vector<CloseEvent>*>(nullptr);
+  LibbpfPtr<ring_buffer> ring_;  // after drain_target_: destroyed before it
 };
 
 }  // namespace lw

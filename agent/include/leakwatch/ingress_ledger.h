@@ -1,7 +1,7 @@
 // Exact TCP ingress per process and per cgroup. Snapshots see live sockets;
 // close events carry the final counters of sockets that closed, including
 // those that opened and closed between two snapshots. The ledger remembers
-// each socket's last counters by cookie and adds only the difference, so a
+// each socket's last counters by inode and adds only the difference, so a
 // byte is counted once however many times its socket is seen, and totals
 // never go backwards when sockets close or processes exit.
 #pragma once
@@ -30,9 +30,9 @@ class IngressLedger {
   explicit IngressLedger(size_t max_sockets = 1u << 20) : max_sockets_(max_sockets) {}
 
   // A live socket seen in a snapshot with its current counters.
-  void observe(uint64_t cookie, uint64_t received, uint64_t consumed, const SocketOwner& owner);
+  void observe(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner);
   // A socket's final counters. owner is used only for sockets never observed.
-  void close(uint64_t cookie, uint64_t received, uint64_t consumed, const SocketOwner& owner);
+  void close(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner);
   // Ends a sampling round: closed sockets not seen again are forgotten, and
   // so are sockets unseen for max_idle_rounds (their close event was lost).
   void end_round(uint64_t max_idle_rounds = 120);
@@ -43,7 +43,7 @@ class IngressLedger {
   void retain_processes(const std::set<ProcessKey>& alive);
 
   // Whether a socket was observed or closed and is still remembered.
-  bool knows(uint64_t cookie) const { return sockets_.contains(cookie); }
+  bool knows(uint64_t inode) const { return sockets_.contains(inode); }
   size_t tracked_sockets() const { return sockets_.size(); }
   uint64_t untracked_sockets() const { return untracked_; }
 
@@ -58,7 +58,7 @@ class IngressLedger {
 
   void credit(SocketState& s, uint64_t received, uint64_t consumed);
   // nullptr when the ledger is full and the socket is new.
-  SocketState* state_for(uint64_t cookie, const SocketOwner& owner);
+  SocketState* state_for(uint64_t inode, const SocketOwner& owner);
 
   size_t max_sockets_;
   uint64_t round_ = 1;

@@ -7,9 +7,9 @@
 #include <memory>
 #include <vector>
 
+#include "leakwatch/libbpf_ptr.h"
 #include "leakwatch/socket_record.h"
 
-struct socket_iter;
 struct bpf_iter_attach_opts;
 
 namespace lw {
@@ -27,8 +27,8 @@ class SocketIterator {
   // capabilities, lw::Error(bpf_refused) when the kernel refuses it.
   SocketIterator();
   ~SocketIterator();
-  SocketIterator(const SocketIterator&) = delete;
-  SocketIterator& operator=(const SocketIterator&) = delete;
+  SocketIterator(SocketIterator&&) noexcept = default;
+  SocketIterator& operator=(SocketIterator&&) noexcept = default;
 
   // Every socket of every process: one pass over all tasks.
   std::vector<SocketRecord> all();
@@ -40,7 +40,7 @@ class SocketIterator {
  private:
   std::vector<SocketRecord> run(const bpf_iter_attach_opts* opts);
 
-  std::unique_ptr<socket_iter, void (*)(socket_iter*)> skel_;
+  LibbpfPtr<socket_iter> skel_;
   RecordBuffer buffer_;
 };
 
