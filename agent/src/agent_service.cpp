@@ -2,9 +2,12 @@
 
 #include <prometheus/exposer.h>
 #include <signal.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <ctime>
@@ -39,8 +42,11 @@ sigset_t stop_signals() {
 
 // Waits up to timeout for SIGTERM or SIGINT; true when one arrived. The
 // signals are blocked in every thread, so this is where they are delivered.
+// A timeout already past (a round that outlasted the interval) only polls:
+// the kernel answers a negative one with EINVAL, which must not spin.
 bool wait_for_stop(std::chrono::nanoseconds timeout) {
   const sigset_t set = stop_signals();
+  timeout = std::max(timeout, std::chrono::nanoseconds(0));
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
   timespec ts{static_cast<time_t>(secs.count()), static_cast<long>((timeout - secs).count())};
   for (;;) {
@@ -50,6 +56,10 @@ bool wait_for_stop(std::chrono::nanoseconds timeout) {
       return true;
     }
     if (errno == EAGAIN) return false;
+    if (errno != EINTR) {
+      const int err = errno;
+      throw Error(ErrorKind::io, fmt::format("waiting for a stop signal failed: {}", std::strerror(err)), err);
+    }
     // EINTR: another signal interrupted the wait; the remaining time is
     // not reported, so waiting the full timeout again errs on sampling late.
   }
@@ -86,6 +96,11 @@ std::string node_name() {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   return host;
+}
+
+std::string kernel_release() {
+  utsname names{};
+  return uname(&names) == 0 ? names.release : "";
 }
 
 nlohmann::ordered_json finding_fields(const ActiveFinding& f) {
@@ -185,7 +200,7 @@ int run(const AgentConfig& config) {
   auto exporter = std::make_shared<MetricsExporter>(
       ExportLimits{
           .top_processes = config.top_processes, .top_cgroups = config.top_processes, .max_findings = config.top_processes},
-      AgentInfo{.node = node_name(), .interval = config.interval});
+      AgentInfo{.node = node_name(), .interval = config.interval, .kernel_release = kernel_release()});
   LeakDetector detector(config.analysis);
   std::optional<AlertmanagerClient> alerts;
   if (!config.alertmanager_url.empty()) alerts.emplace(config.alertmanager_url, node_name());

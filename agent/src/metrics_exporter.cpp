@@ -277,7 +277,11 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
                       "Bytes of closed sockets whose process and cgroup were both unknown", MetricType::Counter);
   unattributed.add({}, static_cast<double>(h.unattributed_received_bytes));
   Family backend("leakwatch_backend_info", "Collection backend in use", MetricType::Gauge);
-  backend.add({{"sockets", "bpf_iter_task_file"}, {"closes", "tp_btf_inet_sock_set_state"}}, 1);
+  backend.add({{"sockets", "bpf_iter_task_file"},
+               {"closes", "tp_btf_inet_sock_set_state"},
+               {"owners", "bpf_sk_storage"},
+               {"socket_identity", "inode"}},
+              1);
   Family last("leakwatch_last_snapshot_timestamp_seconds", "When the last sampling round ended", MetricType::Gauge);
   last.add({}, std::chrono::duration<double>(s.taken_at.time_since_epoch()).count());
   for (auto* f : {&duration, &snapshots, &sockets, &processes, &exported, &cgroups, &lost, &closes, &unattributed,
@@ -318,6 +322,12 @@ std::vector<MetricFamily> MetricsExporter::Collect() const {
   if (!info_.node.empty()) build_labels.push_back({"node", info_.node});
   build.add(std::move(build_labels), 1);
   out.push_back(build.take());
+  if (!info_.kernel_release.empty()) {
+    Family kernel("leakwatch_kernel_info", "Release of the kernel the BPF programs were loaded into",
+                  MetricType::Gauge);
+    kernel.add({{"release", info_.kernel_release}}, 1);
+    out.push_back(kernel.take());
+  }
   if (info_.interval.count() > 0) {
     Family interval("leakwatch_sampling_interval_seconds", "How often the agent samples (--interval)",
                     MetricType::Gauge);

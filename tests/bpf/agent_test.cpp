@@ -2,6 +2,7 @@
 // real BPF programs, real workloads on loopback, scraped over HTTP.
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/utsname.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -128,6 +129,10 @@ TEST_F(AgentTest, QueuedBytesAndSocketStatesMatchTheWorkload) {
   EXPECT_GE(s.value("leakwatch_cgroup_socket_queue_bytes", {{"cgroup", cgroup.path()}, {"direction", "receive"}})
                 .value_or(0),
             kConns * kBytes);
+  utsname names{};
+  ASSERT_EQ(uname(&names), 0);
+  EXPECT_EQ(s.value("leakwatch_kernel_info", {{"release", names.release}}), 1);
+  EXPECT_EQ(s.value("leakwatch_backend_info", {{"sockets", "bpf_iter_task_file"}, {"socket_identity", "inode"}}), 1);
 
   server->signal(SIGUSR1);
   server->expect_line("closed ");
@@ -179,6 +184,21 @@ TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
 // Scrapes run on the exposer's threads while the sampler publishes new
 // samples: built with -DLEAKWATCH_TSAN=ON, ThreadSanitizer in the agent
 // reports any data race in its log, and this test fails on it.
+// A round slower than the interval starts the next at once; before, the
+// wait that followed it was negative and the agent stopped sampling for good.
+TEST_F(AgentTest, KeepsSamplingWhenRoundsOutlastTheInterval) {
+  TestCgroup cgroup("leakwatch-test-slow-rounds-" + std::to_string(getpid()));
+  Agent agent({"--cgroup-prefix", cgroup.path(), "--interval", "100ms"});
+  ChildProcess processes(cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", "1", "--processes", "300",
+                                      "--max-seconds", "120"}));
+  processes.expect_line("ready ");
+  const Scrape s = agent.after_rounds(20);
+  const auto rounds = s.value("leakwatch_snapshot_duration_seconds_count");
+  const auto within_interval = s.value("leakwatch_snapshot_duration_seconds_bucket", {{"le", "0.1"}});
+  ASSERT_TRUE(rounds && within_interval);
+  EXPECT_LT(*within_interval, *rounds) << "no round outlasted the interval: the test proves nothing here";
+}
+
 TEST_F(AgentTest, ConcurrentScrapesDuringSampling) {
   TestCgroup cgroup("leakwatch-test-concurrency-" + std::to_string(getpid()));
   Agent agent({"--interval", "100ms"});

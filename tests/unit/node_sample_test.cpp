@@ -20,17 +20,17 @@ TargetProcess process(pid_t pid, const std::string& comm, const std::string& cgr
   return p;
 }
 
-SocketRecord received(uint32_t tgid, uint64_t cookie, uint64_t bytes, uint32_t unread) {
+SocketRecord received(uint32_t tgid, uint64_t inode, uint64_t bytes, uint32_t unread) {
   SocketRecord r = RecordBuilder::tcp4("127.0.0.1", 40000, "127.0.0.1", 8000).unread(unread);
   r.tgid = tgid;
-  r.cookie = cookie;
+  r.inode = inode;
   r.bytes_received = bytes;
   return r;
 }
 
-CloseEvent close_event(uint64_t cookie, uint32_t tgid, uint64_t cgroup_id, uint64_t bytes) {
+CloseEvent close_event(uint64_t inode, uint32_t tgid, uint64_t cgroup_id, uint64_t bytes) {
   CloseEvent e{};
-  e.cookie = cookie;
+  e.inode = inode;
   e.tgid = tgid;
   e.cgroup_id = cgroup_id;
   e.bytes_received = bytes;
@@ -222,14 +222,20 @@ TEST(MetricsExporter, OnlyBuildInfoBeforeTheFirstSample) {
   EXPECT_FALSE(exporter.has_sample());
 }
 
-TEST(MetricsExporter, SaysWhichNodeAndHowOftenItSamples) {
-  MetricsExporter exporter(ExportLimits{}, AgentInfo{.node = "node-7", .interval = std::chrono::milliseconds(2500)});
+TEST(MetricsExporter, SaysWhichNodeKernelAndHowOftenItSamples) {
+  MetricsExporter exporter(ExportLimits{}, AgentInfo{.node = "node-7",
+                                                     .interval = std::chrono::milliseconds(2500),
+                                                     .kernel_release = "6.1.0-37-amd64"});
   const auto families = exporter.Collect();
-  ASSERT_EQ(families.size(), 2u);
+  ASSERT_EQ(families.size(), 3u);
   const auto& build = families[0].metric.at(0).label;
   EXPECT_TRUE(std::ranges::any_of(build, [](const auto& l) { return l.name == "node" && l.value == "node-7"; }));
-  EXPECT_EQ(families[1].name, "leakwatch_sampling_interval_seconds");
-  EXPECT_DOUBLE_EQ(families[1].metric.at(0).gauge.value, 2.5);
+  EXPECT_EQ(families[1].name, "leakwatch_kernel_info");
+  const auto& kernel = families[1].metric.at(0).label;
+  EXPECT_TRUE(
+      std::ranges::any_of(kernel, [](const auto& l) { return l.name == "release" && l.value == "6.1.0-37-amd64"; }));
+  EXPECT_EQ(families[2].name, "leakwatch_sampling_interval_seconds");
+  EXPECT_DOUBLE_EQ(families[2].metric.at(0).gauge.value, 2.5);
 }
 
 }  // namespace

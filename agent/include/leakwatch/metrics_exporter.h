@@ -31,6 +31,7 @@ struct ExportLimits {
 struct AgentInfo {
   std::string node;                       // leakwatch_build_info{node}: dashboards pick agents by node
   std::chrono::milliseconds interval{0};  // leakwatch_sampling_interval_seconds: alerts scale with it
+  std::string kernel_release;             // leakwatch_kernel_info{release}: what the BPF programs run on
 };
 
 class MetricsExporter : public prometheus::Collectable {
