@@ -9,6 +9,7 @@ packages=(
   prometheus-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev libtsan2
   iproute2 procps curl iperf3 prometheus-alertmanager prometheus libcap2-bin
+  qemu-system-x86 busybox-static cpio zstd
 )
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -20,3 +21,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}"
+
+# The Debian kernels the kernel matrix boots under QEMU (tests/kernel_matrix).
+$sudo "$(dirname "${BASH_SOURCE[0]}")/kernel-matrix/fetch-kernels.sh"

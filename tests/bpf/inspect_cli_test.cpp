@@ -32,7 +32,9 @@ struct CommandResult {
 
 // Runs the CLI; before_exec runs in the child (to drop privileges, say).
 CommandResult run_cli(const std::vector<std::string>& args, const std::function<void()>& before_exec = {}) {
-  std::string out_path = testing::TempDir() + "/cli_out", err_path = testing::TempDir() + "/cli_err";
+  // Named after this process: ctest -j runs other test processes beside it.
+  const std::string prefix = testing::TempDir() + "/cli_" + std::to_string(getpid());
+  const std::string out_path = prefix + "_out", err_path = prefix + "_err";
   const pid_t pid = fork();
   if (pid == 0) {
     freopen(out_path.c_str(), "w", stdout);

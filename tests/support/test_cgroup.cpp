@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <ranges>
 #include <stdexcept>
 #include <thread>
@@ -15,6 +16,14 @@ bool path_exists(const std::filesystem::path& p) {
   return std::filesystem::exists(p, ec);
 }
 
+// On cgroup v2 a cgroup has the memory controller (memory.current, ...) only
+// when its parent delegates it. systemd does that for its own slices; a bare
+// hierarchy (a test guest's) does not. A parent that holds processes itself
+// refuses; the leaf then lacks the memory files, as on such a host.
+void delegate_memory(const std::filesystem::path& parent) {
+  if (path_exists(parent / "cgroup.subtree_control")) std::ofstream(parent / "cgroup.subtree_control") << "+memory";
+}
+
 }  // namespace
 
 TestCgroup::TestCgroup(const std::string& name) : name_(name) {
@@ -25,6 +34,7 @@ TestCgroup::TestCgroup(const std::string& name) : name_(name) {
     if (hierarchy == root && !path_exists(root / "cgroup.controllers")) continue;
     std::filesystem::path dir = hierarchy;
     for (const auto& component : std::filesystem::path(name)) {
+      delegate_memory(dir);
       dir /= component;
       if (std::filesystem::create_directory(dir)) created_.push_back(dir);
     }
