@@ -148,6 +148,13 @@ bool is_listen_host(std::string_view host) {
     in6_addr parsed{};
     return ::inet_pton(AF_INET6, address.c_str(), &parsed) == 1;
   }
+  // civetweb reads 999.1.1.1 as 231.1.1.1 and listens there: what looks
+  // like an IPv4 address must be one.
+  if (!host.empty() && host.find_first_not_of("0123456789.") == std::string_view::npos) {
+    const std::string address(host);
+    in_addr parsed{};
+    return ::inet_pton(AF_INET, address.c_str(), &parsed) == 1;
+  }
   // A bare IPv6 address would make the port ambiguous.
   return !host.empty() && host.find_first_of(":[] \t") == std::string_view::npos;
 }

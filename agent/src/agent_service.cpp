@@ -32,11 +32,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-sigset_t stop_signals() {
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  // A terminal closing or a supervisor's reload request would otherwise
+  // kill the agent (SIGHUP's default action); it is received and ignored.
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -45,12 +48,16 @@ sigset_t stop_signals() {
 // A timeout already past (a round that outlasted the interval) only polls:
 // the kernel answers a negative one with EINVAL, which must not spin.
 bool wait_for_stop(std::chrono::nanoseconds timeout) {
-  const sigset_t set = stop_signals();
+  const sigset_t set = handled_signals();
   timeout = std::max(timeout, std::chrono::nanoseconds(0));
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
   timespec ts{static_cast<time_t>(secs.count()), static_cast<long>((timeout - secs).count())};
   for (;;) {
     const int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig == SIGHUP) {
+      log::warn("SIGHUP ignored: the configuration is read only at start; restart the agent to change it");
+      continue;
+    }
     if (sig > 0) {
       log::info("stopping on {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
       return true;
@@ -167,29 +174,12 @@ void sample_until_stopped(NodeSampler& sampler, Outputs& outputs, std::chrono::m
   } while (!wait_for_stop(next - Clock::now()));
 }
 
-// A --host-proc or --host-cgroup that points at the wrong place would fail
-// or empty every round; it fails the start instead (exit 9), so a bad
-// rollout shows at once.
-void require_host_paths(const HostPaths& paths) {
-  if (!read_text_file(paths.proc / "1" / "stat")) {
-    throw Error(ErrorKind::io, fmt::format("cannot read {}: mount the host's /proc there, or point --host-proc "
-                                           "(or --host-root) at it",
-                                           (paths.proc / "1" / "stat").string()));
-  }
-  std::error_code error;
-  if (!std::filesystem::is_directory(paths.cgroup, error)) {
-    throw Error(ErrorKind::io, fmt::format("{} is not a directory: mount the host's /sys/fs/cgroup there, or point "
-                                           "--host-cgroup (or --host-root) at it",
-                                           paths.cgroup.string()));
-  }
-}
-
 int run(const AgentConfig& config) {
   log::configure(config.log_level, config.log_format);
   require_host_paths(config.paths);
   // Before any thread exists, so every thread inherits the mask and the
   // stop signals reach only sigtimedwait.
-  const sigset_t set = stop_signals();
+  const sigset_t set = handled_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   SocketIterator sockets;

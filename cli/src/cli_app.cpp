@@ -10,6 +10,7 @@
 #include "leakwatch/agent_config.h"
 #include "watch_command.h"
 #include "leakwatch/error.h"
+#include "leakwatch/host_paths.h"
 #include "leakwatch/log.h"
 
 namespace lw::cli {
@@ -60,6 +61,7 @@ int run_cli(int argc, char** argv) {
   log::configure(verbose ? log::Level::debug : log::Level::error, log::Format::text);
   return exit_code_of("leakwatch", [&] {
     place_under_host_root(app, host_root, inspect.paths);
+    require_host_paths(inspect.paths);
     if (watch_for.empty()) {
       if (inspect_cmd->count("--interval") || inspect_cmd->count("--stall-after")) {
         throw Error(ErrorKind::usage, "--interval and --stall-after only apply with --watch DURATION");

@@ -166,6 +166,12 @@ TEST_F(InspectCliTest, NonexistentPid) {
   expect_one_line_error(run_cli({"inspect", std::to_string(free_pid)}), 3, "no process with PID");
 }
 
+// Without the check, every PID looked absent: "no process with PID 1".
+TEST_F(InspectCliTest, UnreadableHostProcNamesThePath) {
+  expect_one_line_error(run_cli({"--host-proc", "/nonexistent/proc", "inspect", "1"}), 9,
+                        "cannot read /nonexistent/proc/1/stat");
+}
+
 TEST_F(InspectCliTest, KernelThread) {
   std::optional<pid_t> kthread;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
@@ -198,6 +204,9 @@ TEST_F(InspectCliTest, ProcessExitedDuringSnapshot) {
   std::filesystem::create_directories(fake_proc / std::to_string(gone));
   std::ofstream(fake_proc / std::to_string(gone) / "stat")
       << gone << " (gone) S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n";
+  // A /proc that looks like a host's has an init (the CLI checks it at start).
+  std::filesystem::create_directories(fake_proc / "1");
+  std::ofstream(fake_proc / "1" / "stat") << "1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n";
   expect_one_line_error(run_cli({"--host-proc", fake_proc.string(), "inspect", std::to_string(gone)}), 6,
                         "exited before its sockets could be read");
 }

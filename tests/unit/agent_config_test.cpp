@@ -240,6 +240,8 @@ TEST(AgentConfig, BadFlagValues) {
       {{"--listen-address", "::1:9100"}, {"--listen-address", "'::1:9100'", "[ipv6]:port"}},
       {{"--listen-address", "[nope]:9100"}, {"--listen-address", "'[nope]:9100'"}},
       {{"--listen-address", "[::1]9100"}, {"--listen-address", "'[::1]9100'"}},
+      {{"--listen-address", "999.1.1.1:80"}, {"--listen-address", "'999.1.1.1:80'"}},
+      {{"--listen-address", "10.1.1:80"}, {"--listen-address", "'10.1.1:80'"}},
       {{"--analysis-window", "long"}, {"--analysis-window", "'long'", "5m"}},
       {{"--stall-after", "10"}, {"--stall-after", "'10'"}},
       {{"--alertmanager-url", "https://am:9093"}, {"--alertmanager-url", "'https://am:9093'", "http://HOST:PORT"}},

@@ -21,4 +21,10 @@ inline HostPaths host_paths_under(const std::filesystem::path& root) {
   return {.proc = root / "proc", .cgroup = root / "sys/fs/cgroup", .log = root / "var/log"};
 }
 
+// A --host-proc or --host-cgroup that points at the wrong place would fail
+// or empty everything read later, under misleading names ("no process with
+// PID 1"); checked at start instead. Throws lw::Error(io) (exit 9) naming
+// the path and the flag that sets it.
+void require_host_paths(const HostPaths& paths);
+
 }  // namespace lw
