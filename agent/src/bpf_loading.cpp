@@ -6,10 +6,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <regex>
+#include <vector>
 
 #include "leakwatch/error.h"
 #include "leakwatch/libbpf_ptr.h"

@@ -190,19 +190,17 @@ TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
 // Scrapes run on the exposer's threads while the sampler publishes new
 // samples: built with -DLEAKWATCH_TSAN=ON, ThreadSanitizer in the agent
 // reports any data race in its log, and this test fails on it.
-// A round slower than the interval starts the next at once; before, the
-// wait that followed it was negative and the agent stopped sampling for good.
-TEST_F(AgentTest, KeepsSamplingWhenRoundsOutlastTheInterval) {
-  TestCgroup cgroup("leakwatch-test-slow-rounds-" + std::to_string(getpid()));
-  Agent agent({"--cgroup-prefix", cgroup.path(), "--interval", "100ms"});
-  ChildProcess processes(cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", "1", "--processes", "300",
-                                      "--max-seconds", "120"}));
-  processes.expect_line("ready ");
-  const Scrape s = agent.after_rounds(20);
-  const auto rounds = s.value("leakwatch_snapshot_duration_seconds_count");
-  const auto within_interval = s.value("leakwatch_snapshot_duration_seconds_bucket", {{"le", "0.1"}});
-  ASSERT_TRUE(rounds && within_interval);
-  EXPECT_LT(*within_interval, *rounds) << "no round outlasted the interval: the test proves nothing here";
+// A round that ends after the next was due starts the next at once; before,
+// the wait that followed was negative and the agent stopped sampling for
+// good. Stopping the agent for five intervals makes the round late on any
+// machine, however fast.
+TEST_F(AgentTest, KeepsSamplingWhenARoundRunsLate) {
+  Agent agent({"--interval", "100ms"});
+  agent.after_rounds(1);
+  agent.process().signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  agent.process().signal(SIGCONT);
+  agent.after_rounds(5);
 }
 
 TEST_F(AgentTest, ConcurrentScrapesDuringSampling) {
