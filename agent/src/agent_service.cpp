@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <cstdlib>
-#include <filesystem>
 #include <ctime>
 #include <optional>
 #include <iostream>
@@ -22,6 +21,7 @@
 #include "leakwatch/close_events.h"
 #include "leakwatch/error.h"
 #include "leakwatch/exit_codes.h"
+#include "leakwatch/host_paths.h"
 #include "leakwatch/log.h"
 #include "leakwatch/metrics_exporter.h"
 #include "leakwatch/node_sampler.h"

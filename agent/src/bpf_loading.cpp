@@ -66,15 +66,11 @@ struct KnownFeature {
 };
 
 const std::vector<KnownFeature>& known_features() {
+  // Only refusals the kernel matrix has shown (README, "Supported kernels");
+  // anything else is explained by the verifier's own verdict.
   static const std::vector<KnownFeature> table = {
       // A kernel that does not know a helper names it only by number.
       {std::regex("func (unknown|bpf_sock_from_file)#162\\b"), "the helper bpf_sock_from_file", "5.11"},
-      {std::regex("cannot use helper bpf_sk_storage_get"), "socket storage from tracing programs", "5.11"},
-      {std::regex("func unknown#13[0-4]\\b"), "BPF ring buffers", "5.8"},
-      {std::regex("map 'close_events': failed to create"), "BPF ring buffers", "5.8"},
-      {std::regex("failed to find kernel BTF type ID of 'bpf_iter_task_file'"), "task_file iterators", "5.8"},
-      {std::regex("failed to find valid kernel BTF|vmlinux BTF is not found"),
-       "kernel BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)", "5.4"},
   };
   return table;
 }

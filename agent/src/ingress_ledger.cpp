@@ -44,6 +44,13 @@ void IngressLedger::observe(uint64_t inode, uint64_t received, uint64_t consumed
 }
 
 void IngressLedger::close(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner) {
+  if (inode == kNoInode) {
+    // Never had a file, so never seen live: every byte is new, and there is
+    // no identity to remember it by (all such sockets share 0).
+    SocketState once{.owner = owner};
+    credit(once, received, consumed);
+    return;
+  }
   SocketState* s = state_for(inode, owner);
   if (!s) return;
   s->closed = true;

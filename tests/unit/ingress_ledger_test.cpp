@@ -31,6 +31,17 @@ TEST(IngressLedger, ShortLivedSocketsAreCountedFromTheirCloseEvent) {
   EXPECT_EQ(ledger.process_totals(kApp).received, 300u * 5000);
 }
 
+// lw_close_event: inode 0 for connections that never had a file; two of
+// them are two sockets, not one seen twice.
+TEST(IngressLedger, SocketsClosedWithoutAnInodeAreEachCountedWhole) {
+  IngressLedger ledger;
+  ledger.close(IngressLedger::kNoInode, 700, 0, kAppOwner);
+  ledger.close(IngressLedger::kNoInode, 500, 0, kAppOwner);
+  ledger.end_round();
+  EXPECT_EQ(ledger.process_totals(kApp).received, 1200u);
+  EXPECT_EQ(ledger.tracked_sockets(), 0u);
+}
+
 TEST(IngressLedger, CloseBeforeTheLastSightingCreditsNothingTwice) {
   IngressLedger ledger;
   // The snapshot saw the final counters (the socket got a reset but is still

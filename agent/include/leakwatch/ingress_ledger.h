@@ -31,6 +31,9 @@ class IngressLedger {
 
   // A live socket seen in a snapshot with its current counters.
   void observe(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner);
+  // The inode of a socket closed before any process held it (reset while
+  // in the accept queue): each such close is a socket of its own.
+  static constexpr uint64_t kNoInode = 0;
   // A socket's final counters. owner is used only for sockets never observed.
   void close(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner);
   // Ends a sampling round: closed sockets not seen again are forgotten, and
