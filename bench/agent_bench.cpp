@@ -16,7 +16,7 @@
 #include "../tests/unit/fake_files.h"
 #include "bench_support.h"
 #include "child_process.h"
-#include "leakwatch/pod_identity.h"
+#include "collect/pod_identity.h"
 #include "prometheus_scrape.h"
 #include "socket_fleet.h"
 

@@ -1,8 +1,6 @@
 #include "bench_support.h"
 
-#include <fcntl.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +8,8 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "run_command.h"
 
 namespace lw::bench {
 namespace {
@@ -30,21 +30,8 @@ double ms_since(Clock::time_point start) {
 
 double time_command(const std::vector<std::string>& argv) {
   const auto start = Clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, STDOUT_FILENO);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error(fmt::format("{} failed with status {}", argv[0], status));
-  }
+  const auto result = test::run_command(argv, test::Output::discard);
+  if (result.exit_code != 0) throw std::runtime_error(fmt::format("{} failed with status {}", argv[0], result.exit_code));
   return ms_since(start);
 }
 

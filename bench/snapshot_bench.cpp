@@ -8,8 +8,8 @@
 #include <unordered_map>
 
 #include "bench_support.h"
-#include "leakwatch/socket_iterator.h"
-#include "leakwatch/socket_summary.h"
+#include "collect/socket_iter.h"
+#include "model/socket_summary.h"
 #include "socket_fleet.h"
 
 using namespace lw::bench;

@@ -1,4 +1,4 @@
-#include "leakwatch/agent_config.h"
+#include "agent_config.h"
 
 #include <arpa/inet.h>
 
@@ -13,8 +13,9 @@
 #include <regex>
 #include <utility>
 
-#include "leakwatch/error.h"
-#include "text_parse.h"
+#include "flags/shared_flags.h"
+#include "util/error.h"
+#include "util/text_parse.h"
 
 namespace lw {
 namespace {
@@ -53,18 +54,6 @@ struct RawSettings {
   std::string host_root;
   std::optional<std::vector<std::string>> pids;
 };
-
-[[noreturn]] void bad_value(std::string_view flag, std::string_view value, std::string_view advice) {
-  throw Error(ErrorKind::usage, fmt::format("bad --{} '{}': {}", flag, value, advice));
-}
-
-std::optional<double> unit_milliseconds(std::string_view unit) {
-  if (unit == "ms") return 1.0;
-  if (unit == "s") return 1e3;
-  if (unit == "m") return 60e3;
-  if (unit == "h") return 3600e3;
-  return std::nullopt;
-}
 
 std::chrono::milliseconds to_interval(const std::string& text) {
   const auto interval = parse_duration(text);
@@ -273,49 +262,6 @@ Error usage_error(const CLI::ParseError& error, const CLI::Option& config_option
 }
 
 }  // namespace
-
-void add_host_path_options(CLI::App& app, HostPaths& paths, std::string& host_root) {
-  app.add_option("--host-root", host_root,
-                 "Where the host's root is mounted: --host-proc, --host-cgroup and --host-log default to its "
-                 "proc, sys/fs/cgroup and var/log")
-      ->type_name("PATH");
-  app.add_option("--host-proc", paths.proc, "Where the host's /proc is mounted")->type_name("PATH")->capture_default_str();
-  app.add_option("--host-cgroup", paths.cgroup, "Where the host's /sys/fs/cgroup is mounted")
-      ->type_name("PATH")
-      ->capture_default_str();
-  app.add_option("--host-log", paths.log,
-                 "Where the host's /var/log is mounted: pod and container names come from the kubelet's "
-                 "pods/ and containers/ directories in it")
-      ->type_name("PATH")
-      ->capture_default_str();
-}
-
-void place_under_host_root(const CLI::App& app, const std::string& host_root, HostPaths& paths) {
-  if (host_root.empty()) return;
-  std::error_code error;
-  if (!std::filesystem::is_directory(host_root, error)) {
-    bad_value("host-root", host_root, "use the directory where the host's / is mounted, e.g. /host");
-  }
-  const HostPaths under = host_paths_under(host_root);
-  if (app.count("--host-proc") == 0) paths.proc = under.proc;
-  if (app.count("--host-cgroup") == 0) paths.cgroup = under.cgroup;
-  if (app.count("--host-log") == 0) paths.log = under.log;
-}
-
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  const auto unit_start = text.find_first_not_of("0123456789.");
-  if (unit_start == 0 || unit_start == std::string_view::npos) return std::nullopt;
-  const auto unit = unit_milliseconds(text.substr(unit_start));
-  double number = 0;
-  const auto number_end = text.data() + unit_start;
-  const auto [end, ec] = std::from_chars(text.data(), number_end, number, std::chars_format::fixed);
-  if (!unit || ec != std::errc{} || end != number_end) return std::nullopt;
-
-  const double milliseconds = number * *unit;
-  // Also rejects NaN, and values that would overflow the count.
-  if (!(milliseconds >= 1 && milliseconds < 1e15)) return std::nullopt;
-  return std::chrono::milliseconds(std::llround(milliseconds));
-}
 
 std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* const* argv) {
   CLI::App app{"leakwatch-agent: samples every process's memory and socket buffers, serves Prometheus metrics",

@@ -14,18 +14,18 @@
 #include <iostream>
 #include <variant>
 
-#include "leakwatch/agent_config.h"
-#include "leakwatch/alertmanager_client.h"
-#include "leakwatch/leak_detector.h"
-#include "leakwatch/report_json.h"
-#include "leakwatch/close_events.h"
-#include "leakwatch/error.h"
-#include "leakwatch/exit_codes.h"
-#include "leakwatch/host_paths.h"
-#include "leakwatch/log.h"
-#include "leakwatch/metrics_exporter.h"
-#include "leakwatch/node_sampler.h"
-#include "leakwatch/socket_iterator.h"
+#include "agent_config.h"
+#include "alertmanager_client.h"
+#include "analyze/leak_detector.h"
+#include "output/report_json.h"
+#include "collect/socket_close.h"
+#include "util/error.h"
+#include "util/exit_codes.h"
+#include "collect/host_paths.h"
+#include "util/log.h"
+#include "metrics_exporter.h"
+#include "collect/node_sampler.h"
+#include "collect/socket_iter.h"
 
 namespace lw {
 namespace {

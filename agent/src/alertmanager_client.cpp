@@ -1,4 +1,4 @@
-#include "leakwatch/alertmanager_client.h"
+#include "alertmanager_client.h"
 
 #include <netdb.h>
 #include <poll.h>
@@ -11,8 +11,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include "leakwatch/log.h"
-#include "leakwatch/owned_fd.h"
+#include "util/log.h"
+#include "util/owned_fd.h"
 
 namespace lw {
 namespace {

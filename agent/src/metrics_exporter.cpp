@@ -1,4 +1,4 @@
-#include "leakwatch/metrics_exporter.h"
+#include "metrics_exporter.h"
 
 #include <algorithm>
 #include <limits>
@@ -152,9 +152,9 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
   for (const ProcessSample* exported : processes) {
     const ProcessSample& p = *exported;
     const Labels base = process_labels(p);
-    rss.add(with(base, "kind", "anon"), p.rss_anon);
-    rss.add(with(base, "kind", "file"), p.rss_file);
-    rss.add(with(base, "kind", "shmem"), p.rss_shmem);
+    rss.add(with(base, "kind", "anon"), p.resident.anon);
+    rss.add(with(base, "kind", "file"), p.resident.file);
+    rss.add(with(base, "kind", "shmem"), p.resident.shmem);
     queues.add(with(base, "direction", "receive"), static_cast<double>(p.sockets.receive_queue_bytes));
     queues.add(with(base, "direction", "send"), static_cast<double>(p.sockets.send_queue_bytes));
     unread.add(base, static_cast<double>(p.sockets.unread_bytes));

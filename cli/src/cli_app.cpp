@@ -5,13 +5,13 @@
 
 #include <iostream>
 
-#include "leakwatch/exit_codes.h"
+#include "util/exit_codes.h"
 #include "inspect_command.h"
-#include "leakwatch/agent_config.h"
+#include "flags/shared_flags.h"
 #include "watch_command.h"
-#include "leakwatch/error.h"
-#include "leakwatch/host_paths.h"
-#include "leakwatch/log.h"
+#include "util/error.h"
+#include "collect/host_paths.h"
+#include "util/log.h"
 
 namespace lw::cli {
 namespace {

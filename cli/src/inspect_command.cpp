@@ -5,10 +5,10 @@
 
 #include <fmt/format.h>
 
-#include "leakwatch/exit_codes.h"
-#include "leakwatch/error.h"
-#include "leakwatch/process_inspector.h"
-#include "leakwatch/report_json.h"
+#include "util/exit_codes.h"
+#include "util/error.h"
+#include "collect/process_inspector.h"
+#include "output/report_json.h"
 #include "report_text.h"
 
 namespace lw::cli {

@@ -7,7 +7,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "leakwatch/host_paths.h"
+#include "collect/host_paths.h"
 
 namespace lw::cli {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "human_units.h"
+#include "util/units.h"
 #include "text_table.h"
 
 namespace lw::cli {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "leakwatch/process_inspector.h"
+#include "collect/process_inspector.h"
 
 namespace lw::cli {
 

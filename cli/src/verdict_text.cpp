@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "human_units.h"
+#include "util/units.h"
 
 namespace lw::cli {
 namespace {

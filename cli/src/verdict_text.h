@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "leakwatch/analysis.h"
+#include "analyze/finding.h"
 
 namespace lw::cli {
 

@@ -10,11 +10,12 @@
 
 #include <fmt/format.h>
 
-#include "human_units.h"
-#include "leakwatch/exit_codes.h"
-#include "leakwatch/node_sampler.h"
-#include "leakwatch/observation.h"
-#include "leakwatch/report_json.h"
+#include "util/units.h"
+#include "util/exit_codes.h"
+#include "collect/node_sampler.h"
+#include "analyze/subject_window.h"
+#include "model/observation.h"
+#include "output/report_json.h"
 #include "report_text.h"
 #include "terminal_chart.h"
 #include "verdict_text.h"
@@ -47,8 +48,8 @@ struct WatchSeries {
   double last_time = 0, last_ingress = 0;
 
   void add(const Observation& o) {
-    anon.push_back(o.rss_anon.value_or(0));
-    file_shmem.push_back(o.rss_file.value_or(0) + o.rss_shmem.value_or(0));
+    anon.push_back(o.resident.anon.value_or(0));
+    file_shmem.push_back(o.resident.file.value_or(0) + o.resident.shmem.value_or(0));
     receive.push_back(o.receive_queue_bytes);
     send.push_back(o.send_queue_bytes);
     const double dt = o.time - last_time;
@@ -79,12 +80,10 @@ const CgroupSample* find_cgroup(const NodeSample& sample, const std::string& pat
 }
 
 void show_progress(std::ostream& progress, double elapsed, double total, const Observation& o, double ingress_rate) {
-  const double footprint = o.rss_anon.value_or(0) + o.rss_file.value_or(0) + o.rss_shmem.value_or(0) +
-                           o.receive_queue_bytes + o.send_queue_bytes;
+  const auto footprint = o.footprint();
   progress << fmt::format("\r  {:>4.0f}s/{:.0f}s  footprint {:>10}  receive queues {:>10}  ingress {:>12}   ", elapsed,
-                          total, human_bytes(static_cast<uint64_t>(footprint)),
-                          human_bytes(static_cast<uint64_t>(o.receive_queue_bytes)),
-                          human_bytes(static_cast<uint64_t>(ingress_rate)) + "/s")
+                          total, footprint ? human_bytes(*footprint) : "unknown",
+                          human_bytes(o.receive_queue_bytes), human_bytes(ingress_rate) + "/s")
            << std::flush;
 }
 

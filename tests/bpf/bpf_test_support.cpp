@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "leakwatch/error.h"
+#include "util/error.h"
 
 namespace lw::test {
 

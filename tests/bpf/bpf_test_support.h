@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "child_process.h"
-#include "leakwatch/socket_iterator.h"
+#include "collect/socket_iter.h"
 
 namespace lw::test {
 

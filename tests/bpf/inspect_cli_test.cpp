@@ -17,43 +17,19 @@
 #include <fmt/format.h>
 
 #include "bpf_test_support.h"
-#include "leakwatch/procfs.h"
+#include "collect/procfs.h"
+#include "run_command.h"
 #include "test_cgroup.h"
 #include "../unit/fake_files.h"
 
 namespace lw::test {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
 // Runs the CLI; before_exec runs in the child (to drop privileges, say).
 CommandResult run_cli(const std::vector<std::string>& args, const std::function<void()>& before_exec = {}) {
-  // Named after this process: ctest -j runs other test processes beside it.
-  const std::string prefix = testing::TempDir() + "/cli_" + std::to_string(getpid());
-  const std::string out_path = prefix + "_out", err_path = prefix + "_err";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen(out_path.c_str(), "w", stdout);
-    freopen(err_path.c_str(), "w", stderr);
-    if (before_exec) before_exec();
-    std::vector<char*> argv{const_cast<char*>(LW_CLI_PATH)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CommandResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream o(out_path), e(err_path);
-  r.out.assign(std::istreambuf_iterator<char>(o), {});
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  return r;
+  std::vector<std::string> argv{LW_CLI_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, Output::capture, before_exec);
 }
 
 void expect_one_line_error(const CommandResult& r, int code, const std::string& needle) {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "bpf_test_support.h"
-#include "leakwatch/procfs.h"
+#include "collect/procfs.h"
 #include "running_agent.h"
 #include "test_cgroup.h"
 #include "../unit/fake_files.h"

@@ -1,4 +1,5 @@
-#include "leakwatch/agent_config.h"
+#include "agent_config.h"
+#include "flags/shared_flags.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +8,7 @@
 
 #include "fake_files.h"
 
-#include "leakwatch/error.h"
+#include "util/error.h"
 
 namespace lw {
 namespace {

@@ -1,4 +1,5 @@
-#include "leakwatch/analysis.h"
+#include "analyze/subject_window.h"
+#include "analyze/statistics.h"
 
 #include <gtest/gtest.h>
 
@@ -24,10 +25,18 @@ class Jitter {
   std::mt19937 rng_{20240611};
 };
 
-EndpointObservation endpoint(std::string name, uint64_t connections) {
-  EndpointObservation e;
-  e.endpoint = std::move(name);
+EndpointGroup endpoint(std::string peer, uint64_t connections) {
+  EndpointGroup e;
+  e.peer = std::move(peer);
   e.connections = connections;
+  return e;
+}
+
+// Clients of a listening port, grouped by their address.
+EndpointGroup inbound_endpoint(std::string client, uint16_t listening_port, uint64_t connections) {
+  EndpointGroup e = endpoint(std::move(client), connections);
+  e.inbound = true;
+  e.local_port = listening_port;
   return e;
 }
 
@@ -36,9 +45,9 @@ EndpointObservation endpoint(std::string name, uint64_t connections) {
 Observation healthy(double time, Jitter& jitter) {
   Observation o;
   o.time = time;
-  o.rss_anon = 200 * MiB + jitter(2 * MiB);
-  o.rss_file = 50 * MiB + jitter(0.5 * MiB);
-  o.rss_shmem = 1 * MiB;
+  o.resident.anon = 200 * MiB + jitter(2 * MiB);
+  o.resident.file = 50 * MiB + jitter(0.5 * MiB);
+  o.resident.shmem = 1 * MiB;
   o.receive_queue_bytes = 64 * KiB + jitter(32 * KiB);
   o.send_queue_bytes = 16 * KiB + jitter(8 * KiB);
   o.ingress_bytes_total = (time - start) * MiB;
@@ -93,7 +102,7 @@ void pooled_stream_nobody_reads(Observation& o, double elapsed, Jitter& jitter) 
 
 void slow_websocket_consumer(Observation& o, double elapsed, Jitter& jitter) {
   o.send_queue_bytes = 512 * KiB * elapsed + jitter(256 * KiB);
-  auto client = endpoint("10.1.0.9->:8080", 4);
+  auto client = inbound_endpoint("10.1.0.9", 8080, 4);
   client.send_queue_bytes = static_cast<uint64_t>(o.send_queue_bytes);
   o.endpoints.push_back(client);
 }
@@ -113,11 +122,11 @@ void peers_closed_process_did_not(Observation& o, double elapsed, Jitter&) {
   o.socket_fds += leaked;
   o.open_fds = *o.open_fds + leaked;
   auto api = endpoint("10.5.0.1:443", static_cast<uint64_t>(2 + leaked));
-  api.close_wait = static_cast<uint64_t>(leaked);
+  api.states["CLOSE_WAIT"] = static_cast<uint64_t>(leaked);
   o.endpoints.push_back(api);
 }
 
-void rate_limiter_dict(Observation& o, double elapsed, Jitter&) { o.rss_anon = *o.rss_anon + 200 * KiB * elapsed; }
+void rate_limiter_dict(Observation& o, double elapsed, Jitter&) { o.resident.anon = *o.resident.anon + 200 * KiB * elapsed; }
 
 void temp_files_left_open(Observation& o, double elapsed, Jitter&) { o.open_fds = *o.open_fds + std::floor(0.1 * elapsed); }
 
@@ -293,7 +302,7 @@ TEST(HealthyControls, HeavyConnectionChurn) {
 
 TEST(HealthyControls, CacheWarmsUpThenLevelsOff) {
   const auto findings =
-      findings_of([](Observation& o, double elapsed, Jitter&) { o.rss_anon = *o.rss_anon + std::min(elapsed, 150.0) * MiB; });
+      findings_of([](Observation& o, double elapsed, Jitter&) { o.resident.anon = *o.resident.anon + std::min(elapsed, 150.0) * MiB; });
   EXPECT_TRUE(findings.empty());
 }
 
@@ -318,7 +327,7 @@ TEST(ImperfectData, IrregularGapsAndMissingFields) {
   for (int i = 0; i < 40; ++i, time += gap(rng)) {
     Observation o = healthy(time, jitter);
     rate_limiter_dict(o, time - start, jitter);
-    if (i % 4 == 1) o.rss_anon.reset();
+    if (i % 4 == 1) o.resident.anon.reset();
     if (i % 5 == 2) o.open_fds.reset();
     window.add(o);
   }
@@ -328,8 +337,8 @@ TEST(ImperfectData, IrregularGapsAndMissingFields) {
 // Memory fields unknown for the first half must not read as a rise from 0.
 void memory_unknown_at_first(Observation& o, double elapsed, Jitter&) {
   if (elapsed >= 150) return;
-  o.rss_anon.reset();
-  o.rss_file.reset();
+  o.resident.anon.reset();
+  o.resident.file.reset();
   o.open_fds.reset();
 }
 
@@ -378,9 +387,9 @@ TEST(ImperfectData, OldSamplesLeaveTheWindow) {
 
 // Everything exact: the footprint grows by 1 MiB/s through the receive queue.
 void exact_receive_growth(Observation& o, double elapsed, Jitter&) {
-  o.rss_anon = 200 * MiB;
-  o.rss_file = 50 * MiB;
-  o.rss_shmem = 1 * MiB;
+  o.resident.anon = 200 * MiB;
+  o.resident.file = 50 * MiB;
+  o.resident.shmem = 1 * MiB;
   o.send_queue_bytes = 0;
   o.receive_queue_bytes = elapsed * MiB;
   o.memory_limit = 251 * MiB + 295 * MiB + 1800 * MiB;  // 1800 s after the last sample
@@ -406,59 +415,6 @@ TEST(TimeToLimit, FromTheCgroupUsageWhenKnown) {
 TEST(TimeToLimit, UnknownWithoutALimit) {
   const auto findings = findings_of(stream_proxy_falling_behind);
   EXPECT_FALSE(findings.front().seconds_to_limit);
-}
-
-// ---- Stalled readers.
-
-using Socket = ReadPositionTracker::Socket;
-
-std::vector<EndpointObservation> two_endpoints() { return {endpoint("10.2.0.7:8000", 2), endpoint("10.9.9.9:443", 1)}; }
-
-TEST(ReadPositionTracker, AReaderThatMovesIsNotStalled) {
-  ReadPositionTracker tracker;
-  auto endpoints = two_endpoints();
-  for (uint32_t i = 0; i < 10; ++i) {
-    tracker.update(i * 30.0, {{1, "10.9.9.9:443", 1000 * i, 4096}}, 60, endpoints);
-  }
-  EXPECT_EQ(endpoints[1].stalled_sockets, 0u);
-}
-
-TEST(ReadPositionTracker, AStillReaderStallsAfterTheThreshold) {
-  ReadPositionTracker tracker;
-  auto endpoints = two_endpoints();
-  const std::vector<Socket> sockets{{1, "10.2.0.7:8000", 77, 4096}, {2, "10.2.0.7:8000", 5, 1000}};
-  tracker.update(0, sockets, 60, endpoints);
-  tracker.update(59, sockets, 60, endpoints);
-  EXPECT_EQ(endpoints[0].stalled_sockets, 0u);
-  tracker.update(90, sockets, 60, endpoints);
-  EXPECT_EQ(endpoints[0].stalled_sockets, 2u);
-  EXPECT_EQ(endpoints[0].stalled_unread_bytes, 5096u);
-  EXPECT_DOUBLE_EQ(endpoints[0].max_stalled_seconds, 90);
-  EXPECT_EQ(endpoints[1].stalled_sockets, 0u);
-}
-
-TEST(ReadPositionTracker, NothingUnreadIsIdleNotStalled) {
-  ReadPositionTracker tracker;
-  auto endpoints = two_endpoints();
-  tracker.update(0, {{1, "10.2.0.7:8000", 77, 0}}, 60, endpoints);
-  tracker.update(100, {{1, "10.2.0.7:8000", 77, 0}}, 60, endpoints);
-  // Data has just arrived after a long idle spell: the clock starts now.
-  tracker.update(110, {{1, "10.2.0.7:8000", 77, 512}}, 60, endpoints);
-  EXPECT_EQ(endpoints[0].stalled_sockets, 0u);
-}
-
-TEST(ReadPositionTracker, ForgetsClosedSockets) {
-  ReadPositionTracker tracker;
-  auto endpoints = two_endpoints();
-  const Socket still{1, "10.2.0.7:8000", 77, 4096};
-  tracker.update(0, {still}, 60, endpoints);
-  tracker.update(30, {}, 60, endpoints);
-  // The inode comes back (as if reused): a new socket, its clock restarted.
-  tracker.update(100, {still}, 60, endpoints);
-  EXPECT_EQ(endpoints[0].stalled_sockets, 0u);
-  tracker.update(160, {still}, 60, endpoints);
-  EXPECT_EQ(endpoints[0].stalled_sockets, 1u);
-  EXPECT_DOUBLE_EQ(endpoints[0].max_stalled_seconds, 60);
 }
 
 TEST(Names, KindsAndSeverities) {

@@ -1,6 +1,6 @@
 // Load failures explained from what libbpf and the verifier really said:
 // the fixtures are whole logs captured on real kernels.
-#include "bpf_loading.h"
+#include "collect/bpf_loading.h"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "fake_files.h"
-#include "leakwatch/cgroup.h"
-#include "leakwatch/cgroup_namespace.h"
+#include "collect/cgroup.h"
+#include "collect/cgroup_namespace.h"
 
 namespace lw::test {
 namespace {

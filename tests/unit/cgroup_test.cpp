@@ -1,4 +1,4 @@
-#include "leakwatch/cgroup.h"
+#include "collect/cgroup.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "leakwatch/procfs.h"
+#include "collect/procfs.h"
 
 namespace lw::test {
 

@@ -1,4 +1,4 @@
-#include "leakwatch/ingress_ledger.h"
+#include "model/ingress_ledger.h"
 
 #include <gtest/gtest.h>
 

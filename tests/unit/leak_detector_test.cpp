@@ -1,6 +1,6 @@
 // The agent's diagnosis over rounds of synthetic samples: which subject a
 // finding is about, when it starts and ends.
-#include "leakwatch/leak_detector.h"
+#include "analyze/leak_detector.h"
 
 #include <gtest/gtest.h>
 
@@ -12,9 +12,9 @@ ProcessSample worker(pid_t pid, uint64_t start_time, const std::string& cgroup, 
   p.key = {pid, start_time};
   p.comm = "worker";
   p.cgroup = cgroup;
-  p.rss_anon = static_cast<uint64_t>(anon);
-  p.rss_file = 1 << 20;
-  p.rss_shmem = 0;
+  p.resident.anon = static_cast<uint64_t>(anon);
+  p.resident.file = 1 << 20;
+  p.resident.shmem = 0;
   p.open_fds = 10;
   return p;
 }

@@ -1,8 +1,9 @@
 // The accounting of one sampling round, on synthetic inputs: no kernel.
 #include <gtest/gtest.h>
 
-#include "leakwatch/metrics_exporter.h"
-#include "leakwatch/node_sampler.h"
+#include "metrics_exporter.h"
+#include "collect/node_sampler.h"
+#include "model/node_round.h"
 #include "record_builder.h"
 
 namespace lw::test {
@@ -28,6 +29,23 @@ SocketRecord received(uint32_t tgid, uint64_t inode, uint64_t bytes, uint32_t un
   return r;
 }
 
+// The state NodeSampler keeps across rounds, updated the way it does.
+struct Rounds {
+  IngressLedger ledger;
+  ReadPositions positions;
+  AgentHealth health;
+  size_t top_endpoints = 5;
+
+  NodeSample run(RoundInputs in, double now = 0) {
+    sort_by_owner(in.records);
+    const uint64_t unattributed = credit_ingress(ledger, in);
+    positions.update(now, in.records);
+    NodeSample sample = assemble_node_sample(in, ledger, StallRule{positions, 60}, top_endpoints);
+    count_round(health, in, unattributed, ledger);
+    return sample;
+  }
+};
+
 CloseEvent close_event(uint64_t inode, uint32_t tgid, uint64_t cgroup_id, uint64_t bytes) {
   CloseEvent e{};
   e.inode = inode;
@@ -39,9 +57,7 @@ CloseEvent close_event(uint64_t inode, uint32_t tgid, uint64_t cgroup_id, uint64
 }
 
 TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
-  IngressLedger ledger;
-  AgentHealth health;
-  ReaderStallTracker stalls(60);
+  Rounds rounds;
   RoundInputs in;
   in.processes = {process(10, "api", "/pod/a", 1000), process(20, "worker", "/pod/b", 5000)};
   in.records = {received(10, 1, 4000, 1000), received(20, 2, 100, 0), received(99, 3, 7777, 0)};
@@ -50,7 +66,7 @@ TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
                      close_event(50, 10, 0, 300),     // short-lived, owner recorded in the kernel
                      close_event(51, 0, 555, 200),    // owner unknown, cgroup known
                      close_event(52, 0, 777, 9)};     // neither known
-  const NodeSample s = assemble_node_sample(std::move(in), RoundState{ledger, health, stalls}, 5);
+  const NodeSample s = rounds.run(std::move(in));
 
   ASSERT_EQ(s.processes.size(), 2u);
   EXPECT_EQ(s.processes[0].comm, "worker") << "largest footprint first";
@@ -60,26 +76,24 @@ TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
   EXPECT_EQ(s.cgroups.at("/pod/a").ingress.received, 6300u);
   EXPECT_EQ(s.cgroups.at("/pod/b").ingress.received, 100u + 200u);
   EXPECT_EQ(s.cgroups.at("/pod/b").processes, 1u);
-  EXPECT_EQ(health.unattributed_received_bytes, 9u);
-  EXPECT_EQ(health.sockets_seen, 3u);
-  EXPECT_EQ(health.close_events, 4u);
+  EXPECT_EQ(rounds.health.unattributed_received_bytes, 9u);
+  EXPECT_EQ(rounds.health.sockets_seen, 3u);
+  EXPECT_EQ(rounds.health.close_events, 4u);
   EXPECT_FALSE(s.cgroups.contains("")) << "the untargeted PID 99 adds no cgroup";
 }
 
 TEST(AssembleNodeSample, ExitedProcessDisappearsButItsCgroupKeepsCounting) {
-  IngressLedger ledger;
-  AgentHealth health;
-  ReaderStallTracker stalls(60);
+  Rounds rounds;
   RoundInputs first;
   first.processes = {process(10, "api", "/pod/a", 1)};
   first.records = {received(10, 1, 4000, 0)};
-  assemble_node_sample(std::move(first), RoundState{ledger, health, stalls}, 5);
+  rounds.run(std::move(first));
 
   RoundInputs second;
   second.processes = {process(11, "api", "/pod/a", 1)};  // restarted
   second.close_events = {close_event(1, 10, 0, 4500)};
   second.cgroup_by_v2_id = {{1, "/pod/a"}};
-  const NodeSample s = assemble_node_sample(std::move(second), RoundState{ledger, health, stalls}, 5);
+  const NodeSample s = rounds.run(std::move(second));
   ASSERT_EQ(s.processes.size(), 1u);
   EXPECT_EQ(s.processes[0].key.pid, 11);
   EXPECT_EQ(s.processes[0].ingress.received, 0u);
@@ -111,9 +125,7 @@ size_t series_count(const std::vector<prometheus::MetricFamily>& families) {
 // Many processes, each with many remote endpoints: the series count is
 // bounded by the limits, not by what the node holds.
 TEST(MetricsExporter, SeriesAreBoundedByTheLimits) {
-  IngressLedger ledger;
-  AgentHealth health;
-  ReaderStallTracker stalls(60);
+  Rounds rounds{.top_endpoints = 3};
   RoundInputs in;
   for (pid_t pid = 1; pid <= 300; ++pid) {
     in.processes.push_back(process(pid, "p" + std::to_string(pid), "/c" + std::to_string(pid), 1000 * pid));
@@ -123,7 +135,7 @@ TEST(MetricsExporter, SeriesAreBoundedByTheLimits) {
       in.records.push_back(r);
     }
   }
-  const auto sample = std::make_shared<NodeSample>(assemble_node_sample(std::move(in), RoundState{ledger, health, stalls}, 3));
+  const auto sample = std::make_shared<NodeSample>(rounds.run(std::move(in)));
   MetricsExporter exporter(ExportLimits{.top_processes = 10, .top_cgroups = 4});
   exporter.publish(sample);
   const auto families = exporter.Collect();
@@ -146,9 +158,7 @@ TEST(MetricsExporter, SeriesAreBoundedByTheLimits) {
 // Pod identity rides on every per-process, per-cgroup and finding series
 // and on the alert; a process outside any pod gets no pod label at all.
 TEST(MetricsExporter, PodIdentityLabelsEverySeriesOfThePodAndNothingElse) {
-  IngressLedger ledger;
-  AgentHealth health;
-  ReaderStallTracker stalls(60);
+  Rounds rounds;
   const std::string cgroup = "/kubepods/burstable/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10/" + std::string(64, 'a');
   const PodIdentity web{"shop", "web-0", "6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10", "app", std::string(64, 'a')};
   RoundInputs in;
@@ -157,7 +167,7 @@ TEST(MetricsExporter, PodIdentityLabelsEverySeriesOfThePodAndNothingElse) {
   in.cgroup_pods = {{cgroup, web}, {"/system.slice/ssh", PodIdentity{}}};
   in.records = {received(10, 1, 4000, 1000), received(20, 2, 100, 0)};
   const auto sample =
-      std::make_shared<NodeSample>(assemble_node_sample(std::move(in), RoundState{ledger, health, stalls}, 5));
+      std::make_shared<NodeSample>(rounds.run(std::move(in)));
   ASSERT_EQ(sample->cgroups.at(cgroup).pod, web);
 
   Finding leak;

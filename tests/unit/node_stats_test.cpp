@@ -1,4 +1,4 @@
-#include "leakwatch/node_stats.h"
+#include "collect/node_stats.h"
 
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
@@ -16,8 +16,8 @@
 #include "fake_files.h"
 #include "fixture.h"
 
-#include "leakwatch/error.h"
-#include "leakwatch/procfs.h"
+#include "util/error.h"
+#include "collect/procfs.h"
 
 namespace lw {
 namespace {

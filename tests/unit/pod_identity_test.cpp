@@ -1,7 +1,7 @@
 // Pod identity on a simulated node: a fake host root with the kubelet's
 // /var/log/pods and /var/log/containers for each runtime and cgroup driver,
 // and the /proc/PID/cgroup text a process of each shows on cgroup v1 and v2.
-#include "leakwatch/pod_identity.h"
+#include "collect/pod_identity.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "leakwatch/procfs.h"
+#include "collect/procfs.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include "fake_files.h"
 #include "fixture.h"
 
-#include "leakwatch/error.h"
+#include "util/error.h"
 
 namespace lw {
 namespace {

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "leakwatch/socket_record.h"
+#include "model/socket_record.h"
 
 namespace lw::test {
 

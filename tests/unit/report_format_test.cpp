@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "human_units.h"
-#include "leakwatch/report_json.h"
+#include "util/units.h"
+#include "output/report_json.h"
 #include "record_builder.h"
 #include "report_text.h"
 #include "text_table.h"
@@ -9,8 +9,8 @@
 namespace lw::test {
 namespace {
 
-using cli::human_bytes;
-using cli::human_duration_ms;
+using lw::human_bytes;
+using lw::human_duration_ms;
 
 TEST(HumanUnits, Bytes) {
   EXPECT_EQ(human_bytes(uint64_t{0}), "0 B");
@@ -27,8 +27,8 @@ TEST(HumanUnits, Durations) {
   EXPECT_EQ(human_duration_ms(185'000), "3m05s");
   EXPECT_EQ(human_duration_ms(7'260'000), "2h01m");
   EXPECT_EQ(human_duration_ms(3ull * 86'400'000 + 4 * 3'600'000), "3d04h");
-  EXPECT_EQ(cli::percent(1, 3), "33%");
-  EXPECT_EQ(cli::percent(1, 0), "-");
+  EXPECT_EQ(percent(1, 3), "33%");
+  EXPECT_EQ(percent(1, 0), "-");
 }
 
 TEST(TextTable, ColumnsFitTheirWidestCellAndAlign) {

@@ -1,4 +1,4 @@
-#include "leakwatch/socket_record.h"
+#include "model/socket_record.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "leakwatch/socket_summary.h"
+#include "model/socket_summary.h"
 
 #include <gtest/gtest.h>
 

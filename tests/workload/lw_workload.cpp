@@ -58,7 +58,7 @@
 #include <variant>
 #include <vector>
 
-#include "leakwatch/owned_fd.h"
+#include "util/owned_fd.h"
 
 namespace {
 

@@ -1,0 +1,89 @@
+#include "analyze/leak_detector.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "model/observation.h"
+
+namespace lw {
+namespace {
+
+// Endpoints kept per cgroup observation, as per process by default.
+constexpr size_t kCgroupEndpoints = 5;
+
+using FindingKey = std::tuple<std::optional<ProcessKey>, std::string, FindingKind>;
+
+FindingKey key_of(const ActiveFinding& f) { return {f.process, f.cgroup, f.finding.kind}; }
+
+}  // namespace
+
+std::vector<ActiveFinding> LeakDetector::process_findings(const NodeSample& sample, double now) {
+  std::vector<ActiveFinding> found;
+  std::set<ProcessKey> alive;
+  for (const auto& p : sample.processes) {
+    alive.insert(p.key);
+    const auto cgroup = sample.cgroups.find(p.cgroup);
+    auto& window = windows_.try_emplace(p.key, config_).first->second;
+    window.add(observe_process(p, cgroup == sample.cgroups.end() ? nullptr : &cgroup->second, now));
+    for (auto& finding : window.findings()) found.push_back({p.key, p.comm, p.cgroup, p.pod, std::move(finding), now});
+  }
+  std::erase_if(windows_, [&](const auto& entry) { return !alive.contains(entry.first); });
+  return found;
+}
+
+// A cgroup finding of a kind some process of the cgroup reports, now or in
+// the last round, would say the same thing twice (or, when that process has
+// just exited, flap for a round while the window still holds its growth);
+// only what no process explains is kept.
+std::vector<ActiveFinding> LeakDetector::cgroup_findings(const NodeSample& sample, double now,
+                                                         const std::vector<ActiveFinding>& by_process) {
+  std::map<std::string, std::vector<const ProcessSample*>> members;
+  for (const auto& p : sample.processes) {
+    if (!p.cgroup.empty()) members[p.cgroup].push_back(&p);
+  }
+  std::set<std::pair<std::string, FindingKind>> explained;
+  for (const std::vector<ActiveFinding>* findings : {&by_process, &std::as_const(active_)}) {
+    for (const auto& f : *findings) {
+      if (f.process) explained.emplace(f.cgroup, f.finding.kind);
+    }
+  }
+
+  std::vector<ActiveFinding> found;
+  for (const auto& [path, processes] : members) {
+    const CgroupSample& cgroup = sample.cgroups.at(path);
+    auto& window = cgroup_windows_.try_emplace(path, config_).first->second;
+    window.add(observe_cgroup(cgroup, processes, now, kCgroupEndpoints));
+    for (auto& finding : window.findings()) {
+      if (explained.contains({path, finding.kind})) continue;
+      found.push_back({std::nullopt, "", path, cgroup.pod, std::move(finding), now});
+    }
+  }
+  std::erase_if(cgroup_windows_, [&](const auto& entry) { return !members.contains(entry.first); });
+  return found;
+}
+
+void LeakDetector::update(const NodeSample& sample, double now) {
+  std::vector<ActiveFinding> current = process_findings(sample, now);
+  for (auto& f : cgroup_findings(sample, now, current)) current.push_back(std::move(f));
+  std::map<FindingKey, ActiveFinding> previous;
+  for (auto& f : active_) previous.emplace(key_of(f), std::move(f));
+  for (auto& f : current) {
+    if (const auto it = previous.find(key_of(f)); it != previous.end()) {
+      f.since = it->second.since;
+      previous.erase(it);
+    } else {
+      changes_.push_back({true, f});
+    }
+  }
+  // Whatever was active and is not now has ended, including findings of
+  // processes that exited.
+  for (auto& [key, f] : previous) changes_.push_back({false, std::move(f)});
+  std::stable_sort(current.begin(), current.end(), [](const ActiveFinding& a, const ActiveFinding& b) {
+    return a.finding.severity > b.finding.severity;
+  });
+  active_ = std::move(current);
+}
+
+}  // namespace lw

@@ -1,0 +1,54 @@
+// The agent's diagnosis: one analysis window per process and one per cgroup,
+// fed a round at a time, and the findings that started or ended since the
+// last round. A cgroup's window sees what no process window can: a leak
+// spread over workers that are recycled, each too short-lived to show it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "analyze/subject_window.h"
+#include "model/node_sample.h"
+
+namespace lw {
+
+struct ActiveFinding {
+  std::optional<ProcessKey> process;  // nullopt: a finding about the whole cgroup
+  std::string comm;
+  std::string cgroup;
+  PodIdentity pod;  // of the process, or of the cgroup when there is none
+  Finding finding;
+  double since = 0;  // seconds, monotonic: when it was first reported
+};
+
+struct FindingChange {
+  bool started = true;  // false: it ended
+  ActiveFinding finding;
+};
+
+class LeakDetector {
+ public:
+  explicit LeakDetector(AnalysisConfig config) : config_(config) {}
+  // Adds one round at `now` (seconds, monotonic) and updates what is active.
+  void update(const NodeSample& sample, double now);
+  // Active findings, most severe first.
+  const std::vector<ActiveFinding>& active() const { return active_; }
+  // What started or ended since the last call.
+  std::vector<FindingChange> take_changes() { return std::exchange(changes_, {}); }
+
+ private:
+  std::vector<ActiveFinding> process_findings(const NodeSample& sample, double now);
+  std::vector<ActiveFinding> cgroup_findings(const NodeSample& sample, double now,
+                                             const std::vector<ActiveFinding>& by_process);
+
+  AnalysisConfig config_;
+  std::map<ProcessKey, SubjectWindow> windows_;
+  std::map<std::string, SubjectWindow> cgroup_windows_;
+  std::vector<ActiveFinding> active_;
+  std::vector<FindingChange> changes_;
+};
+
+}  // namespace lw

@@ -1,0 +1,58 @@
+// What a subject's whole window says, shared by every finding kind: its
+// footprint's trend, how that tracks ingress, when it reaches the memory
+// limit; and the steps every finding is built with.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "analyze/analysis_config.h"
+#include "analyze/finding.h"
+#include "analyze/trend.h"
+#include "model/observation.h"
+
+namespace lw {
+
+struct Subject {
+  const AnalysisConfig& config;
+  const std::deque<Observation>& samples;
+  const Observation& latest;
+  std::optional<Trend> footprint;
+  std::optional<double> latest_footprint;
+  std::optional<double> ingress_correlation;
+  std::optional<double> seconds_to_limit;
+};
+
+// samples not empty.
+Subject describe_subject(const AnalysisConfig& config, const std::deque<Observation>& samples);
+
+std::optional<Trend> trend_of(const Subject& s, const Accessor& value);
+
+// The trend of the memory open connections hold (their queues), per second.
+double queue_slope(const Subject& s);
+
+// How sure a growth verdict is: steadier, steeper (against the threshold)
+// and longer-observed trends earn more.
+double growth_confidence(const Trend& trend, double min_rate, const Subject& s);
+
+// A finding with its share of the footprint's growth (`memory_slope` is the
+// part it holds) and its severity; the caller adds contributors and text.
+Finding make_finding(FindingKind kind, const Subject& s, double growth, double memory_slope, double confidence);
+
+enum class RankBy { queued_bytes, count };
+using EndpointCount = std::function<uint64_t(const EndpointGroup&)>;
+
+// The latest sample's endpoints, largest first by what the finding is about.
+std::vector<Contributor> top_contributors(const std::vector<EndpointGroup>& endpoints, const EndpointCount& count,
+                                          const EndpointCount& queued, RankBy rank_by);
+
+uint64_t connections(const EndpointGroup& e);
+uint64_t close_waits(const EndpointGroup& e);
+uint64_t receive_queue(const EndpointGroup& e);
+uint64_t send_queue(const EndpointGroup& e);
+uint64_t queues(const EndpointGroup& e);
+
+}  // namespace lw

@@ -1,0 +1,111 @@
+#include "collect/node_sampler.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "util/error.h"
+#include "collect/node_stats.h"
+
+namespace lw {
+
+bool TargetFilter::matches(pid_t pid, const std::string& comm_name, const std::string& cgroup) const {
+  if (!pids.empty() && std::find(pids.begin(), pids.end(), pid) == pids.end()) return false;
+  if (comm && !std::regex_search(comm_name, *comm)) return false;
+  return cgroup_prefix.empty() || cgroup.starts_with(cgroup_prefix);
+}
+
+NodeSampler::NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths,
+                         TargetFilter filter, size_t top_endpoints, double stall_after_seconds)
+    : sockets_(sockets),
+      close_events_(close_events),
+      paths_(std::move(paths)),
+      cgroup_ns_(CgroupNamespace::discover(paths_, getpid())),
+      pods_(paths_.log),
+      filter_(std::move(filter)),
+      top_endpoints_(top_endpoints),
+      stall_after_seconds_(stall_after_seconds) {}
+
+// With a PID filter, targeted passes over those processes are far cheaper
+// than a pass over the whole machine.
+std::vector<SocketRecord> NodeSampler::read_sockets() {
+  if (filter_.pids.empty()) return sockets_.all();
+  std::vector<SocketRecord> records;
+  for (const pid_t pid : filter_.pids) {
+    try {
+      const auto own = sockets_.for_process(pid);
+      records.insert(records.end(), own.begin(), own.end());
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::process_exited) throw;
+    }
+  }
+  return records;
+}
+
+void NodeSampler::read_processes(RoundInputs& round) {
+  for (const pid_t pid : filter_.pids.empty() ? list_pids(paths_) : filter_.pids) {
+    TargetProcess p;
+    try {
+      p.info = read_process(paths_, pid);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::no_such_process && e.kind() != ErrorKind::process_exited) throw;
+      round.processes_exited++;
+      continue;
+    }
+    if (p.info.stat.is_kernel_thread() || p.info.stat.state == 'Z' || p.info.stat.state == 'X') continue;
+    cgroup_ns_.to_host_paths(p.info.cgroups);
+    const auto location = locate_memory_cgroup(paths_, p.info.cgroups);
+    p.cgroup = location ? location->path : "";
+    if (!filter_.matches(pid, p.info.status.name.value_or(""), p.cgroup)) continue;
+    if (location && !round.cgroup_memory.contains(p.cgroup)) {
+      round.cgroup_memory.emplace(p.cgroup, read_cgroup_memory(*location));
+      round.cgroup_pods.emplace(p.cgroup, pods_.resolve(p.cgroup));
+    }
+    p.pod = pods_.resolve(p.info.cgroups);
+    if (const auto id = cgroup_v2_id(paths_, p.info.cgroups)) round.cgroup_by_v2_id.emplace(*id, p.cgroup);
+    round.processes.push_back(std::move(p));
+  }
+}
+
+RoundInputs NodeSampler::read_round() {
+  RoundInputs round;
+  round.records = read_sockets();
+  sort_by_owner(round.records);
+  // After the pass: a socket that closed after it was seen is credited the
+  // rest of its bytes; one that closed before was never seen and is credited
+  // all of them.
+  close_events_.drain(round.close_events);
+  pods_.refresh();
+  read_processes(round);
+  round.node = read_node_stats(paths_);
+  return round;
+}
+
+NodeSample NodeSampler::sample() {
+  const auto start = std::chrono::steady_clock::now();
+  RoundInputs round;
+  try {
+    round = read_round();
+  } catch (const Error&) {
+    health_.snapshot_failures++;
+    throw;
+  }
+  const uint64_t unattributed = credit_ingress(ledger_, round);
+  read_positions_.update(std::chrono::duration<double>(start.time_since_epoch()).count(), round.records);
+  NodeSample s = assemble_node_sample(round, ledger_, StallRule{read_positions_, stall_after_seconds_}, top_endpoints_);
+
+  count_round(health_, round, unattributed, ledger_);
+  const auto kernel = close_events_.counters();
+  health_.close_events_lost = kernel.lost;
+  health_.owner_storage_full = kernel.owner_storage_full;
+  health_.program_recursion = kernel.recursion_misses;
+  s.taken_at = std::chrono::system_clock::now();
+  s.duration = std::chrono::steady_clock::now() - start;
+  health_.snapshot_seconds.observe(std::chrono::duration<double>(s.duration).count());
+  s.health = health_;
+  return s;
+}
+
+}  // namespace lw

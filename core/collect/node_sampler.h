@@ -1,0 +1,61 @@
+// One sampling round of the whole node: a single socket iterator pass, the
+// close events since the last round, /proc and cgroup reads. NodeSampler does
+// the I/O and owns the state that lives across rounds; the accounting is in
+// model/node_round.h, tested without a kernel.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "collect/cgroup_namespace.h"
+#include "collect/host_paths.h"
+#include "collect/pod_identity.h"
+#include "collect/socket_close.h"
+#include "collect/socket_iter.h"
+#include "model/ingress_ledger.h"
+#include "model/node_round.h"
+#include "model/node_sample.h"
+#include "model/read_positions.h"
+
+namespace lw {
+
+// Which processes the agent reports on; an empty criterion matches all.
+struct TargetFilter {
+  std::vector<pid_t> pids;
+  std::optional<std::regex> comm;
+  std::string cgroup_prefix;
+  bool matches(pid_t pid, const std::string& comm_name, const std::string& cgroup) const;
+};
+
+class NodeSampler {
+ public:
+  NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths, TargetFilter filter,
+              size_t top_endpoints, double stall_after_seconds = 60);
+  // One round. Throws lw::Error when the socket pass itself fails.
+  NodeSample sample();
+  // Where this process's cgroup namespace is rooted, found at construction.
+  const CgroupNamespace& cgroup_namespace() const { return cgroup_ns_; }
+
+ private:
+  RoundInputs read_round();
+  void read_processes(RoundInputs& round);
+  std::vector<SocketRecord> read_sockets();
+
+  SocketIterator& sockets_;
+  CloseEventSource& close_events_;
+  HostPaths paths_;
+  CgroupNamespace cgroup_ns_;
+  PodIdentityResolver pods_;
+  TargetFilter filter_;
+  size_t top_endpoints_;
+  double stall_after_seconds_;
+  IngressLedger ledger_;
+  ReadPositions read_positions_;
+  AgentHealth health_;
+};
+
+}  // namespace lw

@@ -1,0 +1,115 @@
+#include "collect/socket_iter.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "collect/bpf_loading.h"
+#include "util/error.h"
+#include "util/owned_fd.h"
+#include "socket_iter.skel.h"
+
+namespace lw {
+namespace {
+
+// Reads the iterator's whole output straight into the record array. The
+// kernel only ever emits whole records, but one read() may end mid-record.
+// The buffer is kept between passes and never zero-filled: on a machine with
+// tens of thousands of sockets, page faults on fresh memory would cost more
+// than the pass itself.
+std::vector<SocketRecord> read_records(int iter_fd, RecordBuffer& buffer) {
+  size_t bytes = 0;
+  for (;;) {
+    if (bytes == buffer.capacity * sizeof(SocketRecord)) buffer.grow();
+    auto* dest = reinterpret_cast<char*>(buffer.records.get()) + bytes;
+    const ssize_t n = read(iter_fd, dest, buffer.capacity * sizeof(SocketRecord) - bytes);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      throw Error(ErrorKind::bpf_refused, fmt::format("reading the socket iterator failed: {}", std::strerror(err)),
+                  err);
+    }
+    bytes += static_cast<size_t>(n);
+  }
+  if (bytes % sizeof(SocketRecord) != 0) {
+    throw Error(ErrorKind::bpf_refused, "the socket iterator returned a partial record: BPF program and "
+                                        "user space disagree on the record layout");
+  }
+  return {buffer.records.get(), buffer.records.get() + bytes / sizeof(SocketRecord)};
+}
+
+}  // namespace
+
+void LibbpfDeleter::operator()(socket_iter* skeleton) const { socket_iter::destroy(skeleton); }
+
+SocketIterator::SocketIterator() {
+  bpf_loading::route_libbpf_output();
+  const bpf_loading::LoadLog log;
+  socket_iter* loaded = socket_iter::open_and_load();
+  if (!loaded) bpf_loading::throw_load_failure("socket iterator", log, errno);
+  skel_.reset(loaded);
+}
+
+SocketIterator::~SocketIterator() = default;
+
+void RecordBuffer::grow() {
+  // Enough for a busy host at once; doubling afterwards.
+  const size_t next = capacity == 0 ? 65536 : capacity * 2;
+  auto bigger = std::make_unique_for_overwrite<SocketRecord[]>(next);
+  if (capacity > 0) std::memcpy(bigger.get(), records.get(), capacity * sizeof(SocketRecord));
+  records = std::move(bigger);
+  capacity = next;
+}
+
+std::vector<SocketRecord> SocketIterator::all() { return run(nullptr); }
+
+std::vector<SocketRecord> SocketIterator::for_process(pid_t pid) {
+  // A pidfd pins the process: the iterator cannot wander onto another process
+  // that reuses the PID, and the pidfd says afterwards whether it exited.
+  const int raw_pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (raw_pidfd < 0) {
+    const int err = errno;
+    if (err == ESRCH) {
+      throw Error(ErrorKind::process_exited,
+                  fmt::format("PID {} exited before its sockets could be read; nothing left to report", pid), err);
+    }
+    throw Error(ErrorKind::bpf_refused, fmt::format("pidfd_open({}) failed: {}", pid, std::strerror(err)), err);
+  }
+  const OwnedFd pidfd(raw_pidfd);
+  union bpf_iter_link_info link_info = {};
+  link_info.task.pid_fd = static_cast<__u32>(pidfd.get());
+  LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &link_info, .link_info_len = sizeof(link_info));
+  auto records = run(&opts);
+  pollfd exited{pidfd.get(), POLLIN, 0};
+  if (poll(&exited, 1, 0) == 1) {
+    throw Error(ErrorKind::process_exited,
+                fmt::format("PID {} exited while its sockets were being read; nothing left to report", pid));
+  }
+  return records;
+}
+
+std::vector<SocketRecord> SocketIterator::run(const bpf_iter_attach_opts* opts) {
+  const LibbpfPtr<bpf_link> link(bpf_program__attach_iter(skel_->progs.dump_sockets, opts));
+  if (!link) {
+    const int err = errno;
+    throw Error(ErrorKind::bpf_refused,
+                fmt::format("attaching the socket iterator failed: {}", std::strerror(err)), err);
+  }
+  const int raw_iter = bpf_iter_create(bpf_link__fd(link.get()));
+  if (raw_iter < 0) {
+    const int err = errno;
+    throw Error(ErrorKind::bpf_refused, fmt::format("creating the socket iterator failed: {}", std::strerror(err)),
+                err);
+  }
+  const OwnedFd iter(raw_iter);
+  return read_records(iter.get(), buffer_);
+}
+
+}  // namespace lw

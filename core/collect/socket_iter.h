@@ -1,0 +1,47 @@
+// The loaded socket iterator BPF program. One object loads the program once;
+// each call runs one pass over the kernel's task/file tables.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <vector>
+
+#include "util/libbpf_ptr.h"
+#include "model/socket_record.h"
+
+struct bpf_iter_attach_opts;
+
+namespace lw {
+
+// Raw storage the kernel writes records into; reused across passes.
+struct RecordBuffer {
+  std::unique_ptr<SocketRecord[]> records;
+  size_t capacity = 0;  // in records
+  void grow();
+};
+
+class SocketIterator {
+ public:
+  // Loads the program. Throws lw::Error(no_privilege) when we lack the
+  // capabilities, lw::Error(bpf_refused) when the kernel refuses it.
+  SocketIterator();
+  ~SocketIterator();
+  SocketIterator(SocketIterator&&) noexcept = default;
+  SocketIterator& operator=(SocketIterator&&) noexcept = default;
+
+  // Every socket of every process: one pass over all tasks.
+  std::vector<SocketRecord> all();
+  // The sockets of one process only (a task-targeted iterator). Throws
+  // lw::Error(process_exited) when the process is gone before or exits
+  // during the pass.
+  std::vector<SocketRecord> for_process(pid_t pid);
+
+ private:
+  std::vector<SocketRecord> run(const bpf_iter_attach_opts* opts);
+
+  LibbpfPtr<socket_iter> skel_;
+  RecordBuffer buffer_;
+};
+
+}  // namespace lw

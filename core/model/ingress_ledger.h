@@ -1,0 +1,74 @@
+// Exact TCP ingress per process and per cgroup. Snapshots see live sockets;
+// close events carry the final counters of sockets that closed, including
+// those that opened and closed between two snapshots. The ledger remembers
+// each socket's last counters by inode and adds only the difference, so a
+// byte is counted once however many times its socket is seen, and totals
+// never go backwards when sockets close or processes exit.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "model/node_sample.h"
+
+namespace lw {
+
+// Who a socket's bytes are credited to.
+struct SocketOwner {
+  std::optional<ProcessKey> process;  // nullopt: only the cgroup is known
+  std::string cgroup;                 // memory cgroup path; may be empty
+};
+
+class IngressLedger {
+ public:
+  // max_sockets bounds memory. When it is reached, new sockets are not
+  // tracked (and counted in untracked_sockets): forgetting a live socket
+  // instead would credit its bytes a second time when it is seen again.
+  explicit IngressLedger(size_t max_sockets = 1u << 20) : max_sockets_(max_sockets) {}
+
+  // A live socket seen in a snapshot with its current counters.
+  void observe(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner);
+  // The inode of a socket closed before any process held it (reset while
+  // in the accept queue): each such close is a socket of its own.
+  static constexpr uint64_t kNoInode = 0;
+  // A socket's final counters. owner is used only for sockets never observed.
+  void close(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner);
+  // Ends a sampling round: closed sockets not seen again are forgotten, and
+  // so are sockets unseen for max_idle_rounds (their close event was lost).
+  void end_round(uint64_t max_idle_rounds = 120);
+
+  IngressTotals process_totals(const ProcessKey& key) const;
+  IngressTotals cgroup_totals(const std::string& cgroup) const;
+  // Forgets totals of processes that are gone; cgroup totals are kept.
+  void retain_processes(const std::set<ProcessKey>& alive);
+
+  // Whether a socket was observed or closed and is still remembered.
+  bool knows(uint64_t inode) const { return sockets_.contains(inode); }
+  size_t tracked_sockets() const { return sockets_.size(); }
+  uint64_t untracked_sockets() const { return untracked_; }
+
+ private:
+  struct SocketState {
+    uint64_t received = 0;
+    uint64_t consumed = 0;
+    SocketOwner owner;
+    uint64_t last_round = 0;
+    bool closed = false;
+  };
+
+  void credit(SocketState& s, uint64_t received, uint64_t consumed);
+  // nullptr when the ledger is full and the socket is new.
+  SocketState* state_for(uint64_t inode, const SocketOwner& owner);
+
+  size_t max_sockets_;
+  uint64_t round_ = 1;
+  uint64_t untracked_ = 0;
+  std::unordered_map<uint64_t, SocketState> sockets_;
+  std::map<ProcessKey, IngressTotals> processes_;
+  std::map<std::string, IngressTotals> cgroups_;
+};
+
+}  // namespace lw

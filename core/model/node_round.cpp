@@ -1,0 +1,139 @@
+#include "model/node_round.h"
+
+#include <algorithm>
+#include <set>
+#include <span>
+
+namespace lw {
+namespace {
+
+constexpr uint8_t kTcpListen = 10;
+
+uint64_t consumed_bytes(const SocketRecord& r) {
+  return r.bytes_received >= r.unread ? r.bytes_received - r.unread : 0;
+}
+
+using OwnerSpans = std::unordered_map<uint32_t, std::span<const SocketRecord>>;
+
+// Each owner's records, which sort_by_owner made one contiguous span.
+OwnerSpans spans_by_tgid(const std::vector<SocketRecord>& records) {
+  OwnerSpans spans;
+  for (auto it = records.begin(); it != records.end();) {
+    auto end = std::find_if(it, records.end(), [&](const SocketRecord& r) { return r.tgid != it->tgid; });
+    spans.emplace(it->tgid, std::span<const SocketRecord>(&*it, static_cast<size_t>(end - it)));
+    it = end;
+  }
+  return spans;
+}
+
+std::span<const SocketRecord> records_of(const OwnerSpans& spans, pid_t pid) {
+  const auto it = spans.find(static_cast<uint32_t>(pid));
+  return it == spans.end() ? std::span<const SocketRecord>{} : it->second;
+}
+
+ProcessKey key_of(const TargetProcess& p) { return ProcessKey{p.info.pid, p.info.stat.start_time}; }
+
+// Whom a closed socket's bytes belong to, when the ledger never saw it.
+std::optional<SocketOwner> close_event_owner(const CloseEvent& e, const std::map<pid_t, const TargetProcess*>& by_pid,
+                                             const std::unordered_map<uint64_t, std::string>& cgroup_by_v2_id) {
+  if (const auto it = by_pid.find(static_cast<pid_t>(e.tgid)); e.tgid != 0 && it != by_pid.end()) {
+    return SocketOwner{key_of(*it->second), it->second->cgroup};
+  }
+  if (const auto it = cgroup_by_v2_id.find(e.cgroup_id); it != cgroup_by_v2_id.end()) {
+    return SocketOwner{std::nullopt, it->second};
+  }
+  return std::nullopt;
+}
+
+ProcessSample process_sample(const TargetProcess& p, std::span<const SocketRecord> records, const StallRule& stalls,
+                             size_t top_endpoints) {
+  ProcessSample s;
+  s.key = key_of(p);
+  s.comm = p.info.status.name.value_or("");
+  s.cgroup = p.cgroup;
+  s.pod = p.pod;
+  s.resident = resident_of(p.info.status);
+  s.open_fds = p.info.open_fds;
+  // The agent exports endpoints, not single sockets.
+  s.sockets = summarize_sockets(records, top_endpoints, 0, &stalls);
+  return s;
+}
+
+}  // namespace
+
+void sort_by_owner(std::vector<SocketRecord>& records) {
+  std::stable_sort(records.begin(), records.end(),
+                   [](const SocketRecord& a, const SocketRecord& b) { return a.tgid < b.tgid; });
+}
+
+uint64_t credit_ingress(IngressLedger& ledger, const RoundInputs& in) {
+  std::map<pid_t, const TargetProcess*> by_pid;
+  for (const auto& p : in.processes) by_pid.emplace(p.info.pid, &p);
+
+  // Live sockets first, then the closes: a close credits only what arrived
+  // after the socket's last sighting.
+  for (const auto& [tgid, records] : spans_by_tgid(in.records)) {
+    const auto owner_it = by_pid.find(static_cast<pid_t>(tgid));
+    if (owner_it == by_pid.end()) continue;
+    const SocketOwner owner{key_of(*owner_it->second), owner_it->second->cgroup};
+    for (const auto& r : records) {
+      if (is_tcp(r) && r.state != kTcpListen) ledger.observe(r.inode, r.bytes_received, consumed_bytes(r), owner);
+    }
+  }
+  uint64_t unattributed = 0;
+  for (const auto& e : in.close_events) {
+    if (ledger.knows(e.inode)) {
+      ledger.close(e.inode, e.bytes_received, e.bytes_consumed, SocketOwner{});  // its owner is known already
+    } else if (const auto owner = close_event_owner(e, by_pid, in.cgroup_by_v2_id)) {
+      ledger.close(e.inode, e.bytes_received, e.bytes_consumed, *owner);
+    } else {
+      unattributed += e.bytes_received;
+    }
+  }
+  ledger.end_round();
+
+  std::set<ProcessKey> alive;
+  for (const auto& p : in.processes) alive.insert(key_of(p));
+  ledger.retain_processes(alive);
+  return unattributed;
+}
+
+void count_round(AgentHealth& health, const RoundInputs& in, uint64_t unattributed_received_bytes,
+                 const IngressLedger& ledger) {
+  health.snapshots++;
+  health.sockets_seen = in.records.size();
+  health.processes_seen = in.processes.size();
+  health.processes_exited_mid_snapshot += in.processes_exited;
+  health.close_events += in.close_events.size();
+  health.untracked_sockets = ledger.untracked_sockets();
+  health.unattributed_received_bytes += unattributed_received_bytes;
+}
+
+NodeSample assemble_node_sample(const RoundInputs& in, const IngressLedger& ledger, const StallRule& stalls,
+                                size_t top_endpoints) {
+  NodeSample sample;
+  const auto spans = spans_by_tgid(in.records);
+  for (const auto& p : in.processes) {
+    ProcessSample s = process_sample(p, records_of(spans, p.info.pid), stalls, top_endpoints);
+    s.ingress = ledger.process_totals(s.key);
+
+    CgroupSample& c = sample.cgroups[s.cgroup];
+    c.path = s.cgroup;
+    if (const auto pod = in.cgroup_pods.find(s.cgroup); pod != in.cgroup_pods.end()) c.pod = pod->second;
+    c.processes++;
+    c.receive_queue_bytes += s.sockets.receive_queue_bytes;
+    c.send_queue_bytes += s.sockets.send_queue_bytes;
+    sample.processes.push_back(std::move(s));
+  }
+  for (auto& [path, c] : sample.cgroups) {
+    c.ingress = ledger.cgroup_totals(path);
+    if (const auto it = in.cgroup_memory.find(path); it != in.cgroup_memory.end()) c.memory = it->second;
+  }
+  std::stable_sort(sample.processes.begin(), sample.processes.end(), [](const auto& a, const auto& b) {
+    return a.footprint().value_or(0) > b.footprint().value_or(0);
+  });
+  sample.node = in.node;
+  return sample;
+}
+
+}  // namespace lw

@@ -1,0 +1,66 @@
+// One agent round, from what it read to the NodeSample it publishes. The
+// state that lives across rounds (the ingress ledger, read positions, the
+// agent's health) is updated by its owner, NodeSampler, through the
+// functions here; assembling the sample itself only reads it, so it is
+// tested on synthetic inputs without a kernel.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collect/cgroup.h"
+#include "collect/node_stats.h"
+#include "collect/pod_identity.h"
+#include "collect/procfs.h"
+#include "collect/socket_close.h"
+#include "model/ingress_ledger.h"
+#include "model/node_sample.h"
+#include "model/read_positions.h"
+#include "model/socket_record.h"
+
+namespace lw {
+
+// A process the round reports on, with its memory cgroup resolved.
+struct TargetProcess {
+  ProcessInfo info;
+  std::string cgroup;  // memory cgroup path; empty when none was found
+  PodIdentity pod;
+};
+
+// Everything one round read, before any accounting.
+struct RoundInputs {
+  std::vector<SocketRecord> records;   // every socket on the node, sorted by owner (sort_by_owner)
+  std::vector<CloseEvent> close_events;
+  std::vector<TargetProcess> processes;
+  std::map<std::string, std::optional<CgroupMemory>> cgroup_memory;  // by path
+  std::map<std::string, PodIdentity> cgroup_pods;                    // by path
+  std::unordered_map<uint64_t, std::string> cgroup_by_v2_id;         // socket cgroup id -> memory cgroup path
+  NodeStats node;
+  uint64_t processes_exited = 0;  // listed in /proc but gone before they could be read
+};
+
+// Sorts records by owner (tgid), so each process's sockets are one span.
+void sort_by_owner(std::vector<SocketRecord>& records);
+
+// Credits the round's live sockets, then its closes, to the targeted
+// processes and their cgroups; forgets processes that are gone. Returns the
+// bytes of closed sockets whose owner and cgroup were both unknown.
+uint64_t credit_ingress(IngressLedger& ledger, const RoundInputs& inputs);
+
+// The round's counts, added to the agent's health: its one writer is the
+// sampler, after each round.
+void count_round(AgentHealth& health, const RoundInputs& inputs, uint64_t unattributed_received_bytes,
+                 const IngressLedger& ledger);
+
+// Pure: per process and per cgroup, from the inputs and what the ledger and
+// the read positions say after this round's updates. Health is left empty.
+NodeSample assemble_node_sample(const RoundInputs& inputs, const IngressLedger& ledger, const StallRule& stalls,
+                                size_t top_endpoints);
+
+}  // namespace lw

@@ -1,0 +1,75 @@
+// Aggregates one process's socket records into what a person asks first:
+// how much the kernel holds, in which sockets, for which remote endpoints.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/read_positions.h"
+#include "model/socket_record.h"
+
+namespace lw {
+
+// Name -> count, searchable by string_view.
+using Counts = std::map<std::string, uint64_t, std::less<>>;
+
+// Connected inet sockets that share a peer. Outbound connections are grouped
+// by remote address and port; accepted (inbound) ones by remote address and
+// the local listening port, since their remote ports are ephemeral.
+struct EndpointGroup {
+  std::string peer;           // "10.0.0.7:8000" (outbound) or "10.0.0.7" (inbound)
+  bool inbound = false;
+  uint16_t local_port = 0;    // the listening port, for inbound groups
+  uint64_t connections = 0;
+  Counts states;  // TCP state name -> count; "" for UDP
+  uint64_t receive_queue_bytes = 0;
+  uint64_t send_queue_bytes = 0;
+  uint64_t unread_bytes = 0;
+  uint64_t max_unread_bytes = 0;  // the largest backlog of a single socket
+  // The longest time any socket of the group has gone without data, in ms;
+  // nullopt when no socket of the group tells it.
+  std::optional<uint64_t> max_idle_ms;
+  // Sockets holding unread data whose read position has stood still for at
+  // least the stall threshold (known only across samples: see StallRule).
+  uint64_t stalled_sockets = 0;
+  uint64_t stalled_unread_bytes = 0;
+  double max_stalled_seconds = 0;
+};
+
+// "10.0.0.7:8000" for outbound groups, "10.0.0.7->:8080" for inbound ones:
+// the name an endpoint has in metrics and findings.
+std::string endpoint_label(const EndpointGroup& group);
+
+// Adds g's sockets and bytes into `into`; an empty `into` takes g's name.
+void merge_endpoint_group(EndpointGroup& into, const EndpointGroup& g);
+
+// counts[key], 0 when absent.
+uint64_t count_of(const Counts& counts, std::string_view key);
+
+struct SocketSummary {
+  uint64_t sockets = 0;
+  uint64_t receive_queue_bytes = 0;
+  uint64_t send_queue_bytes = 0;
+  uint64_t unread_bytes = 0;
+  uint64_t sockets_with_unread = 0;
+  Counts by_kind;       // socket_kind() -> count
+  Counts by_tcp_state;  // tcp_state_name() -> count
+  // Sorted by queued bytes, then connections; at most top_endpoints entries.
+  std::vector<EndpointGroup> endpoints;
+  uint64_t endpoints_total = 0;  // distinct groups before the top_endpoints cut
+  EndpointGroup other_endpoints; // everything past the cut, summed
+  // Sorted by queued bytes (receive + send), then unread; at most top_sockets.
+  std::vector<SocketRecord> top_sockets;
+};
+
+// top_endpoints bounds the endpoint list; top_sockets the single-socket list
+// (0 skips it: ranking single sockets means copying every record). With a
+// StallRule, endpoint groups count their stalled readers.
+SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_endpoints, size_t top_sockets,
+                                const StallRule* stalls = nullptr);
+
+}  // namespace lw

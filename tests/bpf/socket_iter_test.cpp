@@ -1,0 +1,242 @@
+// The real socket iterator against real processes holding sockets in known
+// states on loopback. Every number checked here is one the kernel reports.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <fmt/format.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "bpf_test_support.h"
+#include "util/error.h"
+
+namespace lw::test {
+namespace {
+
+constexpr uint8_t kEstablished = 1;
+constexpr uint8_t kCloseWait = 8;
+
+std::vector<SocketRecord> to_port(const std::vector<SocketRecord>& records, uint16_t port) {
+  std::vector<SocketRecord> out;
+  std::copy_if(records.begin(), records.end(), std::back_inserter(out),
+               [&](const SocketRecord& r) { return is_tcp(r) && r.remote_port == port; });
+  return out;
+}
+
+bool all_of(const std::vector<SocketRecord>& records, const std::function<bool(const SocketRecord&)>& pred) {
+  return std::all_of(records.begin(), records.end(), pred);
+}
+
+// A server that sends `bytes` on each of `count` connections, and a client
+// process that opens them and reads nothing.
+struct UnreadPair {
+  std::unique_ptr<ChildProcess> server;
+  std::unique_ptr<ChildProcess> client;
+  uint16_t port = 0;
+};
+
+UnreadPair start_unread_pair(const std::string& address, int count, int bytes) {
+  UnreadPair p;
+  p.server = start_workload({"serve", "--bind", address, "--port", "0", "--send-bytes", std::to_string(bytes),
+                             "--count", std::to_string(count)});
+  p.port = static_cast<uint16_t>(std::stoi(p.server->expect_line("ready ")));
+  p.client = start_workload({"connect", "--to", address, "--port", std::to_string(p.port), "--count",
+                             std::to_string(count)});
+  p.client->expect_line("ready ");
+  p.server->expect_line("sent ");
+  return p;
+}
+
+class SocketIteratorTest : public BpfTest {};
+
+TEST_F(SocketIteratorTest, UnreadBytesThenDrainThenCloseWaitOnIpv4) {
+  constexpr int kConnections = 8;
+  constexpr uint32_t kBytes = 3000;
+  auto pair = start_unread_pair("127.0.0.1", kConnections, kBytes);
+  const pid_t pid = pair.client->pid();
+
+  std::vector<SocketRecord> conns;
+  ASSERT_TRUE(eventually([&] {
+    conns = to_port(iterator().for_process(pid), pair.port);
+    return conns.size() == kConnections && all_of(conns, [](const SocketRecord& r) { return r.unread == kBytes; });
+  })) << "connections seen: " << conns.size();
+  for (const auto& r : conns) {
+    EXPECT_EQ(r.tgid, static_cast<uint32_t>(pid));
+    EXPECT_EQ(r.family, AF_INET);
+    EXPECT_EQ(r.state, kEstablished);
+    EXPECT_EQ(r.bytes_received, kBytes);
+    EXPECT_EQ(r.rcv_nxt - r.copied_seq, kBytes);
+    EXPECT_GE(r.rmem_alloc, kBytes) << "queued memory must cover the unread bytes";
+    EXPECT_EQ(remote_endpoint(r), "127.0.0.1:" + std::to_string(pair.port));
+    EXPECT_TRUE(r.flags & LW_SOCK_RCV_AGE_KNOWN);
+    EXPECT_LT(r.last_rcv_age_ms, 60'000u);
+  }
+
+  pair.client->signal(SIGUSR1);
+  EXPECT_EQ(pair.client->expect_line("drained "), std::to_string(kConnections * kBytes));
+  conns = to_port(iterator().for_process(pid), pair.port);
+  ASSERT_EQ(conns.size(), kConnections);
+  for (const auto& r : conns) {
+    EXPECT_EQ(r.unread, 0u);
+    EXPECT_EQ(r.bytes_received, kBytes) << "bytes_received counts arrivals, not reads";
+    EXPECT_EQ(r.rmem_alloc, 0u);
+  }
+
+  pair.server->signal(SIGUSR1);
+  pair.server->expect_line("closed ");
+  ASSERT_TRUE(eventually([&] {
+    conns = to_port(iterator().for_process(pid), pair.port);
+    return conns.size() == kConnections && all_of(conns, [](const SocketRecord& r) { return r.state == kCloseWait; });
+  })) << "sockets whose peer closed must show CLOSE_WAIT";
+  for (const auto& r : conns) {
+    // The kernel counts the peer's FIN as a byte; we report payload only.
+    EXPECT_EQ(r.unread, 0u);
+    EXPECT_EQ(r.bytes_received, kBytes);
+    EXPECT_EQ(r.rcv_nxt - r.copied_seq, 1u) << "the raw sequence numbers still include the FIN";
+  }
+}
+
+// The identity the ledger and the close events key on: what /proc/PID/fd
+// names, unchanged from one pass to the next.
+TEST_F(SocketIteratorTest, SocketIdentityIsTheInodeAndStableAcrossPasses) {
+  constexpr int kConnections = 4;
+  auto pair = start_unread_pair("127.0.0.1", kConnections, 100);
+  const pid_t pid = pair.client->pid();
+  const auto first = to_port(iterator().for_process(pid), pair.port);
+  ASSERT_EQ(first.size(), static_cast<size_t>(kConnections));
+  for (const auto& r : first) {
+    struct stat st{};
+    const auto link = fmt::format("/proc/{}/fd/{}", pid, r.fd);
+    ASSERT_EQ(stat(link.c_str(), &st), 0) << link;
+    EXPECT_EQ(r.inode, st.st_ino) << link;
+  }
+  const auto second = to_port(iterator().all(), pair.port);
+  std::map<uint32_t, uint64_t> inode_by_fd;
+  for (const auto& r : first) inode_by_fd[r.fd] = r.inode;
+  size_t matched = 0;
+  for (const auto& r : second) {
+    if (r.tgid != static_cast<uint32_t>(pid)) continue;
+    EXPECT_EQ(inode_by_fd.at(r.fd), r.inode) << "fd " << r.fd;
+    matched++;
+  }
+  EXPECT_EQ(matched, first.size());
+}
+
+// The idle age is computed from jiffies with a tick rate the program works
+// out itself (no kernel config is read): a wrong rate would scale it.
+TEST_F(SocketIteratorTest, IdleAgeAdvancesWithTheClock) {
+  using Clock = std::chrono::steady_clock;
+  auto pair = start_unread_pair("127.0.0.1", 1, 100);
+  const pid_t pid = pair.client->pid();
+  const auto age = [&] {
+    const auto conns = to_port(iterator().for_process(pid), pair.port);
+    EXPECT_EQ(conns.size(), 1u);
+    EXPECT_TRUE(!conns.empty() && (conns[0].flags & LW_SOCK_RCV_AGE_KNOWN));
+    return conns.empty() ? 0.0 : conns[0].last_rcv_age_ms / 1000.0;
+  };
+  const auto before_first = Clock::now();
+  const double first = age();
+  const auto after_first = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto before_second = Clock::now();
+  const double second = age();
+  const auto after_second = Clock::now();
+  const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  // Ages are whole milliseconds of whole ticks (10 ms at the coarsest rate).
+  constexpr double kTick = 0.011;
+  EXPECT_GE(second - first, seconds(before_second - after_first) - kTick);
+  EXPECT_LE(second - first, seconds(after_second - before_first) + kTick);
+}
+
+TEST_F(SocketIteratorTest, Ipv6ConnectionsAreAttributedWithTheirAddresses) {
+  constexpr int kConnections = 5;
+  constexpr uint32_t kBytes = 1500;
+  auto pair = start_unread_pair("::1", kConnections, kBytes);
+
+  std::vector<SocketRecord> conns;
+  ASSERT_TRUE(eventually([&] {
+    conns = to_port(iterator().for_process(pair.client->pid()), pair.port);
+    return conns.size() == kConnections && all_of(conns, [](const SocketRecord& r) { return r.unread == kBytes; });
+  }));
+  for (const auto& r : conns) {
+    EXPECT_EQ(r.family, AF_INET6);
+    EXPECT_EQ(remote_endpoint(r), "[::1]:" + std::to_string(pair.port));
+    EXPECT_EQ(local_endpoint(r).rfind("[::1]:", 0), 0u);
+    EXPECT_EQ(socket_kind(r), "tcp6");
+  }
+  // The server side is another process: its sockets are attributed to it.
+  const auto server_side = iterator().for_process(pair.server->pid());
+  EXPECT_EQ(static_cast<int>(server_side.size()), kConnections + 1) << "accepted sockets plus the listener";
+  EXPECT_TRUE(all_of(server_side, [&](const SocketRecord& r) {
+    return r.tgid == static_cast<uint32_t>(pair.server->pid()) && r.local_port == pair.port;
+  }));
+}
+
+TEST_F(SocketIteratorTest, UdpAndUnixSocketsWithTheirQueues) {
+  constexpr int kUnixPairs = 3;
+  constexpr uint32_t kUdpUnread = 700;
+  auto proc = start_workload({"sockets", "--udp-bind", "127.0.0.1", "--unix-pairs", std::to_string(kUnixPairs),
+                              "--udp-unread", std::to_string(kUdpUnread)});
+  const std::string ready = proc->expect_line("ready ");
+  const uint16_t udp_port = static_cast<uint16_t>(std::stoi(ready.substr(ready.find("udp=") + 4)));
+
+  const auto records = iterator().for_process(proc->pid());
+  const auto unix_count = std::count_if(records.begin(), records.end(), [](const SocketRecord& r) {
+    return r.family == AF_UNIX && socket_kind(r) == "unix-stream";
+  });
+  EXPECT_EQ(unix_count, 2 * kUnixPairs);
+  const auto bound = std::find_if(records.begin(), records.end(), [&](const SocketRecord& r) {
+    return r.protocol == IPPROTO_UDP && r.local_port == udp_port;
+  });
+  ASSERT_NE(bound, records.end()) << "the bound UDP socket must be reported";
+  EXPECT_EQ(socket_kind(*bound), "udp");
+  EXPECT_FALSE(is_tcp(*bound));
+  EXPECT_GE(bound->rmem_alloc, kUdpUnread) << "the unread datagram is in the UDP receive queue";
+  EXPECT_TRUE(all_of(records, [&](const SocketRecord& r) { return r.tgid == static_cast<uint32_t>(proc->pid()); }));
+}
+
+TEST_F(SocketIteratorTest, SocketCountAgreesWithProcFd) {
+  auto proc = start_workload({"sockets", "--udp-bind", "127.0.0.1", "--unix-pairs", "4"});
+  proc->expect_line("ready ");
+  const auto records = iterator().for_process(proc->pid());
+  EXPECT_EQ(records.size(), count_socket_fds(proc->pid()));
+  // The whole-machine pass sees the same sockets for that process.
+  const auto everything = iterator().all();
+  const auto in_all = std::count_if(everything.begin(), everything.end(),
+                                    [&](const SocketRecord& r) { return r.tgid == static_cast<uint32_t>(proc->pid()); });
+  EXPECT_EQ(static_cast<size_t>(in_all), records.size());
+}
+
+TEST_F(SocketIteratorTest, SeveralThousandSocketsInOneProcess) {
+  constexpr int kConnections = 4000;
+  auto pair = start_unread_pair("127.0.0.1", kConnections, 100);
+  const auto records = iterator().for_process(pair.client->pid());
+  EXPECT_EQ(records.size(), count_socket_fds(pair.client->pid()));
+  EXPECT_EQ(to_port(records, pair.port).size(), static_cast<size_t>(kConnections));
+  std::vector<uint64_t> inodes;
+  for (const auto& r : records) inodes.push_back(r.inode);
+  std::sort(inodes.begin(), inodes.end());
+  EXPECT_EQ(std::adjacent_find(inodes.begin(), inodes.end()), inodes.end()) << "socket inodes are unique";
+}
+
+TEST_F(SocketIteratorTest, VanishedPidIsReportedAsExited) {
+  auto proc = start_workload({"sockets", "--unix-pairs", "1"});
+  proc->expect_line("ready ");
+  const pid_t pid = proc->pid();
+  proc->signal(SIGTERM);
+  proc->wait();
+  try {
+    iterator().for_process(pid);
+    FAIL() << "expected lw::Error(process_exited)";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::process_exited);
+  }
+}
+
+}  // namespace
+}  // namespace lw::test
