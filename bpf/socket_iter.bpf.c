@@ -64,9 +64,13 @@ static __always_inline void read_tcp(struct lw_socket_record *r, struct sock *sk
 	r->copied_seq = BPF_CORE_READ(tp, copied_seq);
 	r->rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
 	r->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	/* Listening sockets reuse these sequence fields for nothing useful. */
-	if (r->state == TCP_LISTEN)
+	/* Listening sockets reuse these sequence fields for nothing useful;
+	 * what they hold is the queue of connections not yet accepted. */
+	if (r->state == TCP_LISTEN) {
+		r->accept_queue = sk->sk_ack_backlog;
+		r->accept_queue_limit = sk->sk_max_ack_backlog;
 		return;
+	}
 	payload = tcp_payload_of(sk->__sk_common.skc_flags, BPF_CORE_READ(tp, bytes_received), r->rcv_nxt,
 				 r->copied_seq);
 	r->bytes_received = payload.received;

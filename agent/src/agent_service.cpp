@@ -164,9 +164,11 @@ void sample_until_stopped(NodeSampler& sampler, Outputs& outputs, std::chrono::m
     try {
       sample_once(sampler, outputs);
     } catch (const Error& e) {
-      // Counted in leakwatch_snapshots_total{result="failed"}; the next
-      // round may succeed (a transient kernel or /proc error).
+      // Counted in leakwatch_snapshots_total{result="failed"} and shown by
+      // leakwatch_collector_success; the next round may succeed (a
+      // transient kernel or /proc error).
       log::error("sampling round failed: {}", e.what());
+      outputs.exporter.publish_health(sampler.health());
     }
     next += interval;
     const auto now = Clock::now();

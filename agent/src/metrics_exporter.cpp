@@ -148,6 +148,10 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
   Family endpoint_queues("leakwatch_process_endpoint_queue_bytes",
                          "Socket queue memory per remote endpoint and direction, top N per process",
                          MetricType::Gauge);
+  Family accept_waiting("leakwatch_process_accept_queue_connections",
+                        "Connections waiting to be accepted per listening port, top N per process", MetricType::Gauge);
+  Family accept_limit("leakwatch_process_accept_queue_limit",
+                      "Accept queue limit per listening port (listen backlog capped by somaxconn)", MetricType::Gauge);
 
   for (const ProcessSample* exported : processes) {
     const ProcessSample& p = *exported;
@@ -176,9 +180,14 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
     };
     for (const auto& g : p.sockets.endpoints) add_endpoint(endpoint_label(g), g);
     if (p.sockets.endpoints_total > p.sockets.endpoints.size()) add_endpoint("other", p.sockets.other_endpoints);
+    for (const auto& q : p.sockets.listeners) {
+      const Labels l = with(base, "port", std::to_string(q.port));
+      accept_waiting.add(l, static_cast<double>(q.waiting));
+      accept_limit.add(l, static_cast<double>(q.limit));
+    }
   }
   for (auto* f : {&rss, &queues, &unread, &footprint, &by_type, &by_state, &received, &consumed, &fds, &conns,
-                  &endpoint_queues}) {
+                  &endpoint_queues, &accept_waiting, &accept_limit}) {
     out.push_back(f->take());
   }
 }
@@ -284,8 +293,21 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
               1);
   Family last("leakwatch_last_snapshot_timestamp_seconds", "When the last sampling round ended", MetricType::Gauge);
   last.add({}, std::chrono::duration<double>(s.taken_at.time_since_epoch()).count());
+  Family success("leakwatch_collector_success", "1 when the last round read the source, 0 when it failed",
+                 MetricType::Gauge);
+  Family seconds("leakwatch_collector_duration_seconds", "How long the last round took to read the source",
+                 MetricType::Gauge);
+  Family errors("leakwatch_collector_errors_total",
+                "Items of the source skipped because they could not be read (never the whole round)",
+                MetricType::Counter);
+  for (const auto& [name, c] : h.collectors) {
+    const Labels l{{"collector", name}};
+    success.add(l, c.success ? 1 : 0);
+    seconds.add(l, c.seconds);
+    errors.add(l, static_cast<double>(c.errors));
+  }
   for (auto* f : {&duration, &snapshots, &sockets, &processes, &exported, &cgroups, &lost, &closes, &unattributed,
-                  &backend, &last}) {
+                  &backend, &last, &success, &seconds, &errors}) {
     out.push_back(f->take());
   }
 }
@@ -299,6 +321,14 @@ void MetricsExporter::publish(std::shared_ptr<const NodeSample> sample, std::vec
   sample_ = std::move(sample);
   findings_ = std::move(shared_findings);
   alerts_ = alerts;
+}
+
+void MetricsExporter::publish_health(const AgentHealth& health) {
+  std::lock_guard lock(mutex_);
+  if (!sample_) return;
+  auto updated = std::make_shared<NodeSample>(*sample_);
+  updated->health = health;
+  sample_ = std::move(updated);
 }
 
 bool MetricsExporter::has_sample() const {

@@ -39,6 +39,9 @@ class MetricsExporter : public prometheus::Collectable {
   explicit MetricsExporter(ExportLimits limits, AgentInfo info = {}) : limits_(limits), info_(std::move(info)) {}
   void publish(std::shared_ptr<const NodeSample> sample, std::vector<ActiveFinding> findings = {},
                AlertDelivery alerts = {});
+  // After a failed round: the last sample stays, with the health that says
+  // what failed (nothing before the first sample).
+  void publish_health(const AgentHealth& health);
   // Whether a sample was published: readiness for the agent's probe.
   bool has_sample() const;
   std::vector<prometheus::MetricFamily> Collect() const override;

@@ -17,6 +17,7 @@ enum class FindingKind {
   close_wait_leak,         // peers closed, the process never did
   heap_growth,             // anonymous memory grows and sockets do not explain it
   fd_leak,                 // non-socket file descriptors keep growing
+  listen_backlog,          // connections wait to be accepted: too few workers
 };
 // The kind's name in metrics, JSON and alerts: "socket-receive-backlog".
 std::string_view to_string(FindingKind kind);

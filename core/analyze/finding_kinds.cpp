@@ -5,13 +5,14 @@
 namespace lw {
 namespace {
 
-constexpr std::array<FindingKindInfo, 6> kKinds{{
+constexpr std::array<FindingKindInfo, 7> kKinds{{
     {FindingKind::socket_receive_backlog, "socket-receive-backlog", detect_receive_backlog},
     {FindingKind::socket_send_backlog, "socket-send-backlog", detect_send_backlog},
     {FindingKind::connection_leak, "connection-leak", detect_connection_leak},
     {FindingKind::close_wait_leak, "close-wait-leak", detect_close_wait_leak},
     {FindingKind::heap_growth, "heap-growth", detect_heap_growth},
     {FindingKind::fd_leak, "fd-leak", detect_fd_leak},
+    {FindingKind::listen_backlog, "listen-backlog", detect_listen_backlog},
 }};
 
 }  // namespace

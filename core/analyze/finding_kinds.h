@@ -27,5 +27,6 @@ std::optional<Finding> detect_connection_leak(const Subject& s);
 std::optional<Finding> detect_close_wait_leak(const Subject& s);
 std::optional<Finding> detect_heap_growth(const Subject& s);
 std::optional<Finding> detect_fd_leak(const Subject& s);
+std::optional<Finding> detect_listen_backlog(const Subject& s);
 
 }  // namespace lw

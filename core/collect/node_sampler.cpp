@@ -7,6 +7,7 @@
 #include <set>
 
 #include "util/error.h"
+#include "util/log.h"
 #include "collect/node_stats.h"
 
 namespace lw {
@@ -44,42 +45,68 @@ std::vector<SocketRecord> NodeSampler::read_sockets() {
   return records;
 }
 
-void NodeSampler::read_processes(RoundInputs& round) {
-  for (const pid_t pid : filter_.pids.empty() ? list_pids(paths_) : filter_.pids) {
+void read_target_processes(const HostPaths& paths, const std::vector<pid_t>& pids, const TargetFilter& filter,
+                           const CgroupNamespace& cgroup_ns, const PodIdentityResolver& pods, RoundInputs& round) {
+  for (const pid_t pid : pids) {
     TargetProcess p;
     try {
-      p.info = read_process(paths_, pid);
+      p.info = read_process(paths, pid);
     } catch (const Error& e) {
-      if (e.kind() != ErrorKind::no_such_process && e.kind() != ErrorKind::process_exited) throw;
-      round.processes_exited++;
+      if (e.kind() == ErrorKind::no_such_process || e.kind() == ErrorKind::process_exited) {
+        round.processes_exited++;
+      } else {
+        round.processes_unreadable++;
+        log::debug("skipping PID {}: {}", pid, e.what());
+      }
       continue;
     }
     if (p.info.stat.is_kernel_thread() || p.info.stat.state == 'Z' || p.info.stat.state == 'X') continue;
-    cgroup_ns_.to_host_paths(p.info.cgroups);
-    const auto location = locate_memory_cgroup(paths_, p.info.cgroups);
+    cgroup_ns.to_host_paths(p.info.cgroups);
+    const auto location = locate_memory_cgroup(paths, p.info.cgroups);
     p.cgroup = location ? location->path : "";
-    if (!filter_.matches(pid, p.info.status.name.value_or(""), p.cgroup)) continue;
+    if (!filter.matches(pid, p.info.status.name.value_or(""), p.cgroup)) continue;
     if (location && !round.cgroup_memory.contains(p.cgroup)) {
       round.cgroup_memory.emplace(p.cgroup, read_cgroup_memory(*location));
-      round.cgroup_pods.emplace(p.cgroup, pods_.resolve(p.cgroup));
+      round.cgroup_pods.emplace(p.cgroup, pods.resolve(p.cgroup));
     }
-    p.pod = pods_.resolve(p.info.cgroups);
-    if (const auto id = cgroup_v2_id(paths_, p.info.cgroups)) round.cgroup_by_v2_id.emplace(*id, p.cgroup);
+    p.pod = pods.resolve(p.info.cgroups);
+    if (const auto id = cgroup_v2_id(paths, p.info.cgroups)) round.cgroup_by_v2_id.emplace(*id, p.cgroup);
     round.processes.push_back(std::move(p));
   }
 }
 
+template <typename Read>
+void NodeSampler::collect(const std::string& name, Read&& read) {
+  CollectorStatus& status = health_.collectors[name];
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    read();
+    status.success = true;
+  } catch (const Error&) {
+    status.success = false;
+    status.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    throw;
+  }
+  status.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 RoundInputs NodeSampler::read_round() {
   RoundInputs round;
-  round.records = read_sockets();
-  sort_by_owner(round.records);
+  collect("sockets", [&] {
+    round.records = read_sockets();
+    sort_by_owner(round.records);
+  });
   // After the pass: a socket that closed after it was seen is credited the
   // rest of its bytes; one that closed before was never seen and is credited
   // all of them.
-  close_events_.drain(round.close_events);
-  pods_.refresh();
-  read_processes(round);
-  round.node = read_node_stats(paths_);
+  collect("close_events", [&] { close_events_.drain(round.close_events); });
+  collect("pods", [&] { pods_.refresh(); });
+  collect("processes", [&] {
+    read_target_processes(paths_, filter_.pids.empty() ? list_pids(paths_) : filter_.pids, filter_, cgroup_ns_,
+                          pods_, round);
+  });
+  health_.collectors["processes"].errors += round.processes_unreadable;
+  collect("node", [&] { round.node = read_node_stats(paths_); });
   return round;
 }
 

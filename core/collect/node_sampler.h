@@ -31,19 +31,31 @@ struct TargetFilter {
   bool matches(pid_t pid, const std::string& comm_name, const std::string& cgroup) const;
 };
 
+// Reads the targeted processes among `pids` into `round`, with their memory
+// cgroups and pods. A process that exited is counted in processes_exited,
+// one whose files cannot be parsed in processes_unreadable; neither fails
+// the round.
+void read_target_processes(const HostPaths& paths, const std::vector<pid_t>& pids, const TargetFilter& filter,
+                           const CgroupNamespace& cgroup_ns, const PodIdentityResolver& pods, RoundInputs& round);
+
 class NodeSampler {
  public:
   NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths, TargetFilter filter,
               size_t top_endpoints, double stall_after_seconds = 60);
-  // One round. Throws lw::Error when the socket pass itself fails.
+  // One round. Throws lw::Error when the socket pass or the listing of
+  // /proc fails; health() then says which source failed.
   NodeSample sample();
+  const AgentHealth& health() const { return health_; }
   // Where this process's cgroup namespace is rooted, found at construction.
   const CgroupNamespace& cgroup_namespace() const { return cgroup_ns_; }
 
  private:
   RoundInputs read_round();
-  void read_processes(RoundInputs& round);
   std::vector<SocketRecord> read_sockets();
+  // Runs one source's read, timed, into health_.collectors[name]; an
+  // lw::Error marks it failed and is rethrown.
+  template <typename Read>
+  void collect(const std::string& name, Read&& read);
 
   SocketIterator& sockets_;
   CloseEventSource& close_events_;

@@ -7,8 +7,6 @@
 namespace lw {
 namespace {
 
-constexpr uint8_t kTcpListen = 10;
-
 uint64_t consumed_bytes(const SocketRecord& r) {
   return r.bytes_received >= r.unread ? r.bytes_received - r.unread : 0;
 }
@@ -77,7 +75,7 @@ uint64_t credit_ingress(IngressLedger& ledger, const RoundInputs& in) {
     if (owner_it == by_pid.end()) continue;
     const SocketOwner owner{key_of(*owner_it->second), owner_it->second->cgroup};
     for (const auto& r : records) {
-      if (is_tcp(r) && r.state != kTcpListen) ledger.observe(r.inode, r.bytes_received, consumed_bytes(r), owner);
+      if (is_tcp(r) && !is_tcp_listener(r)) ledger.observe(r.inode, r.bytes_received, consumed_bytes(r), owner);
     }
   }
   uint64_t unattributed = 0;

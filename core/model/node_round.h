@@ -42,7 +42,8 @@ struct RoundInputs {
   std::map<std::string, PodIdentity> cgroup_pods;                    // by path
   std::unordered_map<uint64_t, std::string> cgroup_by_v2_id;         // socket cgroup id -> memory cgroup path
   NodeStats node;
-  uint64_t processes_exited = 0;  // listed in /proc but gone before they could be read
+  uint64_t processes_exited = 0;     // listed in /proc but gone before they could be read
+  uint64_t processes_unreadable = 0;  // there, but their files could not be parsed: skipped
 };
 
 // Sorts records by owner (tgid), so each process's sockets are one span.

@@ -70,8 +70,17 @@ struct DurationHistogram {
   }
 };
 
+// One source the agent reads each round (the socket pass, /proc, ...), the
+// way node_exporter reports its collectors.
+struct CollectorStatus {
+  bool success = true;  // gauge: the last round read it
+  double seconds = 0;   // gauge: how long the last round's read took
+  uint64_t errors = 0;  // items skipped and counted, never the round: a process whose files cannot be parsed
+};
+
 // Counters about the agent's own work; monotonic unless said otherwise.
 struct AgentHealth {
+  std::map<std::string, CollectorStatus> collectors;  // by name: sockets, close_events, pods, processes, node
   DurationHistogram snapshot_seconds;  // one sampling round, I/O and assembly
   uint64_t snapshots = 0;
   uint64_t snapshot_failures = 0;

@@ -31,6 +31,17 @@ void add_cgroup_memory(Observation& o, const CgroupSample* cgroup) {
   if (cgroup->memory->limit) o.memory_limit = as_double(cgroup->memory->limit->bytes);
 }
 
+// A listener shared by pre-forked workers shows in each of them, and
+// SO_REUSEPORT listeners on one port are the port's queue split in parts:
+// per port, the cgroup keeps the fullest, never a sum that counts one queue
+// once per worker.
+std::vector<ListenerQueue> fullest_per_port(const std::map<uint16_t, ListenerQueue>& by_port) {
+  std::vector<ListenerQueue> out;
+  for (const auto& [port, q] : by_port) out.push_back(q);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.waiting > b.waiting; });
+  return out;
+}
+
 std::vector<EndpointGroup> top_endpoints(std::map<std::string, EndpointGroup> merged, size_t top) {
   std::vector<EndpointGroup> sorted;
   for (auto& [name, e] : merged) sorted.push_back(std::move(e));
@@ -48,6 +59,7 @@ Observation observe_cgroup(const CgroupSample& cgroup, const std::vector<const P
   Observation o;
   o.time = time;
   std::map<std::string, EndpointGroup> endpoints;
+  std::map<uint16_t, ListenerQueue> listeners;
   for (const ProcessSample* p : members) {
     const Observation m = observe_process(*p, &cgroup, time);
     add_known(o.resident, m.resident);
@@ -59,7 +71,11 @@ Observation observe_cgroup(const CgroupSample& cgroup, const std::vector<const P
     o.close_wait += m.close_wait;
     o.socket_fds += m.socket_fds;
     for (const auto& e : m.endpoints) merge_endpoint_group(endpoints[endpoint_label(e)], e);
+    for (const auto& q : m.listeners) {
+      if (auto [it, added] = listeners.try_emplace(q.port, q); !added && q.waiting > it->second.waiting) it->second = q;
+    }
   }
+  o.listeners = fullest_per_port(listeners);
   o.ingress_bytes_total = static_cast<double>(cgroup.ingress.received);
   add_cgroup_memory(o, &cgroup);
   o.endpoints = top_endpoints(std::move(endpoints), top);
@@ -82,6 +98,7 @@ Observation observe_process(const ProcessSample& p, const CgroupSample* cgroup, 
   o.socket_fds = static_cast<double>(p.sockets.sockets);
   add_cgroup_memory(o, cgroup);
   o.endpoints = p.sockets.endpoints;
+  o.listeners = p.sockets.listeners;
   return o;
 }
 

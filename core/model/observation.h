@@ -26,6 +26,7 @@ struct Observation {
   std::optional<double> memory_limit;  // the cgroup's limit, when it has one
   std::optional<double> memory_usage;  // the cgroup's usage
   std::vector<EndpointGroup> endpoints;  // top endpoints by queued bytes
+  std::vector<ListenerQueue> listeners;  // TCP listeners, most waiting first
 
   std::optional<double> footprint() const { return footprint_bytes(resident, receive_queue_bytes + send_queue_bytes); }
 };

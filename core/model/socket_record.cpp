@@ -12,6 +12,11 @@ bool is_tcp(const SocketRecord& r) { return (r.flags & LW_SOCK_IS_TCP) != 0; }
 
 bool is_inet(const SocketRecord& r) { return r.family == AF_INET || r.family == AF_INET6; }
 
+bool is_tcp_listener(const SocketRecord& r) {
+  constexpr uint8_t tcp_listen = 10;
+  return is_tcp(r) && r.state == tcp_listen;
+}
+
 uint64_t receive_queue_bytes(const SocketRecord& r) { return r.rmem_alloc; }
 
 uint64_t send_queue_bytes(const SocketRecord& r) { return is_tcp(r) ? r.wmem_queued : r.wmem_alloc; }

@@ -14,6 +14,8 @@ using SocketRecord = lw_socket_record;
 
 bool is_tcp(const SocketRecord& r);
 bool is_inet(const SocketRecord& r);
+// A listening TCP socket (state TCP_LISTEN).
+bool is_tcp_listener(const SocketRecord& r);
 
 // Bytes the kernel holds for the socket's receive side (sk_rmem_alloc).
 uint64_t receive_queue_bytes(const SocketRecord& r);

@@ -15,10 +15,9 @@ namespace {
 uint64_t queued_bytes(const SocketRecord& r) { return receive_queue_bytes(r) + send_queue_bytes(r); }
 
 std::set<std::pair<uint16_t, uint16_t>> listening_ports(std::span<const SocketRecord> records) {
-  constexpr uint8_t tcp_listen = 10;
   std::set<std::pair<uint16_t, uint16_t>> ports;  // (family, port)
   for (const auto& r : records) {
-    if (is_tcp(r) && r.state == tcp_listen) ports.emplace(r.family, r.local_port);
+    if (is_tcp_listener(r)) ports.emplace(r.family, r.local_port);
   }
   return ports;
 }
@@ -92,6 +91,18 @@ std::vector<EndpointGroup> group_by_endpoint(std::span<const SocketRecord> recor
   return sorted;
 }
 
+std::vector<ListenerQueue> listener_queues(std::span<const SocketRecord> records, size_t top) {
+  std::vector<ListenerQueue> out;
+  for (const auto& r : records) {
+    if (is_tcp_listener(r)) out.push_back({r.local_port, r.accept_queue, r.accept_queue_limit});
+  }
+  std::sort(out.begin(), out.end(), [](const ListenerQueue& a, const ListenerQueue& b) {
+    return std::tie(a.waiting, b.port) > std::tie(b.waiting, a.port);
+  });
+  if (out.size() > top) out.resize(top);
+  return out;
+}
+
 std::vector<SocketRecord> largest_sockets(std::span<const SocketRecord> records, size_t top_n) {
   std::vector<SocketRecord> sorted(records.begin(), records.end());
   const auto by_size = [](const SocketRecord& a, const SocketRecord& b) {
@@ -149,6 +160,7 @@ SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t to
     const auto kind = std::make_tuple(r.family, r.type, r.protocol);
     if (kinds[kind]++ == 0) kind_examples[kind] = &r;
     if (is_tcp(r)) tcp_states[r.state]++;
+    s.accept_queue += r.accept_queue;
   }
   for (const auto& [kind, count] : kinds) s.by_kind[socket_kind(*kind_examples[kind])] += count;
   for (size_t state = 0; state < tcp_states.size(); ++state) {
@@ -159,6 +171,7 @@ SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t to
   s.other_endpoints.peer = "other";
   for (size_t i = top_endpoints; i < s.endpoints.size(); ++i) merge_endpoint_group(s.other_endpoints, s.endpoints[i]);
   if (s.endpoints.size() > top_endpoints) s.endpoints.resize(top_endpoints);
+  s.listeners = listener_queues(records, top_endpoints);
   if (top_sockets > 0) s.top_sockets = largest_sockets(records, top_sockets);
   return s;
 }

@@ -44,6 +44,14 @@ struct EndpointGroup {
 // the name an endpoint has in metrics and findings.
 std::string endpoint_label(const EndpointGroup& group);
 
+// A TCP listener's queue of connections the process has not accepted yet:
+// the mark of too few workers for the connections that arrive.
+struct ListenerQueue {
+  uint16_t port = 0;
+  uint64_t waiting = 0;  // connections accepted by the kernel, not yet by the process
+  uint64_t limit = 0;    // listen()'s backlog, capped by somaxconn; SYNs are dropped past limit + 1
+};
+
 // Adds g's sockets and bytes into `into`; an empty `into` takes g's name.
 void merge_endpoint_group(EndpointGroup& into, const EndpointGroup& g);
 
@@ -62,6 +70,9 @@ struct SocketSummary {
   std::vector<EndpointGroup> endpoints;
   uint64_t endpoints_total = 0;  // distinct groups before the top_endpoints cut
   EndpointGroup other_endpoints; // everything past the cut, summed
+  // TCP listeners, most waiting first; at most top_endpoints entries.
+  std::vector<ListenerQueue> listeners;
+  uint64_t accept_queue = 0;  // connections waiting on all listeners
   // Sorted by queued bytes (receive + send), then unread; at most top_sockets.
   std::vector<SocketRecord> top_sockets;
 };

@@ -65,6 +65,12 @@ json cgroup_json(const std::optional<CgroupMemory>& c) {
   };
 }
 
+json listeners_json(const std::vector<ListenerQueue>& listeners) {
+  json out = json::array();
+  for (const auto& q : listeners) out.push_back({{"port", q.port}, {"waiting", q.waiting}, {"limit", q.limit}});
+  return out;
+}
+
 json sockets_json(const SocketSummary& s) {
   return {
       {"total", s.sockets},
@@ -74,6 +80,8 @@ json sockets_json(const SocketSummary& s) {
       {"sockets_with_unread", s.sockets_with_unread},
       {"by_kind", s.by_kind},
       {"by_tcp_state", s.by_tcp_state},
+      {"accept_queue", s.accept_queue},
+      {"listeners", listeners_json(s.listeners)},
   };
 }
 
@@ -98,6 +106,7 @@ json to_json(const EndpointGroup& g) {
 json to_json(const SocketRecord& r) {
   const bool tcp = is_tcp(r);
   const bool idle_known = (r.flags & LW_SOCK_RCV_AGE_KNOWN) != 0;
+  const bool listener = is_tcp_listener(r);
   return {
       {"fd", r.fd},
       {"inode", r.inode},
@@ -115,6 +124,8 @@ json to_json(const SocketRecord& r) {
       {"bytes_received", tcp ? json(r.bytes_received) : json(nullptr)},
       {"bytes_acked", tcp ? json(r.bytes_acked) : json(nullptr)},
       {"idle_seconds", idle_known ? json(r.last_rcv_age_ms / 1000.0) : json(nullptr)},
+      {"accept_queue", listener ? json(r.accept_queue) : json(nullptr)},
+      {"accept_queue_limit", listener ? json(r.accept_queue_limit) : json(nullptr)},
   };
 }
 

@@ -133,6 +133,10 @@ TEST_F(AgentTest, QueuedBytesAndSocketStatesMatchTheWorkload) {
   ASSERT_EQ(uname(&names), 0);
   EXPECT_EQ(s.value("leakwatch_kernel_info", {{"release", names.release}}), 1);
   EXPECT_EQ(s.value("leakwatch_backend_info", {{"sockets", "bpf_iter_task_file"}, {"socket_identity", "inode"}}), 1);
+  for (const char* collector : {"sockets", "close_events", "pods", "processes", "node"}) {
+    EXPECT_EQ(s.value("leakwatch_collector_success", {{"collector", collector}}), 1) << collector;
+    EXPECT_TRUE(s.value("leakwatch_collector_duration_seconds", {{"collector", collector}})) << collector;
+  }
 
   server->signal(SIGUSR1);
   server->expect_line("closed ");
@@ -140,6 +144,27 @@ TEST_F(AgentTest, QueuedBytesAndSocketStatesMatchTheWorkload) {
     s = agent.scrape();
     return s.value("leakwatch_process_tcp_sockets", {{"pid", pid_of(client)}, {"state", "CLOSE_WAIT"}}) == kConns;
   })) << "CLOSE_WAIT sockets never showed";
+}
+
+// 50 connections waiting in a listener's accept queue ("too few gunicorn
+// workers") showed nowhere before the accept queue was exported.
+TEST_F(AgentTest, ConnectionsWaitingToBeAcceptedAreExportedPerListener) {
+  TestCgroup cgroup("leakwatch-test-accept-" + std::to_string(getpid()));
+  Agent agent({"--cgroup-prefix", cgroup.path()});
+  constexpr int kWaiting = 50, kBacklog = 128;
+  ChildProcess server(cgroup.wrap({LW_WORKLOAD_PATH, "serve", "--bind", "127.0.0.1", "--port", "0", "--no-accept",
+                                   "--backlog", std::to_string(kBacklog), "--max-seconds", "120"}));
+  const std::string port = server.expect_line("ready ");
+  auto client = start_workload({"connect", "--to", "127.0.0.1", "--port", port, "--count", std::to_string(kWaiting)});
+  client->expect_line("ready ");
+
+  const std::map<std::string, std::string> listener{{"pid", pid_of(server)}, {"port", port}};
+  Scrape s = agent.after_rounds(1);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_process_accept_queue_connections", listener) == kWaiting;
+  })) << "waiting connections: " << s.value("leakwatch_process_accept_queue_connections", listener).value_or(-1);
+  EXPECT_EQ(s.value("leakwatch_process_accept_queue_limit", listener), kBacklog);
 }
 
 TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
@@ -173,9 +198,9 @@ TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
   EXPECT_EQ(s.find("leakwatch_process_endpoint_connections", {{"pid", pid_of(client)}}).size(), kTopEndpoints + 1);
   EXPECT_EQ(s.value("leakwatch_process_endpoint_connections", {{"pid", pid_of(client)}, {"endpoint", "other"}}),
             1000 - kTopEndpoints);
-  // docs/METRICS.md: per process 37 + 3(N + 1), per cgroup 8, per finding 6, node 12, agent 35.
-  EXPECT_LE(s.series(), pids.size() * (37 + 3 * (kTopEndpoints + 1)) + pids.size() * 8 + with_finding.size() * 6 +
-                            12 + 35);
+  // docs/METRICS.md: per process 37 + 3(N + 1) + 2N, per cgroup 8, per finding 6, node 12, agent 50.
+  EXPECT_LE(s.series(), pids.size() * (37 + 3 * (kTopEndpoints + 1) + 2 * kTopEndpoints) + pids.size() * 8 +
+                            with_finding.size() * 6 + 12 + 50);
 
   processes.signal(SIGTERM);
   processes.wait();

@@ -224,6 +224,29 @@ TEST_F(SocketIteratorTest, SeveralThousandSocketsInOneProcess) {
   EXPECT_EQ(std::adjacent_find(inodes.begin(), inodes.end()), inodes.end()) << "socket inodes are unique";
 }
 
+// "Too few workers": connections the kernel accepted wait for the process.
+TEST_F(SocketIteratorTest, ListenerAcceptQueueAndItsLimit) {
+  constexpr int kWaiting = 12, kBacklog = 32;
+  auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--no-accept", "--backlog",
+                                std::to_string(kBacklog)});
+  const std::string port = server->expect_line("ready ");
+  auto client = start_workload({"connect", "--to", "127.0.0.1", "--port", port, "--count", std::to_string(kWaiting)});
+  client->expect_line("ready ");
+
+  std::optional<SocketRecord> listener;
+  ASSERT_TRUE(eventually([&] {
+    listener.reset();
+    for (const auto& r : iterator().for_process(server->pid())) {
+      if (is_tcp_listener(r) && std::to_string(r.local_port) == port) listener = r;
+    }
+    return listener && listener->accept_queue == kWaiting;
+  })) << "waiting: " << (listener ? static_cast<int>(listener->accept_queue) : -1);
+  EXPECT_EQ(listener->accept_queue_limit, static_cast<uint32_t>(kBacklog));
+  for (const auto& r : iterator().for_process(client->pid())) {
+    EXPECT_EQ(r.accept_queue, 0u) << "only listeners have an accept queue";
+  }
+}
+
 TEST_F(SocketIteratorTest, VanishedPidIsReportedAsExited) {
   auto proc = start_workload({"sockets", "--unix-pairs", "1"});
   proc->expect_line("ready ");

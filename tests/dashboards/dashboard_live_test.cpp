@@ -266,7 +266,7 @@ TEST_F(DashboardLiveTest, EveryPanelQueryAndAlertWorksAgainstTheRealAgent) {
       }
     }
   }
-  EXPECT_EQ(alert_rules, 7u);
+  EXPECT_EQ(alert_rules, 8u);
 }
 
 }  // namespace

@@ -92,6 +92,13 @@ std::vector<Scenario> scenarios() {
       {"HeapGrowth", [](auto& held, auto&) { return alone(held, {"heap-grow", "--bytes-per-second", "5000000"}); },
        "heap-growth", ""},
       {"FdLeak", [](auto& held, auto&) { return alone(held, {"fd-leak", "--every", "100"}); }, "fd-leak", ""},
+      {"TooFewWorkers",
+       [](auto& held, auto& port) {
+         port = server(held, {"--no-accept", "--backlog", "128"});
+         client(held, port, {"--count", "50"});
+         return held.front()->pid();
+       },
+       "listen-backlog", ":{port}"},
       {"ControlStreamReadPromptly",
        [](auto& held, auto& port) {
          port = server(held, {"--stream", "--rate", "5000000"});

@@ -128,6 +128,11 @@ void peers_closed_process_did_not(Observation& o, double elapsed, Jitter&) {
 
 void rate_limiter_dict(Observation& o, double elapsed, Jitter&) { o.resident.anon = *o.resident.anon + 200 * KiB * elapsed; }
 
+// Too few workers: 40 to 60 connections wait on :8000 at every sample.
+void too_few_workers(Observation& o, double, Jitter& jitter) {
+  o.listeners = {{8000, static_cast<uint64_t>(50 + std::round(jitter(10))), 2048}, {9090, 0, 128}};
+}
+
 void temp_files_left_open(Observation& o, double elapsed, Jitter&) { o.open_fds = *o.open_fds + std::floor(0.1 * elapsed); }
 
 std::vector<FindingKind> kinds(const std::vector<Finding>& findings) {
@@ -254,6 +259,23 @@ TEST(Findings, FdLeak) {
   EXPECT_NEAR(findings.front().growth_per_second, 0.1, 0.02);
 }
 
+TEST(Findings, ListenBacklogOfTooFewWorkers) {
+  const auto findings = findings_of(too_few_workers);
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::listen_backlog));
+  const Finding& f = findings.front();
+  EXPECT_EQ(f.severity, Severity::warning);
+  ASSERT_EQ(f.top_contributors.size(), 1u);
+  EXPECT_EQ(f.top_contributors.front().endpoint, ":8000");
+  EXPECT_NE(f.explanation.find("on port 8000 (queue limit 2048)"), std::string::npos) << f.explanation;
+}
+
+TEST(Findings, AFullAcceptQueueSaysConnectionsAreDropped) {
+  const auto findings = findings_of([](Observation& o, double, Jitter&) { o.listeners = {{8000, 129, 128}}; });
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::listen_backlog));
+  EXPECT_GE(findings.front().confidence, 0.9);
+  EXPECT_NE(findings.front().explanation.find("new connections are dropped"), std::string::npos);
+}
+
 TEST(Findings, SortedBySeverityThenShare) {
   const auto findings = findings_of([](Observation& o, double elapsed, Jitter& jitter) {
     stream_proxy_falling_behind(o, elapsed, jitter);
@@ -287,6 +309,15 @@ TEST(HealthyControls, ShortSwingOfASmallCountIsNoLeak) {
     window.add(o);
   }
   EXPECT_TRUE(window.findings().empty());
+}
+
+// A busy server catches a burst in its queue now and then, and empties it.
+TEST(HealthyControls, AcceptQueueBurstsThatEmpty) {
+  const auto findings = findings_of([](Observation& o, double elapsed, Jitter&) {
+    const bool burst = static_cast<int>(elapsed) % 50 < 5;
+    o.listeners = {{8000, burst ? 80u : 2u, 2048}};
+  });
+  EXPECT_TRUE(findings.empty());
 }
 
 TEST(HealthyControls, HeavyConnectionChurn) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "collect/node_sampler.h"
 #include "fake_files.h"
 #include "fixture.h"
 
@@ -381,6 +382,26 @@ TEST_F(FakeProc, GarbledStatThrows) {
   write_file(pid_dir(4242) / "stat", "not a stat line\n");
   EXPECT_EQ(thrown_kind([&] { read_process(paths(), 4242); }), ErrorKind::io);
   EXPECT_FALSE(read_stat(paths(), 4242));
+}
+
+// One process with an unparsable stat fails neither the others nor the
+// round: it is skipped and counted (it used to throw out of the round).
+TEST_F(FakeProc, AnUnreadableProcessIsSkippedAndCountedNotTheRound) {
+  for (const pid_t pid : {48213, 48214}) {
+    write_file(pid_dir(pid) / "stat", fixture("stat_normal.txt"));
+    write_file(pid_dir(pid) / "status", fixture("status_normal.txt"));
+  }
+  write_file(pid_dir(4242) / "stat", "not a stat line\n");
+  fs::create_directories(pid_dir(4343));  // exited between listing and reading
+
+  RoundInputs round;
+  const PodIdentityResolver pods(tmp_.path() / "log");
+  read_target_processes(paths(), list_pids(paths()), TargetFilter{}, CgroupNamespace{}, pods, round);
+  ASSERT_EQ(round.processes.size(), 2u);
+  EXPECT_EQ(round.processes[0].info.pid, 48213);
+  EXPECT_EQ(round.processes[1].info.pid, 48214);
+  EXPECT_EQ(round.processes_unreadable, 1u);
+  EXPECT_EQ(round.processes_exited, 1u);
 }
 
 TEST_F(FakeProc, ReadStat) {

@@ -540,6 +540,8 @@ struct ServeConfig {
   bool stream = false;                 // write pattern data without end
   std::optional<std::uint64_t> rate;   // --stream: bytes per second per connection at most
   bool close_on_accept = false;        // close every connection as soon as it is accepted
+  bool accept = true;                  // --no-accept: connections stay in the accept queue
+  std::uint64_t backlog = kListenBacklog;
 };
 
 ServeConfig parse_serve(const Args& args) {
@@ -562,11 +564,16 @@ ServeConfig parse_serve(const Args& args) {
     if (!cfg.stream) throw UsageError("--rate needs --stream");
     cfg.rate = args.number("rate", 1, kMaxRate);
   }
+  cfg.accept = !args.has("no-accept");
+  if (!cfg.accept && (cfg.stream || sends_bytes || cfg.close_on_accept)) {
+    throw UsageError("--no-accept excludes --stream, --send-bytes, --close-after-send and --close-on-accept");
+  }
+  cfg.backlog = args.number("backlog", 1, kListenBacklog, kListenBacklog);
   return cfg;
 }
 
 // A listening TCP socket on `bind`.
-OwnedFd open_listener(const Endpoint& bind) {
+OwnedFd open_listener(const Endpoint& bind, std::uint64_t backlog) {
   OwnedFd fd = open_socket(bind.family(), SOCK_STREAM);
   const int on = 1;
   if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
@@ -576,7 +583,7 @@ OwnedFd open_listener(const Endpoint& bind) {
     fail_errno("setsockopt(IPV6_V6ONLY)");
   }
   if (::bind(fd.get(), bind.sa(), bind.len) != 0) fail_errno("bind " + bind.text);
-  if (listen(fd.get(), kListenBacklog) != 0) fail_errno("listen");
+  if (listen(fd.get(), static_cast<int>(backlog)) != 0) fail_errno("listen");
   return fd;
 }
 
@@ -585,8 +592,8 @@ class Server {
   Server(const ServeConfig& cfg, EventLoop& loop) : cfg_(cfg), loop_(loop) {
     listeners_.reserve(static_cast<std::size_t>(cfg.listeners));
     for (std::uint64_t i = 0; i < cfg.listeners; ++i) {
-      listeners_.push_back(open_listener(cfg.bind));
-      loop_.watch(listeners_.back().get(), EPOLLIN, kListenerKeyBase + i);
+      listeners_.push_back(open_listener(cfg.bind, cfg.backlog));
+      if (cfg.accept) loop_.watch(listeners_.back().get(), EPOLLIN, kListenerKeyBase + i);
     }
   }
 
@@ -1401,7 +1408,7 @@ const std::vector<ModeSpec>& modes() {
   static const std::vector<ModeSpec> table = {
       {"serve",
        "serve --bind ADDR --port P [--send-bytes K] [--count N] [--close-after-send] [--listeners L]\n"
-       "              [--stream [--rate BYTES_PER_SEC] | --close-on-accept]",
+       "              [--stream [--rate BYTES_PER_SEC] | --close-on-accept | --no-accept] [--backlog B]",
        "Listens on ADDR:P and accepts forever; writes K bytes (default 0) to every connection\n"
        "and discards what it receives. --close-after-send: then shuts the connection down and\n"
        "closes it (the client sees EOF). --listeners L (needs --port 0): L ephemeral ports.\n"
@@ -1409,11 +1416,14 @@ const std::vector<ModeSpec>& modes() {
        "connection for as long as it lives, as fast as the socket takes it or, with --rate,\n"
        "at most BYTES_PER_SEC per connection (refilled every 10 ms). --close-on-accept (not\n"
        "with --stream, --send-bytes or --close-after-send): closes every connection as soon\n"
-       "as it is accepted; a peer that never closes sits in CLOSE_WAIT.\n"
+       "as it is accepted; a peer that never closes sits in CLOSE_WAIT. --no-accept (not with\n"
+       "the options that send or close): accepts nothing, so connections wait in the accept\n"
+       "queue, at most B + 1 (--backlog, default 4096, capped by somaxconn).\n"
        "Prints 'ready P1 ... PL' (one port by default), 'accepted N' and 'sent N' once N\n"
        "connections were accepted / fully sent (with --count; never 'sent N' with --stream),\n"
        "'closed C' on SIGUSR1, which closes every accepted connection.",
-       {"bind", "port", "send-bytes", "count", "listeners", "rate"}, {"close-after-send", "stream", "close-on-accept"},
+       {"bind", "port", "send-bytes", "count", "listeners", "rate", "backlog"},
+       {"close-after-send", "stream", "close-on-accept", "no-accept"},
        [](const Args& a) -> ModeConfig { return parse_serve(a); }},
       {"connect",
        "connect --to ADDR (--port P | --ports P1,P2,...) --count N [--read-every MS | --read-rate B]\n"
