@@ -84,6 +84,8 @@ TEST_F(AlertingTest, HttpsWithBasicAuthDeliversAndRefusedPostsAreCounted) {
     const std::string log = agent->log();
     EXPECT_EQ(log.find(password), std::string::npos) << "a secret was logged:\n" << log;
     EXPECT_EQ(log.find(wrong), std::string::npos) << "a secret was logged:\n" << log;
+    // Built with -DLEAKWATCH_TSAN=ON: the sender thread races nothing.
+    EXPECT_EQ(log.find("ThreadSanitizer"), std::string::npos) << log;
   }
 }
 
@@ -117,6 +119,7 @@ TEST_F(AlertingTest, SamplingKeepsItsIntervalWhileTheAlertTargetHangs) {
   const int status = agent.process().wait();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "the final flush is bounded in time";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n" << agent.log();
+  EXPECT_EQ(agent.log().find("ThreadSanitizer"), std::string::npos) << agent.log();
 }
 
 }  // namespace
