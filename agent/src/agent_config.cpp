@@ -7,9 +7,14 @@
 
 #include <array>
 #include <bit>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <cmath>
+#include <sstream>
 #include <regex>
 #include <utility>
 
@@ -49,7 +54,9 @@ constexpr std::array<std::pair<std::string_view, log::Format>, 2> kLogFormats{{
 // checks and the same message. --help also wins over a bad value this way.
 struct RawSettings {
   std::optional<std::string> interval, top_processes, top_endpoints, ring_buffer_bytes;
-  std::optional<std::string> analysis_window, stall_after, alertmanager_url;
+  std::optional<std::string> analysis_window, stall_after;
+  std::optional<std::string> alertmanager_url, alertmanager_ca_file, alertmanager_username,
+      alertmanager_password_file, alertmanager_bearer_token_file, alertmanager_timeout;
   std::optional<std::string> log_level, log_format;
   std::string host_root;
   std::optional<std::vector<std::string>> pids;
@@ -70,14 +77,92 @@ std::chrono::milliseconds to_duration(std::string_view flag, const std::string& 
   return *d;
 }
 
-// Only plain HTTP to a host:port: the agent posts alerts with a minimal
-// client, and an Alertmanager is normally reached inside the cluster.
+// http:// or https:// to a host, an optional port and path prefix (an
+// Alertmanager behind --web.route-prefix). Credentials in the URL are
+// refused: the URL is logged, secrets never are.
 std::string to_alertmanager_url(const std::string& text) {
-  static const std::regex url(R"(^http://[^/:]+(:[0-9]{1,5})?/?$)");
-  if (!std::regex_match(text, url)) {
-    bad_value("alertmanager-url", text, "use http://HOST:PORT, e.g. http://alertmanager.monitoring:9093");
+  static const std::regex url(R"(^https?://([^/:@\[\]\s]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^@?#\s]*)?$)");
+  if (text.find('@') != std::string::npos) {
+    bad_value("alertmanager-url", "(not shown: it holds credentials)",
+              "put no credentials in the URL; use --alertmanager-username and --alertmanager-password-file, or "
+              "--alertmanager-bearer-token-file");
   }
-  return text.back() == '/' ? text.substr(0, text.size() - 1) : text;
+  if (!std::regex_match(text, url)) {
+    bad_value("alertmanager-url", text,
+              "use http(s)://HOST:PORT, e.g. http://alertmanager.monitoring:9093 or https://am.example.com");
+  }
+  std::string trimmed = text;
+  while (trimmed.back() == '/') trimmed.pop_back();
+  return trimmed;
+}
+
+// The content of a secret file (password, bearer token) without the
+// trailing newline editors and `kubectl create secret` leave. Messages name
+// the file, never what it holds.
+std::string read_secret_file(std::string_view flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    bad_value(flag, path, fmt::format("cannot read it ({}): check the path and the mounted secret",
+                                      std::strerror(err)));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  std::string secret = content.str();
+  while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) secret.pop_back();
+  if (secret.empty()) bad_value(flag, path, "the file is empty");
+  return secret;
+}
+
+void check_readable_file(std::string_view flag, const std::string& path) {
+  if (!std::ifstream(path)) {
+    const int err = errno;
+    bad_value(flag, path, fmt::format("cannot read it ({}): check the path", std::strerror(err)));
+  }
+}
+
+// The --alertmanager-* settings together: each needs the URL, basic auth
+// needs both halves, and it is basic auth or a bearer token, not both.
+AlertmanagerConfig to_alertmanager(const RawSettings& raw) {
+  AlertmanagerConfig am;
+  const std::optional<std::string>* needs_url[] = {&raw.alertmanager_ca_file, &raw.alertmanager_username,
+                                                   &raw.alertmanager_password_file,
+                                                   &raw.alertmanager_bearer_token_file, &raw.alertmanager_timeout};
+  if (!raw.alertmanager_url) {
+    for (const auto* setting : needs_url) {
+      if (*setting) throw Error(ErrorKind::usage, "the --alertmanager-* settings need --alertmanager-url");
+    }
+    return am;
+  }
+  am.url = to_alertmanager_url(*raw.alertmanager_url);
+  if (raw.alertmanager_timeout) am.timeout = to_duration("alertmanager-timeout", *raw.alertmanager_timeout);
+  if (raw.alertmanager_ca_file) {
+    if (!am.url.starts_with("https://")) {
+      bad_value("alertmanager-ca-file", *raw.alertmanager_ca_file, "a CA file needs an https:// --alertmanager-url");
+    }
+    check_readable_file("alertmanager-ca-file", *raw.alertmanager_ca_file);
+    am.ca_file = *raw.alertmanager_ca_file;
+  }
+  if (raw.alertmanager_username.has_value() != raw.alertmanager_password_file.has_value()) {
+    throw Error(ErrorKind::usage,
+                "basic auth needs both --alertmanager-username and --alertmanager-password-file");
+  }
+  if (raw.alertmanager_username && raw.alertmanager_bearer_token_file) {
+    throw Error(ErrorKind::usage,
+                "use basic auth (--alertmanager-username, --alertmanager-password-file) or "
+                "--alertmanager-bearer-token-file, not both");
+  }
+  if (raw.alertmanager_username) {
+    if (raw.alertmanager_username->empty() || raw.alertmanager_username->find(':') != std::string::npos) {
+      bad_value("alertmanager-username", *raw.alertmanager_username, "use a user name without ':'");
+    }
+    am.username = *raw.alertmanager_username;
+    am.password = read_secret_file("alertmanager-password-file", *raw.alertmanager_password_file);
+  }
+  if (raw.alertmanager_bearer_token_file) {
+    am.bearer_token = read_secret_file("alertmanager-bearer-token-file", *raw.alertmanager_bearer_token_file);
+  }
+  return am;
 }
 
 size_t to_top_count(std::string_view flag, const std::string& text) {
@@ -165,6 +250,36 @@ CLI::Option* add_text_option(CLI::App& app, const std::string& name, std::option
   return app.add_option_function<std::string>(name, keep, help)->default_str(shown_default);
 }
 
+// The --alertmanager-* flags, in one table: name, where the text goes,
+// type, help, shown default.
+void add_alertmanager_options(CLI::App& app, RawSettings& raw) {
+  struct TextFlag {
+    const char* name;
+    std::optional<std::string> RawSettings::*target;
+    const char* type;
+    const char* help;
+    std::string shown_default;
+  };
+  const auto timeout = std::chrono::duration_cast<std::chrono::seconds>(AlertmanagerConfig{}.timeout);
+  const TextFlag flags[] = {
+      {"--alertmanager-url", &RawSettings::alertmanager_url, "URL",
+       "Post findings as alerts to this Alertmanager (its v2 API): http(s)://HOST:PORT", "none"},
+      {"--alertmanager-ca-file", &RawSettings::alertmanager_ca_file, "FILE",
+       "PEM file of the CAs that sign an https:// Alertmanager's certificate", "the system's CAs"},
+      {"--alertmanager-username", &RawSettings::alertmanager_username, "USER",
+       "Basic auth user for the Alertmanager (with --alertmanager-password-file)", "none"},
+      {"--alertmanager-password-file", &RawSettings::alertmanager_password_file, "FILE",
+       "File holding the basic auth password, read at start", "none"},
+      {"--alertmanager-bearer-token-file", &RawSettings::alertmanager_bearer_token_file, "FILE",
+       "File holding a bearer token for the Alertmanager, read at start (not with basic auth)", "none"},
+      {"--alertmanager-timeout", &RawSettings::alertmanager_timeout, "DURATION",
+       "How long one post to the Alertmanager may take, connecting included", fmt::format("{}s", timeout.count())},
+  };
+  for (const auto& flag : flags) {
+    add_text_option(app, flag.name, raw.*flag.target, flag.help, flag.shown_default)->type_name(flag.type);
+  }
+}
+
 void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
   const AgentConfig defaults;
   app.add_option("--listen-address", config.listen_address, "Where to serve /metrics; port 0 picks a free one")
@@ -209,9 +324,7 @@ void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
                   "A socket with unread data whose read position stands still this long is a stalled reader",
                   fmt::format("{}s", defaults.analysis.stall_after_seconds))
       ->type_name("DURATION");
-  add_text_option(app, "--alertmanager-url", raw.alertmanager_url,
-                  "Post findings as alerts to this Alertmanager (its v2 API)", "none")
-      ->type_name("URL");
+  add_alertmanager_options(app, raw);
 }
 
 void apply(const RawSettings& raw, AgentConfig& config) {
@@ -225,7 +338,7 @@ void apply(const RawSettings& raw, AgentConfig& config) {
   const auto seconds = [](std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); };
   if (raw.analysis_window) config.analysis.window_seconds = seconds(to_duration("analysis-window", *raw.analysis_window));
   if (raw.stall_after) config.analysis.stall_after_seconds = seconds(to_duration("stall-after", *raw.stall_after));
-  if (raw.alertmanager_url) config.alertmanager_url = to_alertmanager_url(*raw.alertmanager_url);
+  config.alertmanager = to_alertmanager(raw);
   check_listen_address(config.listen_address);
   check_comm_pattern(config.comm_pattern);
 }

@@ -30,6 +30,18 @@ namespace lw {
 // connection can never have taken it before the agent binds.
 inline constexpr uint16_t kDefaultAgentPort = 19849;
 
+// Where and how findings are posted as alerts, as in Prometheus's own
+// alerting config: TLS with a CA file, basic auth or a bearer token, the
+// secrets read from files at start and never logged.
+struct AlertmanagerConfig {
+  std::string url;                         // "http(s)://host[:port][/prefix]"; empty: no alerts posted
+  std::string ca_file;                     // PEM CAs to verify an https:// server; empty: the system's
+  std::string username;                    // basic auth, with the password from --alertmanager-password-file
+  std::string password;                    // the password file's content (secret)
+  std::string bearer_token;                // the bearer token file's content (secret)
+  std::chrono::milliseconds timeout{10000};  // one post, connecting included
+};
+
 struct AgentConfig {
   std::string listen_address = "0.0.0.0:" + std::to_string(kDefaultAgentPort);  // host:port of /metrics
   std::chrono::milliseconds interval{5000};  // sampling interval
@@ -43,7 +55,7 @@ struct AgentConfig {
   log::Format log_format = log::Format::text;
   size_t ring_buffer_bytes = 4u << 20;  // close-event ring buffer; power of two >= 4096
   AnalysisConfig analysis;               // --analysis-window, --stall-after
-  std::string alertmanager_url;          // "http://host:port"; empty: no alerts posted
+  AlertmanagerConfig alertmanager;       // --alertmanager-*
 };
 
 // What --help or --version asked for. The caller prints it to stdout and exits 0.

@@ -145,8 +145,7 @@ void log_changes(const std::vector<FindingChange>& changes) {
 struct Outputs {
   LeakDetector& detector;
   MetricsExporter& exporter;
-  AlertmanagerClient* alerts;  // null without --alertmanager-url
-  std::chrono::seconds alert_valid_for;
+  AlertSender* alerts;  // null without --alertmanager-url; enqueue only, never waits on the network
 };
 
 void sample_once(NodeSampler& sampler, Outputs& out) {
@@ -154,8 +153,8 @@ void sample_once(NodeSampler& sampler, Outputs& out) {
   out.detector.update(*sample, std::chrono::duration<double>(Clock::now().time_since_epoch()).count());
   const auto changes = out.detector.take_changes();
   log_changes(changes);
-  if (out.alerts) out.alerts->post(out.detector.active(), changes, out.alert_valid_for);
-  out.exporter.publish(sample, out.detector.active(), out.alerts ? out.alerts->delivery() : AlertDelivery{});
+  if (out.alerts) out.alerts->enqueue(out.detector.active(), changes);
+  out.exporter.publish(sample, out.detector.active());
 }
 
 void sample_until_stopped(NodeSampler& sampler, Outputs& outputs, std::chrono::milliseconds interval) {
@@ -189,23 +188,33 @@ int run(const AgentConfig& config) {
   NodeSampler sampler(sockets, close_events, config.paths, target_filter(config), config.top_endpoints,
                       config.analysis.stall_after_seconds);
   log_cgroup_namespace(sampler.cgroup_namespace());
-  auto exporter = std::make_shared<MetricsExporter>(
-      ExportLimits{
-          .top_processes = config.top_processes, .top_cgroups = config.top_processes, .max_findings = config.top_processes},
-      AgentInfo{.node = node_name(), .interval = config.interval, .kernel_release = kernel_release()});
-  LeakDetector detector(config.analysis);
-  std::optional<AlertmanagerClient> alerts;
-  if (!config.alertmanager_url.empty()) alerts.emplace(config.alertmanager_url, node_name());
   // Alertmanager resolves an alert that is not posted again by its end time;
   // a few missed rounds must not resolve it.
   const auto valid_for = std::max(std::chrono::seconds(60),
                                   std::chrono::duration_cast<std::chrono::seconds>(4 * config.interval));
-  Outputs outputs{detector, *exporter, alerts ? &*alerts : nullptr, valid_for};
+  // Before the exposer's threads: libcurl is initialized on this thread.
+  std::unique_ptr<AlertSender> alerts;
+  if (!config.alertmanager.url.empty()) {
+    AlertSenderOptions options;
+    options.node = node_name();
+    options.valid_for = valid_for;
+    options.target = config.alertmanager.url;
+    alerts = std::make_unique<AlertSender>(make_curl_poster(config.alertmanager), std::move(options));
+  }
+  auto exporter = std::make_shared<MetricsExporter>(
+      ExportLimits{
+          .top_processes = config.top_processes, .top_cgroups = config.top_processes, .max_findings = config.top_processes},
+      AgentInfo{.node = node_name(), .interval = config.interval, .kernel_release = kernel_release()},
+      alerts ? alerts->counters() : nullptr);
+  LeakDetector detector(config.analysis);
+  Outputs outputs{detector, *exporter, alerts.get()};
   const auto exposer = listen(config.listen_address);
   exposer->RegisterCollectable(exporter);
   log::info("serving metrics on http://{}/metrics, sampling every {} ms", served_address(config.listen_address, *exposer),
             config.interval.count());
   sample_until_stopped(sampler, outputs, config.interval);
+  // One last post of what is pending, bounded in time, before the exit.
+  if (alerts) alerts->stop();
   return kExitOk;
 }
 

@@ -1,23 +1,25 @@
 #include "alertmanager_client.h"
 
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "curl_ptr.h"
+#include "util/error.h"
 #include "util/log.h"
-#include "util/owned_fd.h"
 
 namespace lw {
 namespace {
 
-constexpr int kTimeoutMs = 3000;
+using SteadyClock = std::chrono::steady_clock;
+
+// Connecting takes no longer than this even when a post may take longer.
+constexpr std::chrono::milliseconds kMaxConnectTimeout{3000};
+// What is kept of an answer's body, for the log line of a refused post.
+constexpr size_t kMaxAnswerBytes = 256;
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
   return fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(t));
@@ -49,87 +51,209 @@ nlohmann::json alert(const ActiveFinding& f, const std::string& node, std::chron
   };
 }
 
-bool wait_for(int fd, short events) {
-  pollfd p{fd, events, 0};
-  return poll(&p, 1, kTimeoutMs) == 1 && (p.revents & events) != 0;
+int64_t ticks(SteadyClock::time_point t) { return t.time_since_epoch().count(); }
+
+// curl_global_init is not safe once other threads may use libcurl: it runs
+// once, from the thread that builds the first poster (the agent's main
+// thread, before the sender and the exposer start).
+void init_curl_once() {
+  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (rc != CURLE_OK) {
+    throw Error(ErrorKind::io, fmt::format("cannot initialize libcurl: {}", curl_easy_strerror(rc)));
+  }
 }
 
-// One HTTP/1.1 request with Connection: close; returns the status code.
-int http_post(const std::string& host, const std::string& port, const std::string& path, const std::string& body) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    throw std::runtime_error(fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
-  const int raw = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (raw < 0) throw std::runtime_error(fmt::format("cannot open a socket to {}:{}: {}", host, port, std::strerror(errno)));
-  const OwnedFd s(raw);
-  if (connect(s.get(), found->ai_addr, found->ai_addrlen) != 0 && errno != EINPROGRESS) {
-    throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", host, port, std::strerror(errno)));
-  }
-  int error = 0;
-  socklen_t len = sizeof(error);
-  if (!wait_for(s.get(), POLLOUT) || getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
-    throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", host, port,
-                                         error ? std::strerror(error) : "timed out"));
-  }
-  const std::string request = fmt::format(
-      "POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
-      "Connection: close\r\n\r\n{}",
-      path, host, port, body.size(), body);
-  for (size_t sent = 0; sent < request.size();) {
-    if (!wait_for(s.get(), POLLOUT)) throw std::runtime_error("timed out sending alerts");
-    const ssize_t n = send(s.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno != EAGAIN) throw std::runtime_error(fmt::format("sending alerts: {}", std::strerror(errno)));
-    if (n > 0) sent += static_cast<size_t>(n);
-  }
-  std::string response;
-  char buf[512];
-  while (response.find("\r\n") == std::string::npos) {
-    if (!wait_for(s.get(), POLLIN)) throw std::runtime_error("timed out waiting for Alertmanager's answer");
-    const ssize_t n = recv(s.get(), buf, sizeof(buf), 0);
-    if (n <= 0) throw std::runtime_error("Alertmanager closed the connection without answering");
-    response.append(buf, static_cast<size_t>(n));
-  }
-  // "HTTP/1.1 200 OK"
-  const auto space = response.find(' ');
-  return space == std::string::npos ? 0 : std::atoi(response.c_str() + space + 1);
+size_t keep_answer(char* data, size_t size, size_t count, void* user) {
+  auto& answer = *static_cast<std::string*>(user);
+  const size_t bytes = size * count;
+  answer.append(data, std::min(bytes, kMaxAnswerBytes - std::min(answer.size(), kMaxAnswerBytes)));
+  return bytes;
 }
+
+int check_cancelled(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto& cancelled = *static_cast<const std::function<bool()>*>(user);
+  return cancelled() ? 1 : 0;
+}
+
+class CurlPoster final : public AlertPoster {
+ public:
+  explicit CurlPoster(const AlertmanagerConfig& config) : endpoint_(config.url + "/api/v2/alerts") {
+    init_curl_once();
+    easy_.reset(curl_easy_init());
+    if (!easy_) throw Error(ErrorKind::io, "cannot create a libcurl handle");
+    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+    if (!headers) throw Error(ErrorKind::io, "cannot allocate HTTP headers");
+    headers_.reset(headers);
+    const auto connect_timeout = std::min(config.timeout, kMaxConnectTimeout);
+    set(CURLOPT_URL, endpoint_.c_str());
+    set(CURLOPT_PROTOCOLS_STR, "http,https");
+    set(CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: the agent's signals are its own
+    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout.count()));
+    set(CURLOPT_TIMEOUT_MS, static_cast<long>(config.timeout.count()));
+    set(CURLOPT_HTTPHEADER, headers_.get());
+    set(CURLOPT_USERAGENT, "leakwatch-agent/" LEAKWATCH_VERSION);
+    set(CURLOPT_ERRORBUFFER, error_);
+    set(CURLOPT_WRITEFUNCTION, &keep_answer);
+    set(CURLOPT_WRITEDATA, &answer_);
+    set(CURLOPT_NOPROGRESS, 0L);
+    set(CURLOPT_XFERINFOFUNCTION, &check_cancelled);
+    // libcurl copies string options: the secrets live on in it, not here.
+    if (!config.ca_file.empty()) set(CURLOPT_CAINFO, config.ca_file.c_str());
+    if (!config.username.empty()) {
+      set(CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      set(CURLOPT_USERNAME, config.username.c_str());
+      set(CURLOPT_PASSWORD, config.password.c_str());
+    }
+    if (!config.bearer_token.empty()) {
+      set(CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+      set(CURLOPT_XOAUTH2_BEARER, config.bearer_token.c_str());
+    }
+  }
+
+  void post(const std::string& json, const std::function<bool()>& cancelled) override {
+    answer_.clear();
+    error_[0] = '\0';
+    set(CURLOPT_POSTFIELDS, json.c_str());
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json.size()));
+    set(CURLOPT_XFERINFODATA, &cancelled);
+    const CURLcode rc = curl_easy_perform(easy_.get());
+    set(CURLOPT_XFERINFODATA, static_cast<void*>(nullptr));
+    if (rc == CURLE_ABORTED_BY_CALLBACK) throw std::runtime_error("given up: the agent is stopping");
+    if (rc != CURLE_OK) {
+      throw std::runtime_error(
+          fmt::format("{}{}{}", curl_easy_strerror(rc), error_[0] ? ": " : "", static_cast<const char*>(error_)));
+    }
+    long status = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300) {
+      std::string said = answer_;
+      std::replace_if(said.begin(), said.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+      throw std::runtime_error(fmt::format("{} answered HTTP {}: {}", endpoint_, status, said));
+    }
+  }
+
+ private:
+  template <typename Value>
+  void set(CURLoption option, Value value) {
+    if (const CURLcode rc = curl_easy_setopt(easy_.get(), option, value); rc != CURLE_OK) {
+      throw Error(ErrorKind::usage, fmt::format("libcurl refused an option for {}: {}", endpoint_,
+                                                curl_easy_strerror(rc)));
+    }
+  }
+
+  std::string endpoint_;
+  CurlEasyPtr easy_;
+  CurlListPtr headers_;
+  std::string answer_;
+  char error_[CURL_ERROR_SIZE] = {};
+};
 
 }  // namespace
 
-nlohmann::json alerts_body(const std::vector<ActiveFinding>& active, const std::vector<FindingChange>& changes,
-                           const std::string& node, std::chrono::system_clock::time_point now,
+void AlertCounters::add(const AlertDrops& drops) {
+  if (drops.superseded) dropped_superseded += drops.superseded;
+  if (drops.queue_full) dropped_queue_full += drops.queue_full;
+}
+
+AlertDelivery AlertCounters::snapshot() const {
+  return {.posts_ok = posts_ok.load(),
+          .posts_failed = posts_failed.load(),
+          .dropped_superseded = dropped_superseded.load(),
+          .dropped_queue_full = dropped_queue_full.load()};
+}
+
+nlohmann::json alerts_body(const AlertBatch& batch, const std::string& node, std::chrono::system_clock::time_point now,
                            std::chrono::seconds valid_for) {
   nlohmann::json body = nlohmann::json::array();
-  for (const auto& f : active) body.push_back(alert(f, node, now + valid_for));
-  for (const auto& c : changes) {
-    if (!c.started) body.push_back(alert(c.finding, node, now));
+  for (const auto& r : batch.resolved) body.push_back(alert(r.finding, node, r.ended_at));
+  if (batch.active) {
+    for (const auto& f : *batch.active) body.push_back(alert(f, node, now + valid_for));
   }
   return body;
 }
 
-AlertmanagerClient::AlertmanagerClient(std::string url, std::string node) : node_(std::move(node)) {
-  const std::string address = url.substr(url.find("://") + 3);
-  const auto colon = address.rfind(':');
-  host_ = colon == std::string::npos ? address : address.substr(0, colon);
-  port_ = colon == std::string::npos ? "80" : address.substr(colon + 1);
+std::unique_ptr<AlertPoster> make_curl_poster(const AlertmanagerConfig& config) {
+  return std::make_unique<CurlPoster>(config);
 }
 
-void AlertmanagerClient::post(const std::vector<ActiveFinding>& active, const std::vector<FindingChange>& changes,
-                              std::chrono::seconds valid_for) {
-  const auto body = alerts_body(active, changes, node_, std::chrono::system_clock::now(), valid_for);
-  if (body.empty()) return;
-  try {
-    const int status = http_post(host_, port_, "/api/v2/alerts", body.dump());
-    if (status < 200 || status >= 300) throw std::runtime_error(fmt::format("Alertmanager answered {}", status));
-    delivery_.posts_ok++;
-  } catch (const std::exception& e) {
-    delivery_.posts_failed++;
-    log::warn("posting {} alerts to {}:{} failed: {}", body.size(), host_, port_, e.what());
+AlertSender::AlertSender(std::unique_ptr<AlertPoster> poster, AlertSenderOptions options)
+    : poster_(std::move(poster)), options_(std::move(options)), queue_(options_.max_resolved) {
+  thread_ = std::thread([this] { run(); });
+}
+
+AlertSender::~AlertSender() { stop(); }
+
+void AlertSender::enqueue(std::vector<ActiveFinding> active, const std::vector<FindingChange>& changes) {
+  AlertDrops drops;
+  {
+    std::lock_guard lock(mutex_);
+    drops = queue_.offer(std::move(active), changes, std::chrono::system_clock::now());
   }
+  counters_->add(drops);
+  wake_.notify_one();
+}
+
+void AlertSender::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) give_up_at_ = ticks(SteadyClock::now() + options_.final_flush);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool AlertSender::cancelled() const { return ticks(SteadyClock::now()) >= give_up_at_.load(); }
+
+void AlertSender::run() {
+  Backoff backoff(options_.backoff_initial, options_.backoff_max);
+  auto retry_at = SteadyClock::now();
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    while (!stopping_ && !(queue_.has_pending() && SteadyClock::now() >= retry_at)) {
+      if (queue_.has_pending()) {
+        wake_.wait_until(lock, retry_at);
+      } else {
+        wake_.wait(lock);
+      }
+    }
+    if (stopping_) break;
+    AlertBatch batch = queue_.take();
+    if (deliver(batch, lock)) {
+      backoff.reset();
+      retry_at = SteadyClock::now();
+    } else {
+      counters_->add(queue_.give_back(std::move(batch)));
+      retry_at = SteadyClock::now() + backoff.after_failure();
+    }
+  }
+  // The final flush: one attempt, whatever the backoff said, until give_up_at_.
+  if (queue_.has_pending() && !cancelled()) {
+    AlertBatch batch = queue_.take();
+    deliver(batch, lock);
+  }
+}
+
+bool AlertSender::deliver(AlertBatch& batch, std::unique_lock<std::mutex>& lock) {
+  if (!batch.has_alerts()) return true;
+  const nlohmann::json body = alerts_body(batch, options_.node, std::chrono::system_clock::now(), options_.valid_for);
+  lock.unlock();
+  std::optional<std::string> error;
+  try {
+    poster_->post(body.dump(), [this] { return cancelled(); });
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error) {
+    counters_->posts_ok++;
+    if (std::exchange(failing_, false)) log::info("posting alerts to {} works again", options_.target);
+  } else {
+    counters_->posts_failed++;
+    failing_ = true;
+    log::warn("posting {} alerts to {} failed: {}", body.size(), options_.target, *error);
+  }
+  lock.lock();
+  return !error;
 }
 
 }  // namespace lw

@@ -314,13 +314,11 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
 
 }  // namespace
 
-void MetricsExporter::publish(std::shared_ptr<const NodeSample> sample, std::vector<ActiveFinding> findings,
-                              AlertDelivery alerts) {
+void MetricsExporter::publish(std::shared_ptr<const NodeSample> sample, std::vector<ActiveFinding> findings) {
   auto shared_findings = std::make_shared<const std::vector<ActiveFinding>>(std::move(findings));
   std::lock_guard lock(mutex_);
   sample_ = std::move(sample);
   findings_ = std::move(shared_findings);
-  alerts_ = alerts;
 }
 
 void MetricsExporter::publish_health(const AgentHealth& health) {
@@ -339,12 +337,10 @@ bool MetricsExporter::has_sample() const {
 std::vector<MetricFamily> MetricsExporter::Collect() const {
   std::shared_ptr<const NodeSample> sample;
   std::shared_ptr<const std::vector<ActiveFinding>> findings;
-  AlertDelivery alerts;
   {
     std::lock_guard lock(mutex_);
     sample = sample_;
     findings = findings_;
-    alerts = alerts_;
   }
   std::vector<MetricFamily> out;
   Family build("leakwatch_build_info", "Version of the running agent and the node it runs on", MetricType::Gauge);
@@ -371,10 +367,18 @@ std::vector<MetricFamily> MetricsExporter::Collect() const {
   export_cgroups(sample->cgroups, limits_.top_cgroups, out);
   export_node(sample->node, out);
   export_health(*sample, processes.size(), out);
+  const AlertDelivery alerts = alerts_ ? alerts_->snapshot() : AlertDelivery{};
   Family posts("leakwatch_alert_posts_total", "Posts of alerts to the Alertmanager, by result", MetricType::Counter);
   posts.add({{"result", "ok"}}, static_cast<double>(alerts.posts_ok));
   posts.add({{"result", "failed"}}, static_cast<double>(alerts.posts_failed));
   out.push_back(posts.take());
+  Family dropped("leakwatch_alert_payloads_dropped_total",
+                 "Alert payloads never posted: an active set replaced by a newer one before it could be posted "
+                 "(superseded), or resolutions beyond the queue's bound (queue_full)",
+                 MetricType::Counter);
+  dropped.add({{"reason", "superseded"}}, static_cast<double>(alerts.dropped_superseded));
+  dropped.add({{"reason", "queue_full"}}, static_cast<double>(alerts.dropped_queue_full));
+  out.push_back(dropped.take());
   return out;
 }
 

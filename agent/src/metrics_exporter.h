@@ -36,9 +36,12 @@ struct AgentInfo {
 
 class MetricsExporter : public prometheus::Collectable {
  public:
-  explicit MetricsExporter(ExportLimits limits, AgentInfo info = {}) : limits_(limits), info_(std::move(info)) {}
-  void publish(std::shared_ptr<const NodeSample> sample, std::vector<ActiveFinding> findings = {},
-               AlertDelivery alerts = {});
+  // alerts: the alert sender's counters, read at scrape time (null: no
+  // --alertmanager-url, and every count is 0).
+  explicit MetricsExporter(ExportLimits limits, AgentInfo info = {},
+                           std::shared_ptr<const AlertCounters> alerts = nullptr)
+      : limits_(limits), info_(std::move(info)), alerts_(std::move(alerts)) {}
+  void publish(std::shared_ptr<const NodeSample> sample, std::vector<ActiveFinding> findings = {});
   // After a failed round: the last sample stays, with the health that says
   // what failed (nothing before the first sample).
   void publish_health(const AgentHealth& health);
@@ -52,7 +55,7 @@ class MetricsExporter : public prometheus::Collectable {
   mutable std::mutex mutex_;
   std::shared_ptr<const NodeSample> sample_;
   std::shared_ptr<const std::vector<ActiveFinding>> findings_;
-  AlertDelivery alerts_;
+  const std::shared_ptr<const AlertCounters> alerts_;  // atomics: read without mutex_
 };
 
 }  // namespace lw

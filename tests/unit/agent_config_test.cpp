@@ -73,7 +73,16 @@ ring-buffer-bytes = 65536
 analysis-window = "10m"
 stall-after = "30s"
 alertmanager-url = "http://alertmanager.monitoring:9093/"
+alertmanager-timeout = "5s"
 )";
+
+// An Alertmanager without TLS or credentials.
+AlertmanagerConfig alertmanager_at(std::string url, std::chrono::milliseconds timeout) {
+  AlertmanagerConfig config;
+  config.url = std::move(url);
+  config.timeout = timeout;
+  return config;
+}
 
 const AgentConfig kEveryKeyConfig{
     .listen_address = "127.0.0.1:0",
@@ -88,7 +97,7 @@ const AgentConfig kEveryKeyConfig{
     .log_format = log::Format::json,
     .ring_buffer_bytes = 65536,
     .analysis = {.window_seconds = 600, .stall_after_seconds = 30},
-    .alertmanager_url = "http://alertmanager.monitoring:9093",
+    .alertmanager = alertmanager_at("http://alertmanager.monitoring:9093", 5s),
 };
 
 void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
@@ -107,7 +116,12 @@ void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
   EXPECT_EQ(actual.ring_buffer_bytes, expected.ring_buffer_bytes);
   EXPECT_EQ(actual.analysis.window_seconds, expected.analysis.window_seconds);
   EXPECT_EQ(actual.analysis.stall_after_seconds, expected.analysis.stall_after_seconds);
-  EXPECT_EQ(actual.alertmanager_url, expected.alertmanager_url);
+  EXPECT_EQ(actual.alertmanager.url, expected.alertmanager.url);
+  EXPECT_EQ(actual.alertmanager.ca_file, expected.alertmanager.ca_file);
+  EXPECT_EQ(actual.alertmanager.username, expected.alertmanager.username);
+  EXPECT_EQ(actual.alertmanager.password, expected.alertmanager.password);
+  EXPECT_EQ(actual.alertmanager.bearer_token, expected.alertmanager.bearer_token);
+  EXPECT_EQ(actual.alertmanager.timeout, expected.alertmanager.timeout);
 }
 
 // --- good input ----------------------------------------------------------------
@@ -127,7 +141,7 @@ TEST(AgentConfig, Defaults) {
                                  .log_format = log::Format::text,
                                  .ring_buffer_bytes = 4u << 20,
                                  .analysis = {.window_seconds = 300, .stall_after_seconds = 60},
-                                 .alertmanager_url = "",
+                                 .alertmanager = alertmanager_at("", 10s),
                              });
 }
 
@@ -138,6 +152,7 @@ TEST(AgentConfig, EveryFlag) {
       "--cgroup-prefix", "/kubepods", "--host-proc", "/host/proc", "--host-cgroup", "/host/sys/fs/cgroup",
       "--host-log", "/host/var/log", "--log-level", "debug", "--log-format", "json", "--ring-buffer-bytes", "65536",
       "--analysis-window", "10m", "--stall-after", "30s", "--alertmanager-url", "http://alertmanager.monitoring:9093/",
+      "--alertmanager-timeout", "5s",
   }), kEveryKeyConfig);
 }
 
@@ -245,8 +260,24 @@ TEST(AgentConfig, BadFlagValues) {
       {{"--listen-address", "10.1.1:80"}, {"--listen-address", "'10.1.1:80'"}},
       {{"--analysis-window", "long"}, {"--analysis-window", "'long'", "5m"}},
       {{"--stall-after", "10"}, {"--stall-after", "'10'"}},
-      {{"--alertmanager-url", "https://am:9093"}, {"--alertmanager-url", "'https://am:9093'", "http://HOST:PORT"}},
+      {{"--alertmanager-url", "ftp://am:9093"}, {"--alertmanager-url", "'ftp://am:9093'", "http(s)://HOST:PORT"}},
       {{"--alertmanager-url", "am:9093"}, {"--alertmanager-url", "'am:9093'"}},
+      {{"--alertmanager-url", "http://am:9093?x=1"}, {"--alertmanager-url", "'http://am:9093?x=1'"}},
+      {{"--alertmanager-url", "https://am:9093", "--alertmanager-timeout", "soon"}, {"--alertmanager-timeout", "'soon'"}},
+      {{"--alertmanager-ca-file", "/etc/ssl/certs/ca-certificates.crt"}, {"--alertmanager-url"}},
+      {{"--alertmanager-url", "http://am:9093", "--alertmanager-ca-file", "/etc/hostname"},
+       {"--alertmanager-ca-file", "https://"}},
+      {{"--alertmanager-url", "https://am:9093", "--alertmanager-ca-file", "/nonexistent/ca.pem"},
+       {"--alertmanager-ca-file", "'/nonexistent/ca.pem'", "cannot read"}},
+      {{"--alertmanager-url", "https://am:9093", "--alertmanager-username", "lw"},
+       {"--alertmanager-username", "--alertmanager-password-file"}},
+      {{"--alertmanager-url", "https://am:9093", "--alertmanager-password-file", "/etc/hostname"},
+       {"--alertmanager-username", "--alertmanager-password-file"}},
+      {{"--alertmanager-url", "https://am:9093", "--alertmanager-username", "lw", "--alertmanager-password-file",
+        "/nonexistent/password"},
+       {"--alertmanager-password-file", "'/nonexistent/password'", "cannot read"}},
+      {{"--alertmanager-url", "https://am:9093", "--alertmanager-bearer-token-file", "/nonexistent/token"},
+       {"--alertmanager-bearer-token-file", "'/nonexistent/token'", "cannot read"}},
       {{"--host-root", "/no/such/host"}, {"--host-root", "'/no/such/host'", "/host"}},
   };
   for (const auto& bad : cases) {
@@ -255,6 +286,54 @@ TEST(AgentConfig, BadFlagValues) {
       EXPECT_NE(message.find(mention), std::string::npos) << "'" << message << "' lacks " << mention;
     }
   }
+}
+
+// Prometheus's alerting config, as flags and as TOML keys: TLS with a CA
+// file, basic auth or a bearer token, the secrets read from files at start.
+TEST(AgentConfig, AlertmanagerTlsAndCredentialsFromFiles) {
+  TempDir dir;
+  write_file(dir.path() / "ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  write_file(dir.path() / "password", "s3cret-pw\n");
+  write_file(dir.path() / "token", "tok-123\r\n");
+  const auto basic = config_of({"--alertmanager-url", "https://am.example.com/alertmanager/",
+                                "--alertmanager-ca-file", (dir.path() / "ca.pem").string(),
+                                "--alertmanager-username", "leakwatch", "--alertmanager-password-file",
+                                (dir.path() / "password").string()});
+  EXPECT_EQ(basic.alertmanager.url, "https://am.example.com/alertmanager");
+  EXPECT_EQ(basic.alertmanager.ca_file, (dir.path() / "ca.pem").string());
+  EXPECT_EQ(basic.alertmanager.username, "leakwatch");
+  EXPECT_EQ(basic.alertmanager.password, "s3cret-pw") << "the trailing newline is not part of it";
+  EXPECT_TRUE(basic.alertmanager.bearer_token.empty());
+
+  write_file(dir.path() / "agent.toml", "alertmanager-url = \"https://[::1]:9093\"\n"
+                                        "alertmanager-bearer-token-file = \"" + (dir.path() / "token").string() +
+                                        "\"\n");
+  const auto bearer = config_of({"--config", (dir.path() / "agent.toml").string()});
+  EXPECT_EQ(bearer.alertmanager.url, "https://[::1]:9093");
+  EXPECT_EQ(bearer.alertmanager.bearer_token, "tok-123");
+  EXPECT_TRUE(bearer.alertmanager.username.empty());
+}
+
+TEST(AgentConfig, AlertmanagerBasicAuthAndBearerTokenTogetherIsAnError) {
+  TempDir dir;
+  write_file(dir.path() / "password", "pw");
+  write_file(dir.path() / "token", "tok");
+  const auto message = usage_error_of({"--alertmanager-url", "https://am:9093", "--alertmanager-username", "lw",
+                                       "--alertmanager-password-file", (dir.path() / "password").string(),
+                                       "--alertmanager-bearer-token-file", (dir.path() / "token").string()});
+  EXPECT_NE(message.find("not both"), std::string::npos) << message;
+}
+
+// A secret never appears in a message: not from a file, not from a URL.
+TEST(AgentConfig, AlertmanagerSecretsAreNeverInMessages) {
+  TempDir dir;
+  write_file(dir.path() / "empty", "\n");
+  const auto empty = usage_error_of({"--alertmanager-url", "https://am:9093", "--alertmanager-bearer-token-file",
+                                     (dir.path() / "empty").string()});
+  EXPECT_NE(empty.find("empty"), std::string::npos) << empty;
+  const auto in_url = usage_error_of({"--alertmanager-url", "https://lw:hunter2@am:9093"});
+  EXPECT_EQ(in_url.find("hunter2"), std::string::npos) << in_url;
+  EXPECT_NE(in_url.find("--alertmanager-password-file"), std::string::npos) << in_url;
 }
 
 TEST(AgentConfig, UnknownFlag) {

@@ -198,7 +198,8 @@ TEST(MetricsExporter, PodIdentityLabelsEverySeriesOfThePodAndNothingElse) {
   EXPECT_GT(pod_series, 20u) << "process, cgroup and finding series";
   EXPECT_GT(host_series, 10u);
 
-  const auto body = alerts_body({finding}, {}, "node1", std::chrono::system_clock::now(), std::chrono::seconds(60));
+  const auto body = alerts_body(AlertBatch{.resolved = {}, .active = std::vector<ActiveFinding>{finding}}, "node1",
+                                std::chrono::system_clock::now(), std::chrono::seconds(60));
   ASSERT_EQ(body.size(), 1u);
   for (const auto& [name, value] : expected) EXPECT_EQ(body[0]["labels"][name], value) << name;
   EXPECT_NE(body[0]["annotations"]["summary"].get<std::string>().find("pod shop/web-0"), std::string::npos);

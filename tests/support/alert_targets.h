@@ -1,0 +1,88 @@
+// Where a test's agent posts alerts, all on loopback: the real Alertmanager
+// from Debian's prometheus-alertmanager (optionally over HTTPS with a
+// self-signed certificate made at test time, and basic auth), and a server
+// that accepts connections and never answers.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "child_process.h"
+
+namespace lw::test {
+
+// The LeakwatchLeakSuspected alert about this PID and finding kind among
+// Alertmanager's alerts.
+std::optional<nlohmann::json> leak_alert(const nlohmann::json& alerts, pid_t pid, const std::string& kind);
+
+// A loopback port that was free a moment ago.
+uint16_t free_loopback_port();
+
+// Runs a command to its end; throws std::runtime_error with its output when
+// it does not exit 0. Returns what it printed (stdout and stderr).
+std::string run_tool(const std::vector<std::string>& argv);
+
+class Alertmanager {
+ public:
+  struct Options {
+    bool tls = false;      // HTTPS with a self-signed certificate for 127.0.0.1
+    std::string username;  // basic auth required when set (bcrypt hash in the web config)
+    std::string password;
+  };
+  Alertmanager() : Alertmanager(Options{}) {}
+  explicit Alertmanager(Options options);
+  ~Alertmanager();
+  Alertmanager(const Alertmanager&) = delete;
+  Alertmanager& operator=(const Alertmanager&) = delete;
+
+  std::string url() const;
+  // The certificate it serves, which is its own CA (with tls).
+  std::string ca_file() const { return (dir_ / "cert.pem").string(); }
+  const std::filesystem::path& dir() const { return dir_; }
+  // The alerts Alertmanager holds as active (firing, not resolved), asked
+  // over the same TLS and basic auth as the agent uses.
+  nlohmann::json active_alerts() const;
+
+ private:
+  // GET path through the curl command line tool; throws when it fails.
+  std::string get(const std::string& path) const;
+  void write_web_config() const;
+
+  Options options_;
+  std::filesystem::path dir_;
+  uint16_t port_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// Listens on loopback and accepts every connection, then never reads or
+// answers: the worst an alert target can do.
+class SilentServer {
+ public:
+  SilentServer();
+  ~SilentServer();
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Connections accepted so far.
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::vector<int> held_;  // accepting thread only
+  std::thread thread_;
+};
+
+}  // namespace lw::test
