@@ -60,7 +60,7 @@ void read_target_processes(const HostPaths& paths, const std::vector<pid_t>& pid
       }
       continue;
     }
-    if (p.info.stat.is_kernel_thread() || p.info.stat.state == 'Z' || p.info.stat.state == 'X') continue;
+    if (p.info.stat.is_kernel_thread() || !p.info.alive()) continue;
     cgroup_ns.to_host_paths(p.info.cgroups);
     const auto location = locate_memory_cgroup(paths, p.info.cgroups);
     p.cgroup = location ? location->path : "";

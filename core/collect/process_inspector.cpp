@@ -16,7 +16,7 @@ void require_user_process(const ProcessInfo& p) {
     throw Error(ErrorKind::kernel_thread,
                 fmt::format("PID {} is a kernel thread: it has no user memory or sockets to inspect", p.pid));
   }
-  if (p.stat.state == 'Z' || p.stat.state == 'X') {
+  if (!p.alive()) {
     throw Error(ErrorKind::zombie,
                 fmt::format("PID {} has exited (zombie) and holds no memory; its parent has not reaped it yet",
                             p.pid));
@@ -27,7 +27,8 @@ void require_user_process(const ProcessInfo& p) {
 // ended (or its PID was reused) around that instant the numbers are not its.
 void require_same_process(const HostPaths& paths, const ProcessInfo& before) {
   const auto after = read_stat(paths, before.pid);
-  if (!after || after->start_time != before.stat.start_time || after->state == 'Z' || after->state == 'X') {
+  const bool dead = after && (after->state == 'Z' || after->state == 'X') && !before.leader_exited;
+  if (!after || after->start_time != before.stat.start_time || dead) {
     throw Error(ErrorKind::process_exited,
                 fmt::format("PID {} exited while it was being inspected; nothing left to report", before.pid));
   }

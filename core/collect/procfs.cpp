@@ -66,6 +66,8 @@ void apply_status_field(ProcessStatus& status, std::string_view key, std::string
     status.rss_file = parse_kilobytes(value);
   } else if (key == "RssShmem") {
     status.rss_shmem = parse_kilobytes(value);
+  } else if (key == "Threads") {
+    status.threads = parse_integer<uint64_t>(trim(value));
   }
 }
 
@@ -185,6 +187,25 @@ std::optional<ProcessStat> read_stat(const HostPaths& paths, pid_t pid) {
   return parse_stat(*text);
 }
 
+namespace {
+
+// A thread of pid's group that has not exited, if any: where a zombie
+// leader's memory and files are still seen.
+std::optional<std::filesystem::path> live_thread(const std::filesystem::path& directory, pid_t pid) {
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(directory / "task", error), end; !error && it != end;
+       it.increment(error)) {
+    const auto tid = parse_pid(it->path().filename().native());
+    if (!tid || *tid == pid) continue;
+    const auto text = read_text_file(it->path() / "stat");
+    const auto stat = text ? parse_stat(*text) : std::nullopt;
+    if (stat && stat->state != 'Z' && stat->state != 'X') return it->path();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 ProcessInfo read_process(const HostPaths& paths, pid_t pid) {
   const auto directory = paths.proc / std::to_string(pid);
   std::error_code error;
@@ -202,9 +223,17 @@ ProcessInfo read_process(const HostPaths& paths, pid_t pid) {
   info.pid = pid;
   info.stat = *stat;
   if (const auto status = read_text_file(directory / "status")) info.status = parse_status(*status);
+  auto thread_directory = directory;
+  if (info.stat.state == 'Z' && info.status.threads.value_or(0) > 1) {
+    if (const auto live = live_thread(directory, pid)) {
+      info.leader_exited = true;
+      thread_directory = *live;
+      if (const auto status = read_text_file(*live / "status")) info.status = parse_status(*status);
+    }
+  }
   if (const auto cmdline = read_text_file(directory / "cmdline")) info.cmdline = parse_cmdline(*cmdline);
   if (const auto cgroups = read_text_file(directory / "cgroup")) info.cgroups = parse_cgroup_file(*cgroups);
-  info.open_fds = count_open_fds(directory / "fd");
+  info.open_fds = count_open_fds(thread_directory / "fd");
   return info;
 }
 

@@ -25,6 +25,7 @@ struct ProcessStatus {
   std::optional<uint64_t> rss_anon;
   std::optional<uint64_t> rss_file;
   std::optional<uint64_t> rss_shmem;
+  std::optional<uint64_t> threads;  // "Threads:", live threads of the group
 };
 
 // Fields of /proc/PID/stat that tell a process's identity and kind.
@@ -62,6 +63,13 @@ struct ProcessInfo {
   std::string cmdline;                    // empty for kernel threads and zombies
   std::optional<uint64_t> open_fds;       // entries of /proc/PID/fd
   std::vector<CgroupMembership> cgroups;  // empty when unreadable
+  // The main thread exited (pthread_exit from main) while other threads
+  // live on: /proc/PID shows a zombie leader without memory or files, so
+  // status and fds were read from a live thread (/proc/PID/task/TID).
+  bool leader_exited = false;
+  // False for a zombie or dead process; true for a live thread group, a
+  // zombie leader's included.
+  bool alive() const { return leader_exited || (stat.state != 'Z' && stat.state != 'X'); }
 };
 
 // Reads one process. Throws lw::Error(no_such_process) when /proc/PID does

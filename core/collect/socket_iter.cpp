@@ -9,6 +9,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
+#include <unordered_set>
+#include <utility>
 
 #include "collect/bpf_loading.h"
 #include "util/error.h"
@@ -43,6 +46,23 @@ std::vector<SocketRecord> read_records(int iter_fd, RecordBuffer& buffer) {
                                         "user space disagree on the record layout");
   }
   return {buffer.records.get(), buffer.records.get() + bytes / sizeof(SocketRecord)};
+}
+
+// The iterator walks tasks and skips a thread whose files table is its
+// leader's; once the leader has exited (pthread_exit from main) nothing is
+// skipped, and every live thread reports the same fds again. Each task's
+// fds come in ascending order, so a repeat shows as a process met again or
+// an fd that does not rise; only then are the records sorted out.
+void keep_one_record_per_fd(std::vector<SocketRecord>& records) {
+  std::unordered_set<uint32_t> processes;
+  bool repeated = false;
+  for (size_t i = 0; i < records.size() && !repeated; ++i) {
+    const bool same_process = i > 0 && records[i].tgid == records[i - 1].tgid;
+    repeated = same_process ? records[i].fd <= records[i - 1].fd : !processes.insert(records[i].tgid).second;
+  }
+  if (!repeated) return;
+  std::set<std::pair<uint32_t, uint32_t>> kept;
+  std::erase_if(records, [&](const SocketRecord& r) { return !kept.insert({r.tgid, r.fd}).second; });
 }
 
 }  // namespace
@@ -109,7 +129,9 @@ std::vector<SocketRecord> SocketIterator::run(const bpf_iter_attach_opts* opts) 
                 err);
   }
   const OwnedFd iter(raw_iter);
-  return read_records(iter.get(), buffer_);
+  auto records = read_records(iter.get(), buffer_);
+  keep_one_record_per_fd(records);
+  return records;
 }
 
 }  // namespace lw

@@ -42,6 +42,30 @@ void expect_one_line_error(const CommandResult& r, int code, const std::string& 
 
 class InspectCliTest : public BpfTest {};
 
+// pthread_exit from main: the leader is a zombie, the threads hold 3 unix
+// pairs. inspect used to call the process a zombie (exit 5) and the iterator
+// reported each socket once per thread.
+TEST_F(InspectCliTest, AProcessWhoseMainThreadExitedIsInspectedOncePerSocket) {
+  constexpr int kPairs = 3, kThreads = 3;
+  auto holder = start_workload({"leader-exits", "--unix-pairs", std::to_string(kPairs), "--threads",
+                                std::to_string(kThreads)});
+  holder->expect_line("ready ");
+  ASSERT_TRUE(eventually([&] { return read_stat(HostPaths{}, holder->pid())->state == 'Z'; }));
+
+  const ProcessInfo info = read_process(HostPaths{}, holder->pid());
+  EXPECT_TRUE(info.alive());
+  EXPECT_TRUE(info.leader_exited);
+  EXPECT_TRUE(info.status.vm_rss) << "memory is read from a live thread";
+  EXPECT_GE(info.open_fds.value_or(0), 2u * kPairs);
+
+  const auto r = run_cli({"inspect", std::to_string(holder->pid()), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["sockets"]["total"], 2 * kPairs) << "one record per socket fd, not one per thread";
+  EXPECT_EQ(report["sockets"]["by_kind"]["unix-stream"], 2 * kPairs);
+  EXPECT_TRUE(report["memory"]["footprint_bytes"].is_number());
+}
+
 TEST_F(InspectCliTest, JsonReportShowsUnreadDataPerRemoteEndpoint) {
   constexpr int kConnections = 6;
   constexpr uint64_t kBytes = 5000;

@@ -53,6 +53,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -70,7 +71,8 @@ constexpr int kExitUsage = 2;
 
 constexpr double kDefaultMaxSeconds = 120.0;
 constexpr double kMaxMaxSeconds = 7.0 * 24 * 3600;  // a week: anything longer is a typo
-constexpr int kListenBacklog = 4096;                 // the kernel caps it at somaxconn
+constexpr int kListenBacklog = 4096;
+constexpr std::uint64_t kMaxLeaderThreads = 64;   // leader-exits --threads                 // the kernel caps it at somaxconn
 constexpr std::size_t kIoChunk = 64 * 1024;          // bytes per send()/recv() call
 constexpr std::size_t kConnectWindow = 512;          // non-blocking connects in flight
 constexpr std::uint16_t kPortWindow = 64;            // ports per IP_LOCAL_PORT_RANGE hint
@@ -1390,10 +1392,47 @@ int run_mode(const SocketsConfig& cfg, Runtime& rt) {
 }
 
 // ---------------------------------------------------------------------------
+// Mode: leader-exits
+
+// leader-exits: hold --unix-pairs N socketpairs, start --threads T threads, then end the
+// main thread alone (pthread_exit), as a program whose main() ends that way does:
+// /proc/PID shows a zombie leader with no memory or files while the threads hold them.
+struct LeaderExitsConfig {
+  std::uint64_t unix_pairs = 1;
+  std::uint64_t threads = 1;
+};
+
+LeaderExitsConfig parse_leader_exits(const Args& args) {
+  LeaderExitsConfig cfg;
+  cfg.unix_pairs = args.number("unix-pairs", 1, kMaxCount, 1);
+  cfg.threads = args.number("threads", 1, kMaxLeaderThreads, 1);
+  return cfg;
+}
+
+int run_mode(const LeaderExitsConfig& cfg, Runtime& rt) {
+  require_fds(2 * cfg.unix_pairs + 2, rt.fd_limit);
+  // Outlives the main thread: pthread_exit unwinds its stack, not statics.
+  static HeldSockets held;
+  open_unix_pairs(cfg.unix_pairs, held);
+  for (std::uint64_t i = 0; i < cfg.threads; ++i) {
+    std::thread([deadline = rt.deadline, first = i == 0] {
+      // With no loop left to read them, SIGTERM and the parent's death end the process.
+      const sigset_t signals = loop_signals();
+      pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+      std::this_thread::sleep_until(deadline);
+      if (first) std::_Exit(kExitOk);
+    }).detach();
+  }
+  say("ready threads=" + std::to_string(cfg.threads) + " unix=" + std::to_string(cfg.unix_pairs));
+  pthread_exit(nullptr);
+}
+
+// ---------------------------------------------------------------------------
 // Mode table and main
 
 using ModeConfig =
-    std::variant<ServeConfig, ConnectConfig, ChurnConfig, HeapGrowConfig, FdLeakConfig, SocketsConfig>;
+    std::variant<ServeConfig, ConnectConfig, ChurnConfig, HeapGrowConfig, FdLeakConfig, SocketsConfig,
+                 LeaderExitsConfig>;
 
 struct ModeSpec {
   std::string_view name;
@@ -1471,6 +1510,12 @@ const std::vector<ModeSpec>& modes() {
        "unix pairs each and end with it. Prints 'ready udp=PORT unix=N' once all hold them.",
        {"udp-bind", "unix-pairs", "udp-unread", "processes"}, {},
        [](const Args& a) -> ModeConfig { return parse_sockets(a); }},
+      {"leader-exits", "leader-exits [--unix-pairs N] [--threads T]",
+       "Holds N unix stream socketpairs (default 1), starts T threads (default 1), prints\n"
+       "'ready threads=T unix=N' and ends its main thread alone (pthread_exit): /proc/PID then\n"
+       "shows a zombie leader while the threads keep the process and its sockets.",
+       {"unix-pairs", "threads"}, {},
+       [](const Args& a) -> ModeConfig { return parse_leader_exits(a); }},
   };
   return table;
 }
