@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <cmath>
 #include <regex>
+#include <sstream>
 #include <utility>
 
 #include "leakwatch/error.h"
@@ -317,7 +318,11 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(std::llround(milliseconds));
 }
 
-std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* const* argv) {
+namespace {
+
+// One parser for flags and config text: run_parse feeds the app either.
+template <typename RunParse>
+std::variant<AgentConfig, HelpText> parse_with(RunParse run_parse) {
   CLI::App app{"leakwatch-agent: samples every process's memory and socket buffers, serves Prometheus metrics",
                "leakwatch-agent"};
   AgentConfig config;
@@ -330,7 +335,7 @@ std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* con
   app.set_version_flag("--version", std::string("leakwatch-agent ") + LEAKWATCH_VERSION);
 
   try {
-    app.parse(argc, argv);
+    run_parse(app);
   } catch (const CLI::CallForHelp&) {
     return HelpText{app.help()};
   } catch (const CLI::CallForVersion& version) {
@@ -341,6 +346,19 @@ std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* con
   apply(raw, config);
   place_under_host_root(app, raw.host_root, config.paths);
   return config;
+}
+
+}  // namespace
+
+std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* const* argv) {
+  return parse_with([&](CLI::App& app) { app.parse(argc, argv); });
+}
+
+std::variant<AgentConfig, HelpText> parse_agent_config_text(std::string_view toml) {
+  return parse_with([&](CLI::App& app) {
+    std::istringstream stream{std::string(toml)};
+    app.parse_from_stream(stream);
+  });
 }
 
 }  // namespace lw

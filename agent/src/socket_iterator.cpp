@@ -13,6 +13,7 @@
 #include "bpf_loading.h"
 #include "leakwatch/error.h"
 #include "leakwatch/owned_fd.h"
+#include "leakwatch/record_bytes.h"
 #include "socket_iter.skel.h"
 
 namespace lw {
@@ -38,11 +39,7 @@ std::vector<SocketRecord> read_records(int iter_fd, RecordBuffer& buffer) {
     }
     bytes += static_cast<size_t>(n);
   }
-  if (bytes % sizeof(SocketRecord) != 0) {
-    throw Error(ErrorKind::bpf_refused, "the socket iterator returned a partial record: BPF program and "
-                                        "user space disagree on the record layout");
-  }
-  return {buffer.records.get(), buffer.records.get() + bytes / sizeof(SocketRecord)};
+  return socket_records_from_bytes({reinterpret_cast<const std::byte*>(buffer.records.get()), bytes});
 }
 
 }  // namespace

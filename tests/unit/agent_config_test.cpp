@@ -164,6 +164,18 @@ TEST(AgentConfig, ConfigFileWithEveryKey) {
   expect_same(config_of({"--config", (dir.path() / "agent.toml").string()}), kEveryKeyConfig);
 }
 
+TEST(AgentConfig, ConfigTextReadsLikeTheFile) {
+  const auto result = parse_agent_config_text(kEveryKey);
+  ASSERT_TRUE(std::holds_alternative<AgentConfig>(result));
+  expect_same(std::get<AgentConfig>(result), kEveryKeyConfig);
+  try {
+    parse_agent_config_text("interval = \"5\"\n");
+    ADD_FAILURE() << "a duration without a unit was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::usage);
+  }
+}
+
 TEST(AgentConfig, FlagsOverrideTheFile) {
   TempDir dir;
   write_file(dir.path() / "agent.toml", kEveryKey);
