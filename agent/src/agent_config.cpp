@@ -84,9 +84,24 @@ std::chrono::milliseconds to_duration(std::string_view flag, const std::string& 
 
 // Only plain HTTP to a host:port: the agent posts alerts with a minimal
 // client, and an Alertmanager is normally reached inside the cluster.
+// http://HOST[:PORT][/], checked by hand: libstdc++'s std::regex matcher
+// recurses once per character, and a long value overflowed the stack
+// (found by fuzzing the config file).
+bool is_alertmanager_url(std::string_view text) {
+  constexpr std::string_view kScheme = "http://";
+  if (!text.starts_with(kScheme)) return false;
+  text.remove_prefix(kScheme.size());
+  if (text.ends_with('/')) text.remove_suffix(1);
+  const auto colon = text.find(':');
+  const auto host = text.substr(0, colon);
+  if (host.empty() || host.find('/') != std::string_view::npos) return false;
+  if (colon == std::string_view::npos) return true;
+  const auto port = text.substr(colon + 1);
+  return !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 std::string to_alertmanager_url(const std::string& text) {
-  static const std::regex url(R"(^http://[^/:]+(:[0-9]{1,5})?/?$)");
-  if (!std::regex_match(text, url)) {
+  if (!is_alertmanager_url(text)) {
     bad_value("alertmanager-url", text, "use http://HOST:PORT, e.g. http://alertmanager.monitoring:9093");
   }
   return text.back() == '/' ? text.substr(0, text.size() - 1) : text;
@@ -135,7 +150,17 @@ Value to_choice(std::string_view flag, const std::string& text,
   bad_value(flag, text, "use one of " + names);
 }
 
+// A command name has at most 15 characters (TASK_COMM_LEN); libstdc++
+// compiles a regex recursively, and a pattern of some ten thousand
+// characters overflowed the stack instead of failing (found by fuzzing).
+constexpr size_t kMaxCommPatternLength = 1024;
+
 void check_comm_pattern(const std::string& pattern) {
+  if (pattern.size() > kMaxCommPatternLength) {
+    bad_value("comm", pattern.substr(0, 32) + "...",
+              fmt::format("a pattern of {} characters; a command name has at most 15, use at most {}",
+                          pattern.size(), kMaxCommPatternLength));
+  }
   try {
     static_cast<void>(std::regex(pattern, std::regex::ECMAScript));
   } catch (const std::regex_error& error) {

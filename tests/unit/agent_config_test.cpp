@@ -176,6 +176,35 @@ TEST(AgentConfig, ConfigTextReadsLikeTheFile) {
   }
 }
 
+// Found by fuzzing the config file: both overflowed the stack in
+// libstdc++'s std::regex instead of being refused.
+TEST(AgentConfig, HugeValuesAreUsageErrorsNotCrashes) {
+  const std::string url = "http://" + std::string(200000, 'a');
+  EXPECT_NE(usage_error_of({"--alertmanager-url", url}).find("http://HOST:PORT"), std::string::npos);
+  EXPECT_EQ(config_of({"--alertmanager-url", "http://" + std::string(5000, 'a') + ":9093/"}).alertmanager_url,
+            "http://" + std::string(5000, 'a') + ":9093");
+  EXPECT_NE(usage_error_of({"--comm", std::string(50000, '(')}).find("a pattern of 50000 characters"),
+            std::string::npos);
+  EXPECT_NE(usage_error_of({"--comm", std::string(1025, 'a')}).find("use at most 1024"), std::string::npos);
+  EXPECT_EQ(config_of({"--comm", std::string(1024, 'a')}).comm_pattern, std::string(1024, 'a'));
+  try {
+    parse_agent_config_text("comm = \"" + std::string(50000, '(') + "\"\n");
+    ADD_FAILURE() << "a 50000-character pattern was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::usage);
+  }
+}
+
+TEST(AgentConfig, AlertmanagerUrlShapes) {
+  for (const std::string good : {"http://am", "http://am/", "http://am:9093", "http://10.0.0.1:1/"}) {
+    EXPECT_NO_THROW(config_of({"--alertmanager-url", good})) << good;
+  }
+  for (const std::string bad : {"http://", "http:///", "http://:9093", "http://am:", "http://am:123456",
+                                "http://am:90a3", "http://am//", "http://am/x", "http://a:1:2", "HTTP://am"}) {
+    EXPECT_NE(usage_error_of({"--alertmanager-url", bad}).find("http://HOST:PORT"), std::string::npos) << bad;
+  }
+}
+
 TEST(AgentConfig, FlagsOverrideTheFile) {
   TempDir dir;
   write_file(dir.path() / "agent.toml", kEveryKey);
