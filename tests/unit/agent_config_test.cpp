@@ -180,9 +180,8 @@ TEST(AgentConfig, ConfigTextReadsLikeTheFile) {
 // libstdc++'s std::regex instead of being refused.
 TEST(AgentConfig, HugeValuesAreUsageErrorsNotCrashes) {
   const std::string url = "http://" + std::string(200000, 'a');
-  EXPECT_NE(usage_error_of({"--alertmanager-url", url}).find("http://HOST:PORT"), std::string::npos);
-  EXPECT_EQ(config_of({"--alertmanager-url", "http://" + std::string(5000, 'a') + ":9093/"}).alertmanager_url,
-            "http://" + std::string(5000, 'a') + ":9093");
+  EXPECT_EQ(config_of({"--alertmanager-url", url + ":9093/"}).alertmanager_url, url + ":9093");
+  EXPECT_NE(usage_error_of({"--alertmanager-url", url + ":x"}).find("http://HOST:PORT"), std::string::npos);
   EXPECT_NE(usage_error_of({"--comm", std::string(50000, '(')}).find("a pattern of 50000 characters"),
             std::string::npos);
   EXPECT_NE(usage_error_of({"--comm", std::string(1025, 'a')}).find("use at most 1024"), std::string::npos);
