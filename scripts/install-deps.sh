@@ -5,9 +5,9 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git
-  clang clang-format llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+  clang clang-format llvm libclang-rt-dev libbpf-dev bpftool libelf-dev zlib1g-dev
   prometheus-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
-  googletest libgtest-dev libgmock-dev libtsan2
+  googletest libgtest-dev libgmock-dev libtsan2 libasan8 libubsan1
   iproute2 procps curl iperf3 prometheus-alertmanager prometheus libcap2-bin
   qemu-system-x86 busybox-static cpio zstd
 )

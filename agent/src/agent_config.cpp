@@ -16,6 +16,7 @@
 #include <cmath>
 #include <sstream>
 #include <regex>
+#include <sstream>
 #include <utility>
 
 #include "flags/shared_flags.h"
@@ -78,16 +79,55 @@ std::chrono::milliseconds to_duration(std::string_view flag, const std::string& 
 }
 
 // http:// or https:// to a host, an optional port and path prefix (an
-// Alertmanager behind --web.route-prefix). Credentials in the URL are
-// refused: the URL is logged, secrets never are.
+// Alertmanager behind --web.route-prefix), checked by hand: libstdc++'s
+// std::regex matcher recurses once per character, and a long value
+// overflowed the stack (found by fuzzing the config file).
+bool is_alertmanager_url(std::string_view text) {
+  if (text.starts_with("https://")) {
+    text.remove_prefix(8);
+  } else if (text.starts_with("http://")) {
+    text.remove_prefix(7);
+  } else {
+    return false;
+  }
+  const auto path_start = text.find('/');
+  const auto authority = text.substr(0, path_start);
+  if (path_start != std::string_view::npos && text.find_first_of("?# \t\r\n", path_start) != std::string_view::npos) {
+    return false;
+  }
+  std::string_view host = authority, port;
+  bool has_port = false;
+  if (authority.starts_with('[')) {  // [IPv6]
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos || close < 2) return false;
+    if (authority.substr(1, close - 1).find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
+      return false;
+    }
+    host = authority.substr(0, close + 1);
+    const auto rest = authority.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    has_port = !rest.empty();
+    if (has_port) port = rest.substr(1);
+  } else {
+    const auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    has_port = colon != std::string_view::npos;
+    if (has_port) port = authority.substr(colon + 1);
+    if (host.find_first_of("[] \t\r\n") != std::string_view::npos) return false;
+  }
+  if (host.empty()) return false;
+  return !has_port ||
+         (!port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos);
+}
+
+// Credentials in the URL are refused: the URL is logged, secrets never are.
 std::string to_alertmanager_url(const std::string& text) {
-  static const std::regex url(R"(^https?://([^/:@\[\]\s]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^@?#\s]*)?$)");
   if (text.find('@') != std::string::npos) {
     bad_value("alertmanager-url", "(not shown: it holds credentials)",
               "put no credentials in the URL; use --alertmanager-username and --alertmanager-password-file, or "
               "--alertmanager-bearer-token-file");
   }
-  if (!std::regex_match(text, url)) {
+  if (!is_alertmanager_url(text)) {
     bad_value("alertmanager-url", text,
               "use http(s)://HOST:PORT, e.g. http://alertmanager.monitoring:9093 or https://am.example.com");
   }
@@ -208,7 +248,17 @@ Value to_choice(std::string_view flag, const std::string& text,
   bad_value(flag, text, "use one of " + names);
 }
 
+// A command name has at most 15 characters (TASK_COMM_LEN); libstdc++
+// compiles a regex recursively, and a pattern of some ten thousand
+// characters overflowed the stack instead of failing (found by fuzzing).
+constexpr size_t kMaxCommPatternLength = 1024;
+
 void check_comm_pattern(const std::string& pattern) {
+  if (pattern.size() > kMaxCommPatternLength) {
+    bad_value("comm", pattern.substr(0, 32) + "...",
+              fmt::format("a pattern of {} characters; a command name has at most 15, use at most {}",
+                          pattern.size(), kMaxCommPatternLength));
+  }
   try {
     static_cast<void>(std::regex(pattern, std::regex::ECMAScript));
   } catch (const std::regex_error& error) {
@@ -376,7 +426,11 @@ Error usage_error(const CLI::ParseError& error, const CLI::Option& config_option
 
 }  // namespace
 
-std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* const* argv) {
+namespace {
+
+// One parser for flags and config text: run_parse feeds the app either.
+template <typename RunParse>
+std::variant<AgentConfig, HelpText> parse_with(RunParse run_parse) {
   CLI::App app{"leakwatch-agent: samples every process's memory and socket buffers, serves Prometheus metrics",
                "leakwatch-agent"};
   AgentConfig config;
@@ -389,7 +443,7 @@ std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* con
   app.set_version_flag("--version", std::string("leakwatch-agent ") + LEAKWATCH_VERSION);
 
   try {
-    app.parse(argc, argv);
+    run_parse(app);
   } catch (const CLI::CallForHelp&) {
     return HelpText{app.help()};
   } catch (const CLI::CallForVersion& version) {
@@ -400,6 +454,19 @@ std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* con
   apply(raw, config);
   place_under_host_root(app, raw.host_root, config.paths);
   return config;
+}
+
+}  // namespace
+
+std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* const* argv) {
+  return parse_with([&](CLI::App& app) { app.parse(argc, argv); });
+}
+
+std::variant<AgentConfig, HelpText> parse_agent_config_text(std::string_view toml) {
+  return parse_with([&](CLI::App& app) {
+    std::istringstream stream{std::string(toml)};
+    app.parse_from_stream(stream);
+  });
 }
 
 }  // namespace lw

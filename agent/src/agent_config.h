@@ -66,5 +66,8 @@ struct HelpText {
 // Parses flags and the optional config file. Throws lw::Error(usage) with one
 // line naming the bad flag or key, its value and what to use instead.
 std::variant<AgentConfig, HelpText> parse_agent_config(int argc, const char* const* argv);
+// The same settings from the text of a config file alone, parsed and checked
+// exactly as --config FILE is (CLI11's TOML reader), with no flags.
+std::variant<AgentConfig, HelpText> parse_agent_config_text(std::string_view toml);
 
 }  // namespace lw

@@ -87,6 +87,8 @@ void parse_container_component(std::string_view component, CgroupPodRef& ref) {
   }
 }
 
+}  // namespace
+
 // "<namespace>_<pod>_<uid>": namespaces and pod names are DNS labels and
 // subdomains, so they never contain '_'.
 std::optional<PodRecord> parse_pod_directory(std::string_view name) {
@@ -96,11 +98,6 @@ std::optional<PodRecord> parse_pod_directory(std::string_view name) {
   if (!uid) return std::nullopt;
   return PodRecord{.namespace_ = std::string(parts[0]), .pod = std::string(parts[1]), .pod_uid = *uid, .container_names = {}};
 }
-
-struct ContainerLog {
-  std::string namespace_, pod, container, container_id;
-  std::string pod_uid;  // from where the symlink points, when it does
-};
 
 // "<pod>_<namespace>_<container>-<id>.log"; container names are DNS labels.
 std::optional<ContainerLog> parse_container_log(std::string_view name) {
@@ -114,6 +111,8 @@ std::optional<ContainerLog> parse_container_log(std::string_view name) {
                       .container = std::string(parts[2]), .container_id = std::string(name.substr(dash + 1)),
                       .pod_uid = {}};
 }
+
+namespace {
 
 // The kubelet's symlink points into pods/<namespace>_<pod>_<uid>/<container>/.
 std::string pod_uid_of_link_target(const fs::path& target) {

@@ -70,6 +70,17 @@ struct PodRecord {
   std::unordered_map<std::string, std::string> container_names;  // container ID -> name
 };
 
+// The kubelet's log directory names, pure (KubeletLogSource lists them):
+//   pods/<namespace>_<pod>_<pod uid>         -> a PodRecord without containers
+//   containers/<pod>_<namespace>_<container>-<container id>.log
+// nullopt for any other name.
+std::optional<PodRecord> parse_pod_directory(std::string_view name);
+struct ContainerLog {
+  std::string namespace_, pod, container, container_id;
+  std::string pod_uid;  // from where the symlink points, when it does; empty from the name alone
+};
+std::optional<ContainerLog> parse_container_log(std::string_view name);
+
 // Where pod names come from. The kubelet's log directories are the built-in
 // source (KubeletLogSource); a kubelet API source (GET /pods on the
 // kubelet's read-only or authenticated port) fits the same interface and is

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "collect/bpf_loading.h"
+#include "collect/record_bytes.h"
 #include "util/error.h"
 #include "socket_close.skel.h"
 
@@ -49,12 +50,13 @@ CloseEventSource::CloseEventSource(size_t ring_bytes) {
 CloseEventSource::~CloseEventSource() = default;
 
 // The kernel side writes nothing but whole CloseEvents, compiled from the
-// same header, so size needs no check.
-int CloseEventSource::on_event(void* ctx, void* data, size_t /*size*/) {
+// same header; a sample of any other size stops the drain with an error
+// instead of being read past its end.
+int CloseEventSource::on_event(void* ctx, void* data, size_t size) {
   auto* target = *static_cast<std::vector<CloseEvent>**>(ctx);
-  CloseEvent event;
-  std::memcpy(&event, data, sizeof(event));
-  target->push_back(event);
+  const auto event = close_event_from_bytes({static_cast<const std::byte*>(data), size});
+  if (!event) return -EBADMSG;
+  target->push_back(*event);
   return 0;
 }
 

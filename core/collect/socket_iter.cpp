@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "collect/bpf_loading.h"
+#include "collect/record_bytes.h"
 #include "util/error.h"
 #include "util/owned_fd.h"
 #include "socket_iter.skel.h"
@@ -41,11 +42,7 @@ std::vector<SocketRecord> read_records(int iter_fd, RecordBuffer& buffer) {
     }
     bytes += static_cast<size_t>(n);
   }
-  if (bytes % sizeof(SocketRecord) != 0) {
-    throw Error(ErrorKind::bpf_refused, "the socket iterator returned a partial record: BPF program and "
-                                        "user space disagree on the record layout");
-  }
-  return {buffer.records.get(), buffer.records.get() + bytes / sizeof(SocketRecord)};
+  return socket_records_from_bytes({reinterpret_cast<const std::byte*>(buffer.records.get()), bytes});
 }
 
 // The iterator walks tasks and skips a thread whose files table is its

@@ -180,6 +180,48 @@ TEST(AgentConfig, ConfigFileWithEveryKey) {
   expect_same(config_of({"--config", (dir.path() / "agent.toml").string()}), kEveryKeyConfig);
 }
 
+TEST(AgentConfig, ConfigTextReadsLikeTheFile) {
+  const auto result = parse_agent_config_text(kEveryKey);
+  ASSERT_TRUE(std::holds_alternative<AgentConfig>(result));
+  expect_same(std::get<AgentConfig>(result), kEveryKeyConfig);
+  try {
+    parse_agent_config_text("interval = \"5\"\n");
+    ADD_FAILURE() << "a duration without a unit was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::usage);
+  }
+}
+
+// Found by fuzzing the config file: both overflowed the stack in
+// libstdc++'s std::regex instead of being refused.
+TEST(AgentConfig, HugeValuesAreUsageErrorsNotCrashes) {
+  const std::string url = "http://" + std::string(200000, 'a');
+  EXPECT_EQ(config_of({"--alertmanager-url", url + ":9093/"}).alertmanager.url, url + ":9093");
+  EXPECT_NE(usage_error_of({"--alertmanager-url", url + ":x"}).find("HOST:PORT"), std::string::npos);
+  EXPECT_NE(usage_error_of({"--comm", std::string(50000, '(')}).find("a pattern of 50000 characters"),
+            std::string::npos);
+  EXPECT_NE(usage_error_of({"--comm", std::string(1025, 'a')}).find("use at most 1024"), std::string::npos);
+  EXPECT_EQ(config_of({"--comm", std::string(1024, 'a')}).comm_pattern, std::string(1024, 'a'));
+  try {
+    parse_agent_config_text("comm = \"" + std::string(50000, '(') + "\"\n");
+    ADD_FAILURE() << "a 50000-character pattern was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::usage);
+  }
+}
+
+TEST(AgentConfig, AlertmanagerUrlShapes) {
+  for (const std::string good : {"http://am", "http://am/", "http://am:9093", "http://10.0.0.1:1/", "https://am",
+                                 "https://am:9443/alertmanager", "http://[::1]:9093", "https://[fd00::7]/am/"}) {
+    EXPECT_NO_THROW(config_of({"--alertmanager-url", good})) << good;
+  }
+  for (const std::string bad : {"http://", "http:///", "http://:9093", "http://am:", "http://am:123456",
+                                "http://am:90a3", "http://a:1:2", "HTTP://am", "https://[zz]:1", "http://[::1",
+                                "http://[::1]x", "http://am/a b", "http://am/x#y", "ftp://am"}) {
+    EXPECT_NE(usage_error_of({"--alertmanager-url", bad}).find("HOST:PORT"), std::string::npos) << bad;
+  }
+}
+
 TEST(AgentConfig, FlagsOverrideTheFile) {
   TempDir dir;
   write_file(dir.path() / "agent.toml", kEveryKey);

@@ -138,6 +138,29 @@ TEST(ParseCgroupPath, NotAPodIsEmpty) {
   EXPECT_EQ(ref.container_id, "");
 }
 
+TEST(KubeletLogNames, PodDirectoriesAndContainerLogs) {
+  const auto pod = parse_pod_directory("monitoring_prometheus-0_" + std::string(kUidA));
+  ASSERT_TRUE(pod);
+  EXPECT_EQ(pod->namespace_, "monitoring");
+  EXPECT_EQ(pod->pod, "prometheus-0");
+  EXPECT_EQ(pod->pod_uid, kUidA);
+  const std::string id = hex_id('b');
+  const auto log = parse_container_log("prometheus-0_monitoring_config-reloader-" + id + ".log");
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->pod, "prometheus-0");
+  EXPECT_EQ(log->namespace_, "monitoring");
+  EXPECT_EQ(log->container, "config-reloader");
+  EXPECT_EQ(log->container_id, id);
+  for (const std::string& name : {std::string("monitoring_prometheus-0"), "a_b_c_" + std::string(kUidA),
+                                  "_prometheus-0_" + std::string(kUidA)}) {
+    EXPECT_FALSE(parse_pod_directory(name)) << name;
+  }
+  for (const std::string& name : {"prometheus-0_monitoring_app-" + id, "prometheus-0_monitoring_-" + id + ".log",
+                                  "prometheus-0_monitoring_app-" + id.substr(1) + ".log"}) {
+    EXPECT_FALSE(parse_container_log(name)) << name;
+  }
+}
+
 TEST_F(SimulatedNode, ContainerdSystemdCgroupV2) {
   const auto id = resolve_file(v2_cgroup_file("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" +
                                               underscores(kUidA) + ".slice/cri-containerd-" + hex_id('b') + ".scope"));

@@ -1,0 +1,26 @@
+// The kernel's records as user space receives them, as bytes: the socket
+// iterator's output is a stream of whole lw_socket_records, and each close
+// event arrives as one ring-buffer sample. The layouts are
+// bpf/leakwatch_abi.h's; these functions only check that the bytes hold
+// whole records before reading them.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "model/socket_record.h"
+#include "leakwatch_abi.h"
+
+namespace lw {
+
+// Every record of the iterator's output. Throws lw::Error(bpf_refused) when
+// the bytes end mid-record: the BPF program and user space then disagree on
+// the layout, and no record of the pass can be trusted.
+std::vector<SocketRecord> socket_records_from_bytes(std::span<const std::byte> bytes);
+
+// One ring-buffer sample; nullopt unless it is exactly one lw_close_event.
+std::optional<lw_close_event> close_event_from_bytes(std::span<const std::byte> bytes);
+
+}  // namespace lw
