@@ -43,6 +43,14 @@ double Series::median() const {
 
 double Series::min() const { return *std::min_element(values.begin(), values.end()); }
 
+double rss_mib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
 std::string machine_description() {
   utsname u{};
   uname(&u);

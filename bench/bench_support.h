@@ -2,6 +2,8 @@
 // machine the figures come from.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -23,6 +25,9 @@ struct Series {
   double median() const;
   double min() const;
 };
+
+// A process's resident memory (VmRSS in /proc/PID/status), MiB; 0 when it is gone.
+double rss_mib(pid_t pid);
 
 // "2 cores, AMD EPYC, kernel 6.18.44 x86_64".
 std::string machine_description();

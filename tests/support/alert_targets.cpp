@@ -79,7 +79,8 @@ std::string run_tool(const std::vector<std::string>& argv) {
 }
 
 Alertmanager::Alertmanager(Options options)
-    : options_(std::move(options)), dir_(make_temp_dir()), port_(free_loopback_port()) {
+    : options_(std::move(options)), dir_(make_temp_dir()),
+      port_(options_.port != 0 ? options_.port : free_loopback_port()) {
   const auto config = dir_ / "alertmanager.yml";
   std::ofstream(config) << "route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n";
   std::vector<std::string> argv{"prometheus-alertmanager", "--config.file=" + config.string(),

@@ -5,8 +5,7 @@
 namespace lw::test {
 namespace {
 
-ConnectionPair connect_pair(const std::string& workload, int count) {
-  const std::string max_seconds = "900";
+ConnectionPair connect_pair(const std::string& workload, int count, const std::string& max_seconds) {
   ConnectionPair p;
   p.server = std::make_unique<ChildProcess>(std::vector<std::string>{
       workload, "serve", "--bind", "127.0.0.1", "--port", "0", "--count", std::to_string(count), "--max-seconds",
@@ -22,12 +21,13 @@ ConnectionPair connect_pair(const std::string& workload, int count) {
 
 }  // namespace
 
-SocketFleet::SocketFleet(const std::string& workload, int total, int biggest) {
+SocketFleet::SocketFleet(const std::string& workload, int total, int biggest, int max_seconds) {
+  const std::string seconds = std::to_string(max_seconds);
   // A pair of n connections holds 2n + 1 sockets (the listener).
-  pairs_.push_back(connect_pair(workload, biggest));
+  pairs_.push_back(connect_pair(workload, biggest, seconds));
   for (int left = total - 2 * biggest - 1; left > 1;) {
     const int count = std::min(left / 2, biggest);
-    pairs_.push_back(connect_pair(workload, count));
+    pairs_.push_back(connect_pair(workload, count, seconds));
     left -= 2 * count + 1;
   }
 }

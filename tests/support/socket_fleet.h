@@ -21,7 +21,8 @@ struct ConnectionPair {
 // pairs of at most `biggest` connections each.
 class SocketFleet {
  public:
-  SocketFleet(const std::string& workload, int total, int biggest);
+  // Its processes exit by themselves after max_seconds.
+  SocketFleet(const std::string& workload, int total, int biggest, int max_seconds = 900);
   // The client of the first pair: the process with the most sockets.
   pid_t biggest_process() const { return pairs_.front().client->pid(); }
 

@@ -1058,12 +1058,14 @@ int run_mode(const ConnectConfig& cfg, Runtime& rt) {
 
 // churn: --count short-lived connections, at most --parallel at a time; each is read
 // until the server closes it (serve --close-after-send), then closed. --forever: again,
-// round after round, until --max-seconds.
+// round after round, until --max-seconds. --rate: at most that many connections opened a
+// second (a token bucket refilled every kRateTick).
 struct ChurnConfig {
   Endpoint to;
   std::uint64_t count = 0;
   std::uint64_t parallel = 1;
   bool forever = false;
+  std::uint64_t rate = 0;  // connections opened per second at most; 0: as fast as they finish
 };
 
 ChurnConfig parse_churn(const Args& args) {
@@ -1073,6 +1075,7 @@ ChurnConfig parse_churn(const Args& args) {
   cfg.count = args.number("count", 1, kMaxCount);
   cfg.parallel = args.number("parallel", 1, kMaxParallel, 1);
   cfg.forever = args.has("forever");
+  cfg.rate = args.number("rate", 1, kMaxCount, 0);
   return cfg;
 }
 
@@ -1085,9 +1088,11 @@ class Churner {
   std::uint64_t bytes_read() const { return bytes_read_; }
   std::uint64_t round() const { return round_; }
 
-  // Opens connections until --parallel are open or all --count of this round have been opened.
+  // Opens connections until --parallel are open, all --count of this round have been
+  // opened or, with --rate, the bucket is empty.
   void start_more() {
-    while (open_.size() < cfg_.parallel && started_ < cfg_.count) {
+    while (open_.size() < cfg_.parallel && started_ < cfg_.count && (cfg_.rate == 0 || tokens_milli_ >= 1000)) {
+      if (cfg_.rate != 0) tokens_milli_ -= 1000;
       ++started_;
       const std::uint64_t key = next_key_++;
       Dial dial = start_dial(cfg_.to, ports_);
@@ -1119,6 +1124,13 @@ class Churner {
     start_more();
   }
 
+  // With --rate: `ticks` more kRateTick periods' worth of connections may open.
+  void refill(std::uint64_t ticks) {
+    const std::uint64_t per_tick_milli = cfg_.rate * static_cast<std::uint64_t>(kRateTick.count());
+    tokens_milli_ = std::min(tokens_milli_ + per_tick_milli * ticks, per_tick_milli * kRateBurstTicks + 1000);
+    start_more();
+  }
+
   // After a finished round: the next one, --count connections again.
   void next_round() {
     ++round_;
@@ -1142,12 +1154,14 @@ class Churner {
   std::uint64_t started_ = 0;   // in this round
   std::uint64_t finished_ = 0;  // in this round: read to EOF and closed
   std::uint64_t bytes_read_ = 0;
+  std::uint64_t tokens_milli_ = 1000;  // --rate bucket, in thousandths of a connection
 };
 
 int run_mode(const ChurnConfig& cfg, Runtime& rt) {
   require_fds(cfg.parallel, rt.fd_limit);
   Churner churner(cfg, rt.loop);
   std::uint64_t reported = 0;  // the last round reported
+  if (cfg.rate != 0) rt.loop.every(kRateTick, [&](std::uint64_t ticks) { churner.refill(ticks); });
   churner.start_more();
   rt.loop.run(
       [&](std::uint64_t key, std::uint32_t events) {
@@ -1485,13 +1499,13 @@ const std::vector<ModeSpec>& modes() {
        {"to", "port", "ports", "count", "read-every", "read-rate", "open-every", "max-connections", "rcvbuf"},
        {},
        [](const Args& a) -> ModeConfig { return parse_connect(a); }},
-      {"churn", "churn --to ADDR --port P --count N [--parallel M] [--forever]",
+      {"churn", "churn --to ADDR --port P --count N [--parallel M] [--forever] [--rate R]",
        "Opens N short-lived connections, at most M (default 1) at a time; reads each until\n"
        "EOF (the server must use --close-after-send), then closes it. Prints 'done N BYTES'\n"
        "(BYTES read in all) when all N are finished, then stays alive. --forever: then does\n"
        "it again, round after round until --max-seconds, and prints 'round R' as round R\n"
-       "(2, 3, ...) finishes.",
-       {"to", "port", "count", "parallel"}, {"forever"},
+       "(2, 3, ...) finishes. --rate R: opens at most R connections a second.",
+       {"to", "port", "count", "parallel", "rate"}, {"forever"},
        [](const Args& a) -> ModeConfig { return parse_churn(a); }},
       {"heap-grow", "heap-grow --bytes-per-second B [--cap BYTES]",
        "Allocates and touches B bytes a second on the heap, in 10 chunks, and never frees\n"
