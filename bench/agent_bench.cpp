@@ -2,9 +2,9 @@
 // resident memory at about 10,000 and 50,000 sockets, and loopback
 // throughput (iperf3) with and without the agent running. Not a test: it
 // reports figures, it asserts nothing.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -52,8 +52,8 @@ void fill_kubelet_logs(const std::filesystem::path& log_root) {
   for (int pod = 0; pod < kPods; ++pod) {
     const std::string uid = fmt::format("6f2c1a4e-9b1d-4c1e-8a57-{:012d}", pod);
     for (int c = 0; c < kContainersPerPod; ++c) {
-      lw::test::add_kubelet_container_log(log_root, "bench", fmt::format("pod-{}", pod), uid,
-                                          fmt::format("c{}", c), fmt::format("{:064x}", pod * 10 + c));
+      lw::test::add_kubelet_container_log(log_root, "bench", fmt::format("pod-{}", pod), uid, fmt::format("c{}", c),
+                                          fmt::format("{:064x}", pod * 10 + c));
     }
   }
 }
@@ -75,17 +75,20 @@ std::string pod_index_costs(const std::filesystem::path& log_root) {
   std::this_thread::sleep_for(1100ms);  // past the slack a fresh change gets
   source.list_pods();
   const double check = mean_ms([&] { source.may_have_changed(); });
-  return fmt::format("re-reading it {:.2f} ms (rounds after the kubelet changed it), checking it {:.3f} ms (other "
-                     "rounds)", listing, check);
+  return fmt::format(
+      "re-reading it {:.2f} ms (rounds after the kubelet changed it), checking it {:.3f} ms (other "
+      "rounds)",
+      listing, check);
 }
 
 class RunningAgent {
  public:
   RunningAgent(const std::string& agent, const std::string& interval, const std::string& kubelet_logs)
-      : process_({agent, "--listen-address", "127.0.0.1:0", "--interval", interval, "--log-level", "info",
-                  "--host-log", kubelet_logs},
+      : process_({agent, "--listen-address", "127.0.0.1:0", "--interval", interval, "--log-level", "info", "--host-log",
+                  kubelet_logs},
                  true) {
-    port_ = static_cast<uint16_t>(std::stoi(process_.expect_line("leakwatch: info: serving metrics on http://127.0.0.1:")));
+    port_ =
+        static_cast<uint16_t>(std::stoi(process_.expect_line("leakwatch: info: serving metrics on http://127.0.0.1:")));
   }
   pid_t pid() const { return process_.pid(); }
   lw::test::Scrape scrape() const { return lw::test::scrape(port_); }
@@ -153,8 +156,9 @@ int main(int argc, char** argv) {
                "|---:|---:|---:|---:|\n";
   for (const int n : socket_counts) {
     const AgentCost c = measure_agent(agent, workload, kubelet_logs.path().string(), n, rounds);
-    std::cout << fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} |\n", c.sockets, c.cpu_ms_per_round,
-                             c.wall_ms_per_round, c.rss_mib) << std::flush;
+    std::cout << fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} |\n", c.sockets, c.cpu_ms_per_round, c.wall_ms_per_round,
+                             c.rss_mib)
+              << std::flush;
   }
 
   const std::string port = "5201";
@@ -166,8 +170,9 @@ int main(int argc, char** argv) {
     RunningAgent running(agent, "1s", kubelet_logs.path().string());
     with.values.push_back(iperf3_bps(port, seconds) / 1e9);
   }
-  std::cout << fmt::format("\nLoopback TCP throughput (iperf3, {} s runs, median of {}): without {:.2f} Gbit/s, "
-                           "with {:.2f} Gbit/s: {:.1f}%\n",
-                           seconds, repeat, without.median(), with.median(), 100 * with.median() / without.median());
+  std::cout << fmt::format(
+      "\nLoopback TCP throughput (iperf3, {} s runs, median of {}): without {:.2f} Gbit/s, "
+      "with {:.2f} Gbit/s: {:.1f}%\n",
+      seconds, repeat, without.median(), with.median(), 100 * with.median() / without.median());
   return 0;
 }

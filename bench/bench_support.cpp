@@ -31,7 +31,8 @@ double ms_since(Clock::time_point start) {
 double time_command(const std::vector<std::string>& argv) {
   const auto start = Clock::now();
   const auto result = test::run_command(argv, test::Output::discard);
-  if (result.exit_code != 0) throw std::runtime_error(fmt::format("{} failed with status {}", argv[0], result.exit_code));
+  if (result.exit_code != 0)
+    throw std::runtime_error(fmt::format("{} failed with status {}", argv[0], result.exit_code));
   return ms_since(start);
 }
 

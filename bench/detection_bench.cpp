@@ -3,9 +3,9 @@
 // their healthy controls, in one run: real lw-workload processes on loopback,
 // the real agent watching one PID, its /metrics scraped once a second. Not a
 // test: it reports times, it asserts nothing.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <iostream>
@@ -40,25 +40,42 @@ struct Scenario {
 std::vector<Scenario> scenarios() {
   using Args = std::vector<std::string>;
   return {
-      {"SlowReaderOfAStream", "socket-receive-backlog", Args{"--stream", "--rate", "400000"},
+      {"SlowReaderOfAStream",
+       "socket-receive-backlog",
+       Args{"--stream", "--rate", "400000"},
        {"connect", "--count", "4", "--read-rate", "200000", "--rcvbuf", "8388608"}},
-      {"AbandonedPooledStreams", "socket-receive-backlog", Args{"--stream", "--rate", "100000"},
+      {"AbandonedPooledStreams",
+       "socket-receive-backlog",
+       Args{"--stream", "--rate", "100000"},
        {"connect", "--count", "0", "--open-every", "1000"}},
-      {"SlowConsumersOfABroadcast", "socket-send-backlog", Args{"--stream"},
-       {"connect", "--count", "0", "--open-every", "500"}, "ready", true},
+      {"SlowConsumersOfABroadcast",
+       "socket-send-backlog",
+       Args{"--stream"},
+       {"connect", "--count", "0", "--open-every", "500"},
+       "ready",
+       true},
       {"ConnectionLeak", "connection-leak", Args{}, {"connect", "--count", "0", "--open-every", "200"}},
-      {"CloseWaitLeak", "close-wait-leak", Args{"--close-on-accept"}, {"connect", "--count", "0", "--open-every", "200"}},
+      {"CloseWaitLeak",
+       "close-wait-leak",
+       Args{"--close-on-accept"},
+       {"connect", "--count", "0", "--open-every", "200"}},
       {"HeapGrowth", "heap-growth", std::nullopt, {"heap-grow", "--bytes-per-second", "5000000"}},
       {"FdLeak", "fd-leak", std::nullopt, {"fd-leak", "--every", "100"}},
-      {"ControlStreamReadPromptly", "", Args{"--stream", "--rate", "5000000"},
+      {"ControlStreamReadPromptly",
+       "",
+       Args{"--stream", "--rate", "5000000"},
        {"connect", "--count", "4", "--read-every", "10"}},
       // Lighter than the test's 500 x 8: on 2 shared cores the test's churn
       // would starve the agent and time its rounds, not its verdicts.
-      {"ControlHeavyChurn", "", Args{"--send-bytes", "1000", "--close-after-send"},
-       {"churn", "--count", "200", "--parallel", "4", "--forever"}, "done "},
-      {"ControlCacheWarmingUp", "", std::nullopt,
-       {"heap-grow", "--bytes-per-second", "20000000", "--cap", "40000000"}},
-      {"ControlBacklogDrainedSteadily", "", Args{"--send-bytes", "20000000", "--count", "1"},
+      {"ControlHeavyChurn",
+       "",
+       Args{"--send-bytes", "1000", "--close-after-send"},
+       {"churn", "--count", "200", "--parallel", "4", "--forever"},
+       "done "},
+      {"ControlCacheWarmingUp", "", std::nullopt, {"heap-grow", "--bytes-per-second", "20000000", "--cap", "40000000"}},
+      {"ControlBacklogDrainedSteadily",
+       "",
+       Args{"--send-bytes", "20000000", "--count", "1"},
        {"connect", "--count", "1", "--read-rate", "1000000", "--rcvbuf", "16777216"}},
   };
 }
@@ -101,7 +118,8 @@ class WatchingAgent {
       : process_({agent, "--listen-address", "127.0.0.1:0", "--interval", "1s", "--analysis-window", "30s",
                   "--stall-after", "10s", "--pid", std::to_string(pid), "--log-level", "info"},
                  /*merge_stderr=*/true) {
-    port_ = static_cast<uint16_t>(std::stoi(process_.expect_line("leakwatch: info: serving metrics on http://127.0.0.1:")));
+    port_ =
+        static_cast<uint16_t>(std::stoi(process_.expect_line("leakwatch: info: serving metrics on http://127.0.0.1:")));
     // It logs every finding that starts or ends; nobody reads them here.
     process_.keep_draining();
   }
@@ -194,8 +212,9 @@ std::string other_findings(const Scenario& sc, const Outcome& out) {
 std::string row(const Scenario& sc, const Outcome& out) {
   if (!out.error.empty()) return fmt::format("| {} | {} | could not run: {} | - | - |\n", sc.name, sc.kind, out.error);
   const bool control = sc.kind.empty();
-  const std::string detected =
-      control ? "-" : out.detected ? fmt::format("{:.0f}", *out.detected) : std::string("not detected");
+  const std::string detected = control        ? "-"
+                               : out.detected ? fmt::format("{:.0f}", *out.detected)
+                                              : std::string("not detected");
   return fmt::format("| {} | {} | {} | {} | {} |\n", sc.name, control ? "none (control)" : sc.kind, detected,
                      control ? "-" : first_finding(sc, out), other_findings(sc, out));
 }
@@ -218,9 +237,10 @@ std::string summary(const std::vector<std::pair<Scenario, Outcome>>& results) {
     text += fmt::format(" (median {:.0f} s, slowest {:.0f} s)", times.median(),
                         *std::max_element(times.values.begin(), times.values.end()));
   }
-  return text + fmt::format(", the first finding the expected kind alone in {}; {} of {} healthy controls with a "
-                            "false finding.\n",
-                            right_first, noisy, controls);
+  return text + fmt::format(
+                    ", the first finding the expected kind alone in {}; {} of {} healthy controls with a "
+                    "false finding.\n",
+                    right_first, noisy, controls);
 }
 
 }  // namespace
@@ -240,7 +260,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   std::cout << "Machine: " << machine_description() << "\n\n";
-  std::cout << "| scenario | expected kind | detected after (s) | first finding the expected kind | other findings (false for a control) |\n"
+  std::cout << "| scenario | expected kind | detected after (s) | first finding the expected kind | other findings "
+               "(false for a control) |\n"
                "|---|---|---:|---|---|\n";
   std::vector<std::pair<Scenario, Outcome>> results;
   for (const auto& sc : scenarios()) {
@@ -250,6 +271,7 @@ int main(int argc, char** argv) {
     std::cout << row(sc, results.back().second) << std::flush;
   }
   std::cout << "\n" << summary(results);
-  const bool none_ran = std::all_of(results.begin(), results.end(), [](const auto& r) { return !r.second.error.empty(); });
+  const bool none_ran =
+      std::all_of(results.begin(), results.end(), [](const auto& r) { return !r.second.error.empty(); });
   return none_ran ? 1 : 0;
 }

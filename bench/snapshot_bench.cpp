@@ -1,8 +1,8 @@
 // Times leakwatch's socket snapshot against `ss -tmpi`, side by side in one
 // run, on the same sockets: one process holding about 18,000 sockets, about
 // 50,000 on the machine. Not a test: it reports figures, it asserts nothing.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <unordered_map>
@@ -21,10 +21,14 @@ int main(int argc, char** argv) {
   app.add_option("--workload", workload, "lw-workload binary")->capture_default_str();
   app.add_option("--leakwatch", leakwatch, "leakwatch binary")->capture_default_str();
   app.add_option("--big", big, "Sockets held by the one big process (at most 19,000)")
-      ->check(CLI::Range(100, 19000))->capture_default_str();
-  app.add_option("--total", total, "Sockets on the machine in all")->check(CLI::Range(1000, 120000))->capture_default_str();
+      ->check(CLI::Range(100, 19000))
+      ->capture_default_str();
+  app.add_option("--total", total, "Sockets on the machine in all")
+      ->check(CLI::Range(1000, 120000))
+      ->capture_default_str();
   app.add_option("--repeat", repeat, "Runs of each measurement; medians are reported")
-      ->check(CLI::Range(1, 100))->capture_default_str();
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   const lw::test::SocketFleet fleet(workload, total, big);
@@ -63,9 +67,10 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("| {} | {:.1f} | {:.1f} | {:.1f}x |\n", s->name, s->median(), s->min(),
                              ss.median() / s->median());
   }
-  std::cout << fmt::format("\nTargets: whole machine >= 15x faster than ss: {:.0f}x ({}); "
-                           "inspect PID >= 30x faster than ss: {:.0f}x ({})\n",
-                           ss.median() / whole.median(), ss.median() / whole.median() >= 15 ? "met" : "MISSED",
-                           ss.median() / cli.median(), ss.median() / cli.median() >= 30 ? "met" : "MISSED");
+  std::cout << fmt::format(
+      "\nTargets: whole machine >= 15x faster than ss: {:.0f}x ({}); "
+      "inspect PID >= 30x faster than ss: {:.0f}x ({})\n",
+      ss.median() / whole.median(), ss.median() / whole.median() >= 15 ? "met" : "MISSED", ss.median() / cli.median(),
+      ss.median() / cli.median() >= 30 ? "met" : "MISSED");
   return 0;
 }

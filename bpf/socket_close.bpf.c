@@ -59,8 +59,7 @@ static __always_inline __u64 socket_inode(struct sock *sk)
 
 static __always_inline void remember_owner(struct sock *sk)
 {
-	struct lw_socket_owner *owner =
-		bpf_sk_storage_get(&socket_owners, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	struct lw_socket_owner *owner = bpf_sk_storage_get(&socket_owners, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 
 	if (!owner) {
 		count(LW_OWNER_STORAGE_FULL);

@@ -51,8 +51,7 @@ static __always_inline __u32 read_drops(struct sock *sk)
 /* The test bpf_skc_to_tcp_sock() makes, on fields every kernel lets us load. */
 static __always_inline int is_tcp_sock(const struct lw_socket_record *r)
 {
-	return r->protocol == IPPROTO_TCP && r->type == SOCK_STREAM &&
-	       (r->family == AF_INET || r->family == AF_INET6);
+	return r->protocol == IPPROTO_TCP && r->type == SOCK_STREAM && (r->family == AF_INET || r->family == AF_INET6);
 }
 
 static __always_inline void read_tcp(struct lw_socket_record *r, struct sock *sk)
@@ -71,8 +70,8 @@ static __always_inline void read_tcp(struct lw_socket_record *r, struct sock *sk
 		r->accept_queue_limit = sk->sk_max_ack_backlog;
 		return;
 	}
-	payload = tcp_payload_of(sk->__sk_common.skc_flags, BPF_CORE_READ(tp, bytes_received), r->rcv_nxt,
-				 r->copied_seq);
+	payload =
+		tcp_payload_of(sk->__sk_common.skc_flags, BPF_CORE_READ(tp, bytes_received), r->rcv_nxt, r->copied_seq);
 	r->bytes_received = payload.received;
 	r->unread = payload.unread;
 	r->unacked = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);

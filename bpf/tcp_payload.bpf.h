@@ -15,8 +15,8 @@ struct tcp_payload {
  * rcv_nxt (and of copied_seq once the application reads end-of-file).
  * SOCK_DONE in sk_flags is set exactly when a FIN was accepted, as tcp_inq()
  * knows. */
-static __always_inline struct tcp_payload tcp_payload_of(unsigned long skc_flags, __u64 bytes_received,
-							 __u32 rcv_nxt, __u32 copied_seq)
+static __always_inline struct tcp_payload tcp_payload_of(unsigned long skc_flags, __u64 bytes_received, __u32 rcv_nxt,
+							 __u32 copied_seq)
 {
 	__u32 fin = (skc_flags & (1UL << SOCK_DONE)) ? 1 : 0;
 	struct tcp_payload p = {

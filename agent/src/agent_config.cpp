@@ -2,19 +2,18 @@
 
 #include <arpa/inet.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <array>
 #include <bit>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cmath>
-#include <sstream>
 #include <regex>
 #include <sstream>
 #include <utility>
@@ -56,8 +55,8 @@ constexpr std::array<std::pair<std::string_view, log::Format>, 2> kLogFormats{{
 struct RawSettings {
   std::optional<std::string> interval, top_processes, top_endpoints, ring_buffer_bytes;
   std::optional<std::string> analysis_window, stall_after;
-  std::optional<std::string> alertmanager_url, alertmanager_ca_file, alertmanager_username,
-      alertmanager_password_file, alertmanager_bearer_token_file, alertmanager_timeout;
+  std::optional<std::string> alertmanager_url, alertmanager_ca_file, alertmanager_username, alertmanager_password_file,
+      alertmanager_bearer_token_file, alertmanager_timeout;
   std::optional<std::string> log_level, log_format;
   std::string host_root;
   std::optional<std::vector<std::string>> pids;
@@ -143,12 +142,16 @@ std::string read_secret_file(std::string_view flag, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;
-    bad_value(flag, path, fmt::format("cannot read it ({}): check the path and the mounted secret",
-                                      std::strerror(err)));
+    bad_value(flag, path,
+              fmt::format("cannot read it ({}): check the path and the mounted secret", std::strerror(err)));
   }
-  std::ostringstream content;
-  content << in.rdbuf();
-  std::string secret = content.str();
+  // Bounded: a password or token is short, and a path such as /dev/zero
+  // must not be read forever.
+  constexpr size_t kMaxSecretBytes = 64 * 1024;
+  std::string secret(kMaxSecretBytes + 1, '\0');
+  in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+  secret.resize(static_cast<size_t>(in.gcount()));
+  if (secret.size() > kMaxSecretBytes) bad_value(flag, path, "it is larger than 64 KiB: is it the right file?");
   while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) secret.pop_back();
   if (secret.empty()) bad_value(flag, path, "the file is empty");
   return secret;
@@ -166,8 +169,8 @@ void check_readable_file(std::string_view flag, const std::string& path) {
 AlertmanagerConfig to_alertmanager(const RawSettings& raw) {
   AlertmanagerConfig am;
   const std::optional<std::string>* needs_url[] = {&raw.alertmanager_ca_file, &raw.alertmanager_username,
-                                                   &raw.alertmanager_password_file,
-                                                   &raw.alertmanager_bearer_token_file, &raw.alertmanager_timeout};
+                                                   &raw.alertmanager_password_file, &raw.alertmanager_bearer_token_file,
+                                                   &raw.alertmanager_timeout};
   if (!raw.alertmanager_url) {
     for (const auto* setting : needs_url) {
       if (*setting) throw Error(ErrorKind::usage, "the --alertmanager-* settings need --alertmanager-url");
@@ -184,8 +187,7 @@ AlertmanagerConfig to_alertmanager(const RawSettings& raw) {
     am.ca_file = *raw.alertmanager_ca_file;
   }
   if (raw.alertmanager_username.has_value() != raw.alertmanager_password_file.has_value()) {
-    throw Error(ErrorKind::usage,
-                "basic auth needs both --alertmanager-username and --alertmanager-password-file");
+    throw Error(ErrorKind::usage, "basic auth needs both --alertmanager-username and --alertmanager-password-file");
   }
   if (raw.alertmanager_username && raw.alertmanager_bearer_token_file) {
     throw Error(ErrorKind::usage,
@@ -256,8 +258,8 @@ constexpr size_t kMaxCommPatternLength = 1024;
 void check_comm_pattern(const std::string& pattern) {
   if (pattern.size() > kMaxCommPatternLength) {
     bad_value("comm", pattern.substr(0, 32) + "...",
-              fmt::format("a pattern of {} characters; a command name has at most 15, use at most {}",
-                          pattern.size(), kMaxCommPatternLength));
+              fmt::format("a pattern of {} characters; a command name has at most 15, use at most {}", pattern.size(),
+                          kMaxCommPatternLength));
   }
   try {
     static_cast<void>(std::regex(pattern, std::regex::ECMAScript));
@@ -366,8 +368,7 @@ void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
                   "Close-event ring buffer size: a power of two, 4096 to 1 GiB",
                   std::to_string(defaults.ring_buffer_bytes))
       ->type_name("BYTES");
-  add_text_option(app, "--analysis-window", raw.analysis_window,
-                  "How much history a leak verdict looks at: 5m, 15m",
+  add_text_option(app, "--analysis-window", raw.analysis_window, "How much history a leak verdict looks at: 5m, 15m",
                   fmt::format("{}s", defaults.analysis.window_seconds))
       ->type_name("DURATION");
   add_text_option(app, "--stall-after", raw.stall_after,
@@ -386,7 +387,8 @@ void apply(const RawSettings& raw, AgentConfig& config) {
   if (raw.log_format) config.log_format = to_choice("log-format", *raw.log_format, kLogFormats);
   if (raw.ring_buffer_bytes) config.ring_buffer_bytes = to_ring_buffer_bytes(*raw.ring_buffer_bytes);
   const auto seconds = [](std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); };
-  if (raw.analysis_window) config.analysis.window_seconds = seconds(to_duration("analysis-window", *raw.analysis_window));
+  if (raw.analysis_window)
+    config.analysis.window_seconds = seconds(to_duration("analysis-window", *raw.analysis_window));
   if (raw.stall_after) config.analysis.stall_after_seconds = seconds(to_duration("stall-after", *raw.stall_after));
   config.alertmanager = to_alertmanager(raw);
   check_listen_address(config.listen_address);

@@ -34,28 +34,28 @@ inline constexpr uint16_t kDefaultAgentPort = 19849;
 // alerting config: TLS with a CA file, basic auth or a bearer token, the
 // secrets read from files at start and never logged.
 struct AlertmanagerConfig {
-  std::string url;                         // "http(s)://host[:port][/prefix]"; empty: no alerts posted
-  std::string ca_file;                     // PEM CAs to verify an https:// server; empty: the system's
-  std::string username;                    // basic auth, with the password from --alertmanager-password-file
-  std::string password;                    // the password file's content (secret)
-  std::string bearer_token;                // the bearer token file's content (secret)
+  std::string url;                           // "http(s)://host[:port][/prefix]"; empty: no alerts posted
+  std::string ca_file;                       // PEM CAs to verify an https:// server; empty: the system's
+  std::string username;                      // basic auth, with the password from --alertmanager-password-file
+  std::string password;                      // the password file's content (secret)
+  std::string bearer_token;                  // the bearer token file's content (secret)
   std::chrono::milliseconds timeout{10000};  // one post, connecting included
 };
 
 struct AgentConfig {
   std::string listen_address = "0.0.0.0:" + std::to_string(kDefaultAgentPort);  // host:port of /metrics
-  std::chrono::milliseconds interval{5000};  // sampling interval
-  size_t top_processes = 50;                 // per-process series only for the top K processes by footprint
-  size_t top_endpoints = 5;                  // remote endpoints per process; the rest summed into "other"
-  std::vector<pid_t> pids;                   // target filter: only these PIDs (empty = all)
-  std::string comm_pattern;                  // target filter: ECMAScript regex on the command name (empty = all)
-  std::string cgroup_prefix;                 // target filter: cgroup path prefix (empty = all)
-  HostPaths paths;                           // --host-proc, --host-cgroup
+  std::chrono::milliseconds interval{5000};                                     // sampling interval
+  size_t top_processes = 50;  // per-process series only for the top K processes by footprint
+  size_t top_endpoints = 5;   // remote endpoints per process; the rest summed into "other"
+  std::vector<pid_t> pids;    // target filter: only these PIDs (empty = all)
+  std::string comm_pattern;   // target filter: ECMAScript regex on the command name (empty = all)
+  std::string cgroup_prefix;  // target filter: cgroup path prefix (empty = all)
+  HostPaths paths;            // --host-proc, --host-cgroup
   log::Level log_level = log::Level::info;
   log::Format log_format = log::Format::text;
   size_t ring_buffer_bytes = 4u << 20;  // close-event ring buffer; power of two >= 4096
-  AnalysisConfig analysis;               // --analysis-window, --stall-after
-  AlertmanagerConfig alertmanager;       // --alertmanager-*
+  AnalysisConfig analysis;              // --analysis-window, --stall-after
+  AlertmanagerConfig alertmanager;      // --alertmanager-*
 };
 
 // What --help or --version asked for. The caller prints it to stdout and exits 0.

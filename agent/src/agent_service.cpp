@@ -7,25 +7,25 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <variant>
 
 #include "agent_config.h"
 #include "alertmanager_client.h"
 #include "analyze/leak_detector.h"
-#include "output/report_json.h"
+#include "collect/host_paths.h"
+#include "collect/node_sampler.h"
 #include "collect/socket_close.h"
+#include "collect/socket_iter.h"
+#include "metrics_exporter.h"
+#include "output/report_json.h"
 #include "util/error.h"
 #include "util/exit_codes.h"
-#include "collect/host_paths.h"
 #include "util/log.h"
-#include "metrics_exporter.h"
-#include "collect/node_sampler.h"
-#include "collect/socket_iter.h"
 
 namespace lw {
 namespace {
@@ -124,9 +124,10 @@ nlohmann::ordered_json finding_fields(const ActiveFinding& f) {
 void log_cgroup_namespace(const CgroupNamespace& ns) {
   for (const auto& [name, root] : {std::pair{"unified", &ns.unified()}, std::pair{"memory", &ns.memory()}}) {
     if (!root->found) {
-      log::warn("cannot find where this container's cgroup namespace is rooted in the {} hierarchy: cgroup paths "
-                "stay relative and cgroup memory is not read; mount the host's cgroup filesystem with --host-cgroup",
-                name);
+      log::warn(
+          "cannot find where this container's cgroup namespace is rooted in the {} hierarchy: cgroup paths "
+          "stay relative and cgroup memory is not read; mount the host's cgroup filesystem with --host-cgroup",
+          name);
     } else if (root->path != "/") {
       log::info("cgroup namespace rooted at {} in the {} hierarchy: cgroup paths are rewritten to host paths",
                 root->path, name);
@@ -190,8 +191,8 @@ int run(const AgentConfig& config) {
   log_cgroup_namespace(sampler.cgroup_namespace());
   // Alertmanager resolves an alert that is not posted again by its end time;
   // a few missed rounds must not resolve it.
-  const auto valid_for = std::max(std::chrono::seconds(60),
-                                  std::chrono::duration_cast<std::chrono::seconds>(4 * config.interval));
+  const auto valid_for =
+      std::max(std::chrono::seconds(60), std::chrono::duration_cast<std::chrono::seconds>(4 * config.interval));
   // Before the exposer's threads: libcurl is initialized on this thread.
   std::unique_ptr<AlertSender> alerts;
   if (!config.alertmanager.url.empty()) {
@@ -202,16 +203,17 @@ int run(const AgentConfig& config) {
     alerts = std::make_unique<AlertSender>(make_curl_poster(config.alertmanager), std::move(options));
   }
   auto exporter = std::make_shared<MetricsExporter>(
-      ExportLimits{
-          .top_processes = config.top_processes, .top_cgroups = config.top_processes, .max_findings = config.top_processes},
+      ExportLimits{.top_processes = config.top_processes,
+                   .top_cgroups = config.top_processes,
+                   .max_findings = config.top_processes},
       AgentInfo{.node = node_name(), .interval = config.interval, .kernel_release = kernel_release()},
       alerts ? alerts->counters() : nullptr);
   LeakDetector detector(config.analysis);
   Outputs outputs{detector, *exporter, alerts.get()};
   const auto exposer = listen(config.listen_address);
   exposer->RegisterCollectable(exporter);
-  log::info("serving metrics on http://{}/metrics, sampling every {} ms", served_address(config.listen_address, *exposer),
-            config.interval.count());
+  log::info("serving metrics on http://{}/metrics, sampling every {} ms",
+            served_address(config.listen_address, *exposer), config.interval.count());
   sample_until_stopped(sampler, outputs, config.interval);
   // One last post of what is pending, bounded in time, before the exit.
   if (alerts) alerts->stop();

@@ -44,9 +44,7 @@ nlohmann::json alert(const ActiveFinding& f, const std::string& node, std::chron
   return {
       {"labels", std::move(labels)},
       {"annotations",
-       {{"summary", summary(f, kind)},
-        {"description", f.finding.explanation},
-        {"fix", f.finding.suggested_fix}}},
+       {{"summary", summary(f, kind)}, {"description", f.finding.explanation}, {"fix", f.finding.suggested_fix}}},
       {"endsAt", rfc3339(ends)},
   };
 }
@@ -127,7 +125,8 @@ class CurlPoster final : public AlertPoster {
     curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status >= 300) {
       std::string said = answer_;
-      std::replace_if(said.begin(), said.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+      std::replace_if(
+          said.begin(), said.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
       throw std::runtime_error(fmt::format("{} answered HTTP {}: {}", endpoint_, status, said));
     }
   }
@@ -136,8 +135,8 @@ class CurlPoster final : public AlertPoster {
   template <typename Value>
   void set(CURLoption option, Value value) {
     if (const CURLcode rc = curl_easy_setopt(easy_.get(), option, value); rc != CURLE_OK) {
-      throw Error(ErrorKind::usage, fmt::format("libcurl refused an option for {}: {}", endpoint_,
-                                                curl_easy_strerror(rc)));
+      throw Error(ErrorKind::usage,
+                  fmt::format("libcurl refused an option for {}: {}", endpoint_, curl_easy_strerror(rc)));
     }
   }
 

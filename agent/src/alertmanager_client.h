@@ -32,9 +32,9 @@ namespace lw {
 // A copy of the counters, for one scrape.
 struct AlertDelivery {
   uint64_t posts_ok = 0;
-  uint64_t posts_failed = 0;         // unreachable, timed out, refused by TLS, or not a 2xx answer
-  uint64_t dropped_superseded = 0;   // active sets replaced by a newer one before they were posted
-  uint64_t dropped_queue_full = 0;   // resolutions dropped because too many waited
+  uint64_t posts_failed = 0;        // unreachable, timed out, refused by TLS, or not a 2xx answer
+  uint64_t dropped_superseded = 0;  // active sets replaced by a newer one before they were posted
+  uint64_t dropped_queue_full = 0;  // resolutions dropped because too many waited
 };
 
 // Written by the sender (and the sampling thread, for drops), read by the
@@ -66,13 +66,13 @@ class AlertPoster {
 std::unique_ptr<AlertPoster> make_curl_poster(const AlertmanagerConfig& config);
 
 struct AlertSenderOptions {
-  std::string node;                          // the node label on every alert
-  std::chrono::seconds valid_for{60};        // endsAt of active alerts, from the time of the post
+  std::string node;                    // the node label on every alert
+  std::chrono::seconds valid_for{60};  // endsAt of active alerts, from the time of the post
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{30000};
   std::chrono::milliseconds final_flush{2000};  // how long stop() may spend posting what is pending
-  size_t max_resolved = 1024;                 // resolutions kept while posts fail
-  std::string target;                         // for log lines: the URL (never holds credentials)
+  size_t max_resolved = 1024;                   // resolutions kept while posts fail
+  std::string target;                           // for log lines: the URL (never holds credentials)
 };
 
 class AlertSender {
@@ -101,7 +101,7 @@ class AlertSender {
   std::shared_ptr<AlertCounters> counters_ = std::make_shared<AlertCounters>();
   std::mutex mutex_;
   std::condition_variable wake_;
-  AlertQueue queue_;  // guarded by mutex_
+  AlertQueue queue_;       // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
   // steady_clock ticks after which a post in flight gives up; max until stop().
   std::atomic<int64_t> give_up_at_{INT64_MAX};

@@ -65,10 +65,9 @@ Labels process_labels(const ProcessSample& p) {
 // The kinds socket_kind() names for common families; anything rarer is
 // summed as "other" so a family number can never become a new series.
 std::string type_label(const std::string& kind) {
-  static const std::set<std::string, std::less<>> known{"tcp",  "tcp6",      "udp",         "udp6",
-                                                        "raw",  "raw6",      "icmp",        "icmp6",
-                                                        "unix-stream", "unix-dgram", "unix-seqpacket", "netlink",
-                                                        "packet"};
+  static const std::set<std::string, std::less<>> known{
+      "tcp",   "tcp6",        "udp",        "udp6",           "raw",     "raw6",  "icmp",
+      "icmp6", "unix-stream", "unix-dgram", "unix-seqpacket", "netlink", "packet"};
   return known.contains(kind) ? kind : "other";
 }
 
@@ -126,28 +125,24 @@ void export_findings(const std::vector<ActiveFinding>& findings, size_t max, std
 }
 
 void export_processes(const std::vector<const ProcessSample*>& processes, std::vector<MetricFamily>& out) {
-  Family rss("leakwatch_process_resident_memory_bytes", "Resident memory of the process by kind (from /proc/PID/status)",
-             MetricType::Gauge);
+  Family rss("leakwatch_process_resident_memory_bytes",
+             "Resident memory of the process by kind (from /proc/PID/status)", MetricType::Gauge);
   Family queues("leakwatch_process_socket_queue_bytes",
                 "Kernel memory held in the process's socket queues, by direction", MetricType::Gauge);
   Family unread("leakwatch_process_socket_unread_bytes",
                 "TCP bytes that arrived for the process but that it has not read", MetricType::Gauge);
-  Family footprint("leakwatch_process_footprint_bytes", "Resident memory plus socket queue memory",
-                   MetricType::Gauge);
+  Family footprint("leakwatch_process_footprint_bytes", "Resident memory plus socket queue memory", MetricType::Gauge);
   Family by_type("leakwatch_process_sockets", "Open sockets of the process by type", MetricType::Gauge);
   Family by_state("leakwatch_process_tcp_sockets", "Open TCP sockets of the process by state", MetricType::Gauge);
   Family received("leakwatch_process_tcp_received_bytes_total",
-                  "TCP bytes that arrived for the process, read or not (closed sockets included)",
-                  MetricType::Counter);
+                  "TCP bytes that arrived for the process, read or not (closed sockets included)", MetricType::Counter);
   Family consumed("leakwatch_process_tcp_consumed_bytes_total",
                   "TCP bytes the process has read (closed sockets included)", MetricType::Counter);
   Family fds("leakwatch_process_open_fds", "Open file descriptors of the process", MetricType::Gauge);
   Family conns("leakwatch_process_endpoint_connections",
-               "Connections per remote endpoint, top N per process, the rest as endpoint=\"other\"",
-               MetricType::Gauge);
+               "Connections per remote endpoint, top N per process, the rest as endpoint=\"other\"", MetricType::Gauge);
   Family endpoint_queues("leakwatch_process_endpoint_queue_bytes",
-                         "Socket queue memory per remote endpoint and direction, top N per process",
-                         MetricType::Gauge);
+                         "Socket queue memory per remote endpoint and direction, top N per process", MetricType::Gauge);
   Family accept_waiting("leakwatch_process_accept_queue_connections",
                         "Connections waiting to be accepted per listening port, top N per process", MetricType::Gauge);
   Family accept_limit("leakwatch_process_accept_queue_limit",
@@ -202,12 +197,16 @@ std::vector<const CgroupSample*> top_cgroups(const std::map<std::string, CgroupS
 }
 
 void export_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t top, std::vector<MetricFamily>& out) {
-  Family usage("leakwatch_cgroup_memory_usage_bytes", "Memory charged to the cgroup (memory.current or "
-               "memory.usage_in_bytes)", MetricType::Gauge);
+  Family usage("leakwatch_cgroup_memory_usage_bytes",
+               "Memory charged to the cgroup (memory.current or "
+               "memory.usage_in_bytes)",
+               MetricType::Gauge);
   Family limit("leakwatch_cgroup_memory_limit_bytes", "Memory limit of the cgroup; absent when it has none",
                MetricType::Gauge);
-  Family sock("leakwatch_cgroup_socket_memory_bytes", "Socket memory in the cgroup's own accounting (memory.stat "
-              "sock, or v1 kmem.tcp when enabled)", MetricType::Gauge);
+  Family sock("leakwatch_cgroup_socket_memory_bytes",
+              "Socket memory in the cgroup's own accounting (memory.stat "
+              "sock, or v1 kmem.tcp when enabled)",
+              MetricType::Gauge);
   Family queues("leakwatch_cgroup_socket_queue_bytes", "Socket queue memory of the cgroup's processes, by direction",
                 MetricType::Gauge);
   Family received("leakwatch_cgroup_tcp_received_bytes_total", "TCP bytes that arrived for the cgroup's sockets",
@@ -269,8 +268,8 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
   sockets.add({}, static_cast<double>(h.sockets_seen));
   Family processes("leakwatch_processes_seen", "Targeted processes in the last sampling round", MetricType::Gauge);
   processes.add({}, static_cast<double>(h.processes_seen));
-  Family exported("leakwatch_processes_exported",
-                  "Processes with per-process series (the top K by footprint)", MetricType::Gauge);
+  Family exported("leakwatch_processes_exported", "Processes with per-process series (the top K by footprint)",
+                  MetricType::Gauge);
   exported.add({}, static_cast<double>(exported_processes));
   Family cgroups("leakwatch_cgroups_seen", "Cgroups of targeted processes in the last round", MetricType::Gauge);
   cgroups.add({}, static_cast<double>(s.cgroups.size()));

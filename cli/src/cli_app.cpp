@@ -1,17 +1,17 @@
 #include "cli_app.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
-#include "util/exit_codes.h"
-#include "inspect_command.h"
-#include "flags/shared_flags.h"
-#include "watch_command.h"
-#include "util/error.h"
 #include "collect/host_paths.h"
+#include "flags/shared_flags.h"
+#include "inspect_command.h"
+#include "util/error.h"
+#include "util/exit_codes.h"
 #include "util/log.h"
+#include "watch_command.h"
 
 namespace lw::cli {
 namespace {
@@ -34,7 +34,8 @@ int run_cli(int argc, char** argv) {
   InspectOptions inspect;
   add_host_path_options(app, inspect.paths, host_root);
 
-  auto* inspect_cmd = app.add_subcommand("inspect", "Show where one process's memory is, kernel socket buffers included");
+  auto* inspect_cmd =
+      app.add_subcommand("inspect", "Show where one process's memory is, kernel socket buffers included");
   inspect_cmd->add_option("pid", inspect.pid, "Process ID to inspect")->required();
   inspect_cmd->add_flag("--json", inspect.json, "Print JSON (schema: docs/inspect-json.md) instead of text");
   inspect_cmd->add_option("--top", inspect.top, "Entries in the endpoint and socket lists")
@@ -43,8 +44,9 @@ int run_cli(int argc, char** argv) {
   std::string watch_for, interval = "2s", stall_after = "60s";
   inspect_cmd->add_option("--watch", watch_for, "Watch for this long (30s, 5m), then give a verdict");
   inspect_cmd->add_option("--interval", interval, "Sampling interval of --watch")->capture_default_str();
-  inspect_cmd->add_option("--stall-after", stall_after,
-                          "A socket with unread data whose read position stands still this long is a stalled reader")
+  inspect_cmd
+      ->add_option("--stall-after", stall_after,
+                   "A socket with unread data whose read position stands still this long is a stalled reader")
       ->capture_default_str();
 
   try {

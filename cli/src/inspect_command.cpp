@@ -5,11 +5,11 @@
 
 #include <fmt/format.h>
 
-#include "util/exit_codes.h"
-#include "util/error.h"
 #include "collect/process_inspector.h"
 #include "output/report_json.h"
 #include "report_text.h"
+#include "util/error.h"
+#include "util/exit_codes.h"
 
 namespace lw::cli {
 
@@ -24,8 +24,7 @@ pid_t parse_pid(const std::string& text) {
   }
   // The kernel's PID_MAX_LIMIT is 2^22.
   if (value <= 0 || value > (1 << 22)) {
-    throw Error(ErrorKind::usage,
-                fmt::format("{} is not a valid PID: PIDs are between 1 and 4194304", text));
+    throw Error(ErrorKind::usage, fmt::format("{} is not a valid PID: PIDs are between 1 and 4194304", text));
   }
   return static_cast<pid_t>(value);
 }

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "util/units.h"
 #include "text_table.h"
+#include "util/units.h"
 
 namespace lw::cli {
 namespace {
@@ -72,8 +72,8 @@ std::string sockets_section(const SocketSummary& s) {
   }
   for (const auto& q : s.listeners) {
     if (q.waiting == 0) continue;
-    out += fmt::format("  Accept queue: {} connections wait to be accepted on port {} (limit {})\n", q.waiting,
-                       q.port, q.limit);
+    out += fmt::format("  Accept queue: {} connections wait to be accepted on port {} (limit {})\n", q.waiting, q.port,
+                       q.limit);
   }
   return out;
 }
@@ -119,8 +119,8 @@ std::string top_sockets_section(const SocketSummary& s) {
                {"IDLE", Align::right}});
   for (const auto& r : s.top_sockets) {
     const bool tcp = is_tcp(r);
-    t.add_row({std::to_string(r.fd), socket_kind(r), std::string(tcp ? tcp_state_name(r.state) : ""),
-               local_endpoint(r), r.remote_port ? remote_endpoint(r) : "", human_bytes(receive_queue_bytes(r)),
+    t.add_row({std::to_string(r.fd), socket_kind(r), std::string(tcp ? tcp_state_name(r.state) : ""), local_endpoint(r),
+               r.remote_port ? remote_endpoint(r) : "", human_bytes(receive_queue_bytes(r)),
                human_bytes(send_queue_bytes(r)), tcp ? human_bytes(r.unread) : "-",
                (r.flags & LW_SOCK_RCV_AGE_KNOWN) ? human_duration_ms(r.last_rcv_age_ms) : "-"});
   }

@@ -14,7 +14,8 @@ std::string upper(std::string_view s) {
 }
 
 std::string contributor_line(const Contributor& c) {
-  std::string line = fmt::format("{} ({} connections, {} queued", c.endpoint, c.connections, human_bytes(c.queued_bytes));
+  std::string line =
+      fmt::format("{} ({} connections, {} queued", c.endpoint, c.connections, human_bytes(c.queued_bytes));
   if (c.stalled_seconds) {
     line += fmt::format(", not read for {}", human_duration_ms(static_cast<uint64_t>(*c.stalled_seconds * 1000)));
   }
@@ -41,7 +42,8 @@ std::string render_verdict(const std::vector<Finding>& findings, double watched_
   const std::string over =
       fmt::format("{} ({} samples)", human_duration_ms(static_cast<uint64_t>(watched_seconds * 1000)), samples);
   if (findings.empty()) return fmt::format("\nVerdict: no leak found over {}.\n", over);
-  std::string out = fmt::format("\nVerdict over {}: {} finding{}\n", over, findings.size(), findings.size() > 1 ? "s" : "");
+  std::string out =
+      fmt::format("\nVerdict over {}: {} finding{}\n", over, findings.size(), findings.size() > 1 ? "s" : "");
   for (const auto& f : findings) out += finding_text(f);
   return out;
 }

@@ -10,14 +10,14 @@
 
 #include <fmt/format.h>
 
-#include "util/units.h"
-#include "util/exit_codes.h"
-#include "collect/node_sampler.h"
 #include "analyze/subject_window.h"
+#include "collect/node_sampler.h"
 #include "model/observation.h"
 #include "output/report_json.h"
 #include "report_text.h"
 #include "terminal_chart.h"
+#include "util/exit_codes.h"
+#include "util/units.h"
 #include "verdict_text.h"
 
 namespace lw::cli {
@@ -82,8 +82,8 @@ const CgroupSample* find_cgroup(const NodeSample& sample, const std::string& pat
 void show_progress(std::ostream& progress, double elapsed, double total, const Observation& o, double ingress_rate) {
   const auto footprint = o.footprint();
   progress << fmt::format("\r  {:>4.0f}s/{:.0f}s  footprint {:>10}  receive queues {:>10}  ingress {:>12}   ", elapsed,
-                          total, footprint ? human_bytes(*footprint) : "unknown",
-                          human_bytes(o.receive_queue_bytes), human_bytes(ingress_rate) + "/s")
+                          total, footprint ? human_bytes(*footprint) : "unknown", human_bytes(o.receive_queue_bytes),
+                          human_bytes(ingress_rate) + "/s")
            << std::flush;
 }
 
@@ -125,7 +125,9 @@ int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ost
       exited = true;
       break;
     }
-    const Observation o = observe_process(*p, find_cgroup(sample, p->cgroup), seconds(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)));
+    const Observation o =
+        observe_process(*p, find_cgroup(sample, p->cgroup),
+                        seconds(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)));
     window.add(o);
     series.add(o);
     if (live) show_progress(progress, o.time, seconds(watch.duration), o, series.ingress_rate.back());
@@ -149,8 +151,8 @@ int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ost
                        {"findings", found}};
     out << report.dump(2) << "\n";
   } else {
-    out << render_text(last) << "\nFootprint against ingress over the watch\n" << series.chart()
-        << render_verdict(findings, watched, window.samples());
+    out << render_text(last) << "\nFootprint against ingress over the watch\n"
+        << series.chart() << render_verdict(findings, watched, window.samples());
     if (exited) out << fmt::format("PID {} exited during the watch; the verdict covers what was seen.\n", pid);
   }
   if (exited) return kExitProcessExited;

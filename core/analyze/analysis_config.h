@@ -17,7 +17,7 @@ struct AnalysisConfig {
   // busy client's in-flight connections (or their transient CLOSE_WAITs) can
   // ramp up by while it starts.
   double min_count_rise = 10;
-  double min_steadiness = 0.6;      // Kendall's tau, clamped: how consistently later samples lie above earlier ones (0..1)
+  double min_steadiness = 0.6;  // Kendall's tau, clamped: how consistently later samples lie above earlier ones (0..1)
 };
 
 }  // namespace lw

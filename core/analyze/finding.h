@@ -35,14 +35,14 @@ struct Contributor {
 struct Finding {
   FindingKind kind;
   Severity severity = Severity::warning;
-  double confidence = 0;             // 0..1
-  double growth_per_second = 0;      // bytes/s; connections/s or fds/s for those kinds
-  double share_of_growth = 0;        // of the footprint's growth this explains, 0..1
+  double confidence = 0;                      // 0..1
+  double growth_per_second = 0;               // bytes/s; connections/s or fds/s for those kinds
+  double share_of_growth = 0;                 // of the footprint's growth this explains, 0..1
   std::optional<double> ingress_correlation;  // Pearson r of footprint vs cumulative ingress
   std::optional<double> seconds_to_limit;     // at the current footprint growth
   std::vector<Contributor> top_contributors;  // largest first
-  std::string explanation;           // one plain sentence
-  std::string suggested_fix;         // one plain sentence
+  std::string explanation;                    // one plain sentence
+  std::string suggested_fix;                  // one plain sentence
 };
 
 }  // namespace lw

@@ -16,7 +16,8 @@ std::string subject_context(const Subject& s) {
     const double r = *s.ingress_correlation;
     text += fmt::format("; memory {} ingress (r = {:.2f})", r >= 0.7 ? "tracks" : "does not track", r);
   }
-  if (s.seconds_to_limit) text += fmt::format("; the memory limit is reached in about {}", rough_duration(*s.seconds_to_limit));
+  if (s.seconds_to_limit)
+    text += fmt::format("; the memory limit is reached in about {}", rough_duration(*s.seconds_to_limit));
   return text + ".";
 }
 

@@ -50,7 +50,9 @@ Subject describe_subject(const AnalysisConfig& config, const std::deque<Observat
   return s;
 }
 
-std::optional<Trend> trend_of(const Subject& s, const Accessor& value) { return fit_trend(series_of(s.samples, value)); }
+std::optional<Trend> trend_of(const Subject& s, const Accessor& value) {
+  return fit_trend(series_of(s.samples, value));
+}
 
 double queue_slope(const Subject& s) {
   const auto t = trend_of(s, [](const Observation& o) { return o.receive_queue_bytes + o.send_queue_bytes; });
@@ -70,7 +72,8 @@ Finding make_finding(FindingKind kind, const Subject& s, double growth, double m
   f.kind = kind;
   f.confidence = std::clamp(confidence, 0.0, 1.0);
   f.growth_per_second = growth;
-  if (s.footprint && s.footprint->slope > 0) f.share_of_growth = std::clamp(memory_slope / s.footprint->slope, 0.0, 1.0);
+  if (s.footprint && s.footprint->slope > 0)
+    f.share_of_growth = std::clamp(memory_slope / s.footprint->slope, 0.0, 1.0);
   f.ingress_correlation = s.ingress_correlation;
   f.seconds_to_limit = s.seconds_to_limit;
   f.severity = severity_of(f);
@@ -87,7 +90,8 @@ std::vector<Contributor> top_contributors(const std::vector<EndpointGroup>& endp
     if ((rank_by == RankBy::count ? c.connections : c.queued_bytes) > 0) all.push_back(std::move(c));
   }
   const auto key = [rank_by](const Contributor& c) {
-    return rank_by == RankBy::count ? std::tuple(c.connections, c.queued_bytes) : std::tuple(c.queued_bytes, c.connections);
+    return rank_by == RankBy::count ? std::tuple(c.connections, c.queued_bytes)
+                                    : std::tuple(c.queued_bytes, c.connections);
   };
   std::stable_sort(all.begin(), all.end(), [&](const auto& a, const auto& b) { return key(a) > key(b); });
   if (all.size() > most) all.resize(most);

@@ -26,8 +26,8 @@ struct Trend {
   double slope = 0;         // per second, over the window
   double recent_slope = 0;  // per second, over its later half
   double steadiness = 0;
-  double rise = 0;          // slope x the window's span: the growth the fit claims
-  double noise = 0;         // median absolute residual around the fitted line
+  double rise = 0;   // slope x the window's span: the growth the fit claims
+  double noise = 0;  // median absolute residual around the fitted line
 };
 
 std::optional<Trend> fit_trend(const Series& s);

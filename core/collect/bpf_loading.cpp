@@ -96,8 +96,8 @@ std::string verifier_verdict(std::string_view log) {
     if (stop == std::string_view::npos) stop = body.size();
     const std::string_view line = body.substr(start, stop - start);
     start = stop + 1;
-    const bool statistics = line.starts_with("verification time") || line.starts_with("stack depth") ||
-                            line.starts_with("processed ");
+    const bool statistics =
+        line.starts_with("verification time") || line.starts_with("stack depth") || line.starts_with("processed ");
     const bool instruction = !line.empty() && (std::isdigit(static_cast<unsigned char>(line[0])) || line[0] == ';');
     if (!line.empty() && !statistics && !instruction && !line.starts_with("libbpf:")) verdict = line;
   }
@@ -116,9 +116,10 @@ std::string explain_refusal(std::string_view log, int err) {
   const std::string subject = program.empty() ? std::string("it") : fmt::format("program {}", program);
   for (const auto& known : known_features()) {
     if (std::regex_search(log.begin(), log.end(), known.said)) {
-      return fmt::format("{} needs {}, which this kernel lacks (it appeared in Linux {}); leakwatch's BPF programs "
-                         "need Linux >= {} with BTF",
-                         subject, known.feature, known.since, kMinimumKernel);
+      return fmt::format(
+          "{} needs {}, which this kernel lacks (it appeared in Linux {}); leakwatch's BPF programs "
+          "need Linux >= {} with BTF",
+          subject, known.feature, known.since, kMinimumKernel);
     }
   }
   if (const std::string verdict = verifier_verdict(log); !verdict.empty()) {
@@ -129,9 +130,10 @@ std::string explain_refusal(std::string_view log, int err) {
     return "bpf(2) answered ENOSYS: the kernel was built without BPF, or a seccomp profile forbids bpf(2)";
   }
   if (err == EPERM || err == EACCES) {
-    return fmt::format("{} although we hold CAP_BPF and CAP_PERFMON: check kernel lockdown "
-                       "(/sys/kernel/security/lockdown) and the container's seccomp profile",
-                       std::strerror(err));
+    return fmt::format(
+        "{} although we hold CAP_BPF and CAP_PERFMON: check kernel lockdown "
+        "(/sys/kernel/security/lockdown) and the container's seccomp profile",
+        std::strerror(err));
   }
   return fmt::format("{}; run with --verbose for libbpf's log", std::strerror(err));
 }

@@ -40,8 +40,7 @@ std::optional<CgroupLocation> existing(CgroupVersion version, const std::string&
   return CgroupLocation{.version = version, .path = path, .directory = std::move(directory)};
 }
 
-std::optional<CgroupLocation> locate_v2(const HostPaths& paths,
-                                        const std::vector<CgroupMembership>& memberships) {
+std::optional<CgroupLocation> locate_v2(const HostPaths& paths, const std::vector<CgroupMembership>& memberships) {
   const auto line = std::ranges::find_if(memberships, &CgroupMembership::is_unified);
   if (line == memberships.end()) return std::nullopt;
   const auto root = unified_hierarchy(paths);
@@ -61,8 +60,7 @@ std::optional<uint64_t> read_counter(const std::filesystem::path& file) {
   return parse_counter(*text);
 }
 
-std::optional<uint64_t> stat_field(const std::optional<std::map<std::string, uint64_t>>& stat,
-                                   const std::string& key) {
+std::optional<uint64_t> stat_field(const std::optional<std::map<std::string, uint64_t>>& stat, const std::string& key) {
   if (!stat) return std::nullopt;
   const auto it = stat->find(key);
   if (it == stat->end()) return std::nullopt;
@@ -125,9 +123,7 @@ std::map<std::string, uint64_t> parse_memory_stat(std::string_view text) {
   return fields;
 }
 
-std::optional<uint64_t> parse_counter(std::string_view text) {
-  return text::parse_integer<uint64_t>(trim(text));
-}
+std::optional<uint64_t> parse_counter(std::string_view text) { return text::parse_integer<uint64_t>(trim(text)); }
 
 std::optional<MemoryLimit> parse_limit(std::string_view text) {
   if (trim(text) == "max") return MemoryLimit{};
@@ -143,8 +139,8 @@ std::optional<CgroupLocation> locate_memory_cgroup(const HostPaths& paths,
   // Where a v1 memory hierarchy is mounted it is the one that accounts memory;
   // the unified hierarchy beside it has no memory controller.
   const auto v1_hierarchy = paths.cgroup / "memory";
-  const auto v1_line = std::ranges::find_if(
-      memberships, [](const auto& membership) { return membership.lists("memory"); });
+  const auto v1_line =
+      std::ranges::find_if(memberships, [](const auto& membership) { return membership.lists("memory"); });
   if (v1_line != memberships.end() && directory_exists(v1_hierarchy)) {
     return existing(CgroupVersion::v1, v1_line->path, join(v1_hierarchy, v1_line->path));
   }

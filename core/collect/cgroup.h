@@ -24,12 +24,12 @@ struct MemoryLimit {
 
 struct CgroupMemory {
   CgroupVersion version = CgroupVersion::v2;
-  std::string path;                    // the cgroup path as /proc/PID/cgroup shows it
-  std::optional<uint64_t> usage;       // memory.current | memory.usage_in_bytes
-  std::optional<MemoryLimit> limit;    // memory.max | memory.limit_in_bytes
-  std::optional<uint64_t> sock;        // memory.stat sock | memory.kmem.tcp.usage_in_bytes
-  std::optional<uint64_t> anon;        // memory.stat anon | rss (v1)
-  std::optional<uint64_t> file;        // memory.stat file | cache (v1)
+  std::string path;                  // the cgroup path as /proc/PID/cgroup shows it
+  std::optional<uint64_t> usage;     // memory.current | memory.usage_in_bytes
+  std::optional<MemoryLimit> limit;  // memory.max | memory.limit_in_bytes
+  std::optional<uint64_t> sock;      // memory.stat sock | memory.kmem.tcp.usage_in_bytes
+  std::optional<uint64_t> anon;      // memory.stat anon | rss (v1)
+  std::optional<uint64_t> file;      // memory.stat file | cache (v1)
 };
 
 // "key value" lines of memory.stat; malformed lines are skipped.

@@ -4,8 +4,8 @@
 
 #include <system_error>
 
-#include "util/error.h"
 #include "collect/procfs.h"
+#include "util/error.h"
 
 namespace lw {
 

@@ -6,9 +6,9 @@
 #include <chrono>
 #include <set>
 
+#include "collect/node_stats.h"
 #include "util/error.h"
 #include "util/log.h"
-#include "collect/node_stats.h"
 
 namespace lw {
 
@@ -18,8 +18,8 @@ bool TargetFilter::matches(pid_t pid, const std::string& comm_name, const std::s
   return cgroup_prefix.empty() || cgroup.starts_with(cgroup_prefix);
 }
 
-NodeSampler::NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths,
-                         TargetFilter filter, size_t top_endpoints, double stall_after_seconds)
+NodeSampler::NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths, TargetFilter filter,
+                         size_t top_endpoints, double stall_after_seconds)
     : sockets_(sockets),
       close_events_(close_events),
       paths_(std::move(paths)),
@@ -102,8 +102,8 @@ RoundInputs NodeSampler::read_round() {
   collect("close_events", [&] { close_events_.drain(round.close_events); });
   collect("pods", [&] { pods_.refresh(); });
   collect("processes", [&] {
-    read_target_processes(paths_, filter_.pids.empty() ? list_pids(paths_) : filter_.pids, filter_, cgroup_ns_,
-                          pods_, round);
+    read_target_processes(paths_, filter_.pids.empty() ? list_pids(paths_) : filter_.pids, filter_, cgroup_ns_, pods_,
+                          round);
   });
   health_.collectors["processes"].errors += round.processes_unreadable;
   collect("node", [&] { round.node = read_node_stats(paths_); });

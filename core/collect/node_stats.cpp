@@ -7,8 +7,8 @@
 #include <string>
 #include <system_error>
 
-#include "util/error.h"
 #include "collect/procfs.h"
+#include "util/error.h"
 #include "util/text_parse.h"
 
 namespace lw {

@@ -17,9 +17,8 @@ using text::split;
 constexpr size_t kContainerIdLength = 64;
 
 bool is_hex(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 bool is_container_id(std::string_view text) { return text.size() == kContainerIdLength && is_hex(text); }
@@ -96,7 +95,8 @@ std::optional<PodRecord> parse_pod_directory(std::string_view name) {
   if (parts.size() != 3 || parts[0].empty() || parts[1].empty()) return std::nullopt;
   const auto uid = normalize_pod_uid(parts[2]);
   if (!uid) return std::nullopt;
-  return PodRecord{.namespace_ = std::string(parts[0]), .pod = std::string(parts[1]), .pod_uid = *uid, .container_names = {}};
+  return PodRecord{
+      .namespace_ = std::string(parts[0]), .pod = std::string(parts[1]), .pod_uid = *uid, .container_names = {}};
 }
 
 // "<pod>_<namespace>_<container>-<id>.log"; container names are DNS labels.
@@ -107,8 +107,10 @@ std::optional<ContainerLog> parse_container_log(std::string_view name) {
   if (dash == std::string_view::npos || !is_container_id(name.substr(dash + 1))) return std::nullopt;
   const auto parts = split(name.substr(0, dash), '_');
   if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty()) return std::nullopt;
-  return ContainerLog{.namespace_ = std::string(parts[1]), .pod = std::string(parts[0]),
-                      .container = std::string(parts[2]), .container_id = std::string(name.substr(dash + 1)),
+  return ContainerLog{.namespace_ = std::string(parts[1]),
+                      .pod = std::string(parts[0]),
+                      .container = std::string(parts[2]),
+                      .container_id = std::string(name.substr(dash + 1)),
                       .pod_uid = {}};
 }
 
@@ -215,7 +217,8 @@ std::vector<PodRecord> KubeletLogSource::list_pods() {
     auto log = parse_container_log(entry.path().filename().string());
     if (!log) continue;
     std::error_code error;
-    if (const auto target = fs::read_symlink(entry.path(), error); !error) log->pod_uid = pod_uid_of_link_target(target);
+    if (const auto target = fs::read_symlink(entry.path(), error); !error)
+      log->pod_uid = pod_uid_of_link_target(target);
     if (log->pod_uid.empty()) {
       // Joined by name only when exactly one pod has that name: a pod
       // recreated under the same name keeps its old log directory a while.
@@ -225,7 +228,8 @@ std::vector<PodRecord> KubeletLogSource::list_pods() {
     }
     auto [it, inserted] = by_uid.try_emplace(log->pod_uid);
     PodRecord& pod = it->second;
-    if (inserted) pod = PodRecord{.namespace_ = log->namespace_, .pod = log->pod, .pod_uid = log->pod_uid, .container_names = {}};
+    if (inserted)
+      pod = PodRecord{.namespace_ = log->namespace_, .pod = log->pod, .pod_uid = log->pod_uid, .container_names = {}};
     if (pod.namespace_ != log->namespace_ || pod.pod != log->pod) continue;  // contradicts the pod directory
     pod.container_names.emplace(log->container_id, log->container);
   }
@@ -253,7 +257,8 @@ void PodIdentityResolver::refresh() {
 PodIdentity PodIdentityResolver::resolve(std::string_view cgroup_path) const {
   const auto ref = parse_cgroup_path(cgroup_path);
   if (ref.empty()) return {};
-  PodIdentity identity{.namespace_ = {}, .pod = {}, .pod_uid = ref.pod_uid, .container = {}, .container_id = ref.container_id};
+  PodIdentity identity{
+      .namespace_ = {}, .pod = {}, .pod_uid = ref.pod_uid, .container = {}, .container_id = ref.container_id};
   const auto pod = pods_.find(ref.pod_uid);
   if (pod == pods_.end()) return identity;
   identity.namespace_ = pod->second.namespace_;

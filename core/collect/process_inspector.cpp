@@ -18,8 +18,7 @@ void require_user_process(const ProcessInfo& p) {
   }
   if (!p.alive()) {
     throw Error(ErrorKind::zombie,
-                fmt::format("PID {} has exited (zombie) and holds no memory; its parent has not reaped it yet",
-                            p.pid));
+                fmt::format("PID {} has exited (zombie) and holds no memory; its parent has not reaped it yet", p.pid));
   }
 }
 

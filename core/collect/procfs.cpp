@@ -150,8 +150,7 @@ std::vector<CgroupMembership> parse_cgroup_file(std::string_view text) {
 
     auto parsed = parse_controllers(controllers);
     if (!parsed) continue;
-    memberships.push_back(
-        {.hierarchy_id = *id, .controllers = std::move(*parsed), .path = std::string(path)});
+    memberships.push_back({.hierarchy_id = *id, .controllers = std::move(*parsed), .path = std::string(path)});
   }
   return memberships;
 }

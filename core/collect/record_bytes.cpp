@@ -8,8 +8,9 @@ namespace lw {
 
 std::vector<SocketRecord> socket_records_from_bytes(std::span<const std::byte> bytes) {
   if (bytes.size() % sizeof(SocketRecord) != 0) {
-    throw Error(ErrorKind::bpf_refused, "the socket iterator returned a partial record: BPF program and "
-                                        "user space disagree on the record layout");
+    throw Error(ErrorKind::bpf_refused,
+                "the socket iterator returned a partial record: BPF program and "
+                "user space disagree on the record layout");
   }
   // Copied, not cast: the bytes need not be aligned for the record. Not
   // zero-filled first: tens of thousands of records are common.

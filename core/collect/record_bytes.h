@@ -10,8 +10,8 @@
 #include <span>
 #include <vector>
 
-#include "model/socket_record.h"
 #include "leakwatch_abi.h"
+#include "model/socket_record.h"
 
 namespace lw {
 

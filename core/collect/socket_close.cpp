@@ -11,8 +11,8 @@
 
 #include "collect/bpf_loading.h"
 #include "collect/record_bytes.h"
-#include "util/error.h"
 #include "socket_close.skel.h"
+#include "util/error.h"
 
 namespace lw {
 namespace {
@@ -23,9 +23,9 @@ constexpr std::string_view kProgram = "close-event programs";
 void require_valid_ring_size(size_t ring_bytes) {
   const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   if (ring_bytes < page || !std::has_single_bit(ring_bytes)) {
-    throw Error(ErrorKind::usage,
-                fmt::format("close-event ring buffer of {} bytes: it must be a power of two of at least {}",
-                            ring_bytes, page));
+    throw Error(
+        ErrorKind::usage,
+        fmt::format("close-event ring buffer of {} bytes: it must be a power of two of at least {}", ring_bytes, page));
   }
 }
 

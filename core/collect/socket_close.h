@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "util/libbpf_ptr.h"
 #include "leakwatch_abi.h"
+#include "util/libbpf_ptr.h"
 
 namespace lw {
 

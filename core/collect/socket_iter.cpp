@@ -15,9 +15,9 @@
 
 #include "collect/bpf_loading.h"
 #include "collect/record_bytes.h"
+#include "socket_iter.skel.h"
 #include "util/error.h"
 #include "util/owned_fd.h"
-#include "socket_iter.skel.h"
 
 namespace lw {
 namespace {
@@ -116,8 +116,8 @@ std::vector<SocketRecord> SocketIterator::run(const bpf_iter_attach_opts* opts) 
   const LibbpfPtr<bpf_link> link(bpf_program__attach_iter(skel_->progs.dump_sockets, opts));
   if (!link) {
     const int err = errno;
-    throw Error(ErrorKind::bpf_refused,
-                fmt::format("attaching the socket iterator failed: {}", std::strerror(err)), err);
+    throw Error(ErrorKind::bpf_refused, fmt::format("attaching the socket iterator failed: {}", std::strerror(err)),
+                err);
   }
   const int raw_iter = bpf_iter_create(bpf_link__fd(link.get()));
   if (raw_iter < 0) {

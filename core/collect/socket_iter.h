@@ -7,8 +7,8 @@
 #include <memory>
 #include <vector>
 
-#include "util/libbpf_ptr.h"
 #include "model/socket_record.h"
+#include "util/libbpf_ptr.h"
 
 struct bpf_iter_attach_opts;
 

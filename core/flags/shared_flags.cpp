@@ -1,7 +1,7 @@
 #include "flags/shared_flags.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -31,7 +31,9 @@ void add_host_path_options(CLI::App& app, HostPaths& paths, std::string& host_ro
                  "Where the host's root is mounted: --host-proc, --host-cgroup and --host-log default to its "
                  "proc, sys/fs/cgroup and var/log")
       ->type_name("PATH");
-  app.add_option("--host-proc", paths.proc, "Where the host's /proc is mounted")->type_name("PATH")->capture_default_str();
+  app.add_option("--host-proc", paths.proc, "Where the host's /proc is mounted")
+      ->type_name("PATH")
+      ->capture_default_str();
   app.add_option("--host-cgroup", paths.cgroup, "Where the host's /sys/fs/cgroup is mounted")
       ->type_name("PATH")
       ->capture_default_str();

@@ -127,9 +127,8 @@ NodeSample assemble_node_sample(const RoundInputs& in, const IngressLedger& ledg
     c.ingress = ledger.cgroup_totals(path);
     if (const auto it = in.cgroup_memory.find(path); it != in.cgroup_memory.end()) c.memory = it->second;
   }
-  std::stable_sort(sample.processes.begin(), sample.processes.end(), [](const auto& a, const auto& b) {
-    return a.footprint().value_or(0) > b.footprint().value_or(0);
-  });
+  std::stable_sort(sample.processes.begin(), sample.processes.end(),
+                   [](const auto& a, const auto& b) { return a.footprint().value_or(0) > b.footprint().value_or(0); });
   sample.node = in.node;
   return sample;
 }

@@ -35,14 +35,14 @@ struct TargetProcess {
 
 // Everything one round read, before any accounting.
 struct RoundInputs {
-  std::vector<SocketRecord> records;   // every socket on the node, sorted by owner (sort_by_owner)
+  std::vector<SocketRecord> records;  // every socket on the node, sorted by owner (sort_by_owner)
   std::vector<CloseEvent> close_events;
   std::vector<TargetProcess> processes;
   std::map<std::string, std::optional<CgroupMemory>> cgroup_memory;  // by path
   std::map<std::string, PodIdentity> cgroup_pods;                    // by path
   std::unordered_map<uint64_t, std::string> cgroup_by_v2_id;         // socket cgroup id -> memory cgroup path
   NodeStats node;
-  uint64_t processes_exited = 0;     // listed in /proc but gone before they could be read
+  uint64_t processes_exited = 0;      // listed in /proc but gone before they could be read
   uint64_t processes_unreadable = 0;  // there, but their files could not be parsed: skipped
 };
 

@@ -5,8 +5,8 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -81,17 +81,17 @@ struct CollectorStatus {
 // Counters about the agent's own work; monotonic unless said otherwise.
 struct AgentHealth {
   std::map<std::string, CollectorStatus> collectors;  // by name: sockets, close_events, pods, processes, node
-  DurationHistogram snapshot_seconds;  // one sampling round, I/O and assembly
+  DurationHistogram snapshot_seconds;                 // one sampling round, I/O and assembly
   uint64_t snapshots = 0;
   uint64_t snapshot_failures = 0;
-  uint64_t sockets_seen = 0;     // gauge: sockets in the last snapshot
-  uint64_t processes_seen = 0;   // gauge: targeted processes in the last snapshot
+  uint64_t sockets_seen = 0;    // gauge: sockets in the last snapshot
+  uint64_t processes_seen = 0;  // gauge: targeted processes in the last snapshot
   uint64_t processes_exited_mid_snapshot = 0;
   uint64_t close_events = 0;
-  uint64_t close_events_lost = 0;     // ring buffer full (from the kernel)
-  uint64_t owner_storage_full = 0;    // socket storage allocation failed (from the kernel)
-  uint64_t program_recursion = 0;     // a close-event program skipped while it ran on that CPU (from the kernel)
-  uint64_t untracked_sockets = 0;     // sockets not counted: the ingress ledger was full
+  uint64_t close_events_lost = 0;            // ring buffer full (from the kernel)
+  uint64_t owner_storage_full = 0;           // socket storage allocation failed (from the kernel)
+  uint64_t program_recursion = 0;            // a close-event program skipped while it ran on that CPU (from the kernel)
+  uint64_t untracked_sockets = 0;            // sockets not counted: the ingress ledger was full
   uint64_t unattributed_received_bytes = 0;  // closed sockets whose owner and cgroup were unknown
 };
 

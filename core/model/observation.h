@@ -18,13 +18,13 @@ struct Observation {
   double receive_queue_bytes = 0;
   double send_queue_bytes = 0;
   double unread_bytes = 0;
-  double ingress_bytes_total = 0;   // cumulative TCP payload received (may reset: restart)
-  double tcp_connections = 0;       // TCP sockets other than LISTEN
+  double ingress_bytes_total = 0;  // cumulative TCP payload received (may reset: restart)
+  double tcp_connections = 0;      // TCP sockets other than LISTEN
   double close_wait = 0;
   std::optional<double> open_fds;
-  double socket_fds = 0;            // sockets among the open fds
-  std::optional<double> memory_limit;  // the cgroup's limit, when it has one
-  std::optional<double> memory_usage;  // the cgroup's usage
+  double socket_fds = 0;                 // sockets among the open fds
+  std::optional<double> memory_limit;    // the cgroup's limit, when it has one
+  std::optional<double> memory_usage;    // the cgroup's usage
   std::vector<EndpointGroup> endpoints;  // top endpoints by queued bytes
   std::vector<ListenerQueue> listeners;  // TCP listeners, most waiting first
 

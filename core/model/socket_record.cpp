@@ -49,10 +49,9 @@ std::string socket_kind(const SocketRecord& r) {
 
 std::string_view tcp_state_name(uint8_t state) {
   // Numbering of include/net/tcp_states.h.
-  static constexpr std::string_view names[] = {
-      "",          "ESTABLISHED", "SYN_SENT", "SYN_RECV",   "FIN_WAIT1", "FIN_WAIT2",
-      "TIME_WAIT", "CLOSE",       "CLOSE_WAIT", "LAST_ACK", "LISTEN",    "CLOSING",
-      "NEW_SYN_RECV", "BOUND_INACTIVE"};
+  static constexpr std::string_view names[] = {"",          "ESTABLISHED", "SYN_SENT",     "SYN_RECV",      "FIN_WAIT1",
+                                               "FIN_WAIT2", "TIME_WAIT",   "CLOSE",        "CLOSE_WAIT",    "LAST_ACK",
+                                               "LISTEN",    "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE"};
   return state < std::size(names) ? names[state] : "UNKNOWN";
 }
 
@@ -68,12 +67,8 @@ std::string format_endpoint(uint16_t family, const uint8_t (&addr)[LW_ADDR_LEN],
   return {};
 }
 
-std::string remote_endpoint(const SocketRecord& r) {
-  return format_endpoint(r.family, r.remote_addr, r.remote_port);
-}
+std::string remote_endpoint(const SocketRecord& r) { return format_endpoint(r.family, r.remote_addr, r.remote_port); }
 
-std::string local_endpoint(const SocketRecord& r) {
-  return format_endpoint(r.family, r.local_addr, r.local_port);
-}
+std::string local_endpoint(const SocketRecord& r) { return format_endpoint(r.family, r.local_addr, r.local_port); }
 
 }  // namespace lw

@@ -21,9 +21,9 @@ using Counts = std::map<std::string, uint64_t, std::less<>>;
 // by remote address and port; accepted (inbound) ones by remote address and
 // the local listening port, since their remote ports are ephemeral.
 struct EndpointGroup {
-  std::string peer;           // "10.0.0.7:8000" (outbound) or "10.0.0.7" (inbound)
+  std::string peer;  // "10.0.0.7:8000" (outbound) or "10.0.0.7" (inbound)
   bool inbound = false;
-  uint16_t local_port = 0;    // the listening port, for inbound groups
+  uint16_t local_port = 0;  // the listening port, for inbound groups
   uint64_t connections = 0;
   Counts states;  // TCP state name -> count; "" for UDP
   uint64_t receive_queue_bytes = 0;
@@ -68,8 +68,8 @@ struct SocketSummary {
   Counts by_tcp_state;  // tcp_state_name() -> count
   // Sorted by queued bytes, then connections; at most top_endpoints entries.
   std::vector<EndpointGroup> endpoints;
-  uint64_t endpoints_total = 0;  // distinct groups before the top_endpoints cut
-  EndpointGroup other_endpoints; // everything past the cut, summed
+  uint64_t endpoints_total = 0;   // distinct groups before the top_endpoints cut
+  EndpointGroup other_endpoints;  // everything past the cut, summed
   // TCP listeners, most waiting first; at most top_endpoints entries.
   std::vector<ListenerQueue> listeners;
   uint64_t accept_queue = 0;  // connections waiting on all listeners

@@ -29,19 +29,19 @@ json process_json(const ProcessInfo& p) {
 
 json memory_json(const MemoryBreakdown& m) {
   return {
-      {"rss_anon_bytes", optional_value(m.anon)},
-      {"rss_file_bytes", optional_value(m.file)},
-      {"rss_shmem_bytes", optional_value(m.shmem)},
-      {"socket_receive_queue_bytes", m.receive_queues},
-      {"socket_send_queue_bytes", m.send_queues},
-      {"footprint_bytes", optional_value(m.footprint)},
+      {"rss_anon_bytes", optional_value(m.anon)},   {"rss_file_bytes", optional_value(m.file)},
+      {"rss_shmem_bytes", optional_value(m.shmem)}, {"socket_receive_queue_bytes", m.receive_queues},
+      {"socket_send_queue_bytes", m.send_queues},   {"footprint_bytes", optional_value(m.footprint)},
   };
 }
 
 // null outside a pod; inside one, every field, empty when unknown.
 json pod_json(const PodIdentity& pod) {
   if (pod.empty()) return nullptr;
-  return {{"namespace", pod.namespace_}, {"pod", pod.pod}, {"pod_uid", pod.pod_uid}, {"container", pod.container},
+  return {{"namespace", pod.namespace_},
+          {"pod", pod.pod},
+          {"pod_uid", pod.pod_uid},
+          {"container", pod.container},
           {"container_id", pod.container_id}};
 }
 

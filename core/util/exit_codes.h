@@ -12,8 +12,8 @@ namespace lw {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitInternal = 1,       // an unexpected failure: a bug, please report it
-  kExitUsage = 2,          // bad command line: malformed PID, unknown flag
+  kExitInternal = 1,  // an unexpected failure: a bug, please report it
+  kExitUsage = 2,     // bad command line: malformed PID, unknown flag
   kExitNoSuchProcess = 3,
   kExitKernelThread = 4,
   kExitZombie = 5,

@@ -2,17 +2,17 @@
 // real BPF programs, real workloads on loopback, scraped over HTTP.
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/utsname.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <cmath>
 #include <regex>
 #include <set>
 #include <thread>
@@ -51,11 +51,11 @@ TEST_F(AgentTest, IngressCountersAreExactForLongAndShortLivedConnections) {
 
   constexpr int kLong = 10, kShort = 300;
   constexpr double kLongBytes = 200000, kShortBytes = 5000;
-  auto long_server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "200000",
-                                     "--count", std::to_string(kLong)});
+  auto long_server = start_workload(
+      {"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "200000", "--count", std::to_string(kLong)});
   const std::string long_port = long_server->expect_line("ready ");
-  auto short_server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "5000",
-                                      "--close-after-send"});
+  auto short_server =
+      start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "5000", "--close-after-send"});
   const std::string short_port = short_server->expect_line("ready ");
 
   ChildProcess reader(cgroup.wrap({LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--port", long_port, "--count",
@@ -73,12 +73,12 @@ TEST_F(AgentTest, IngressCountersAreExactForLongAndShortLivedConnections) {
     const auto v = s.value("leakwatch_process_tcp_consumed_bytes_total", {{"pid", pid_of(reader)}});
     return v && *v >= long_total;
   })) << "the reader's consumed bytes never reached the bytes sent";
-  expect_within_1_percent(s.value("leakwatch_process_tcp_received_bytes_total", {{"pid", pid_of(reader)}}),
-                          long_total, "long-lived received");
-  expect_within_1_percent(s.value("leakwatch_process_tcp_received_bytes_total", {{"pid", pid_of(churn)}}),
-                          short_total, "short-lived received");
-  expect_within_1_percent(s.value("leakwatch_process_tcp_consumed_bytes_total", {{"pid", pid_of(churn)}}),
-                          short_total, "short-lived consumed");
+  expect_within_1_percent(s.value("leakwatch_process_tcp_received_bytes_total", {{"pid", pid_of(reader)}}), long_total,
+                          "long-lived received");
+  expect_within_1_percent(s.value("leakwatch_process_tcp_received_bytes_total", {{"pid", pid_of(churn)}}), short_total,
+                          "short-lived received");
+  expect_within_1_percent(s.value("leakwatch_process_tcp_consumed_bytes_total", {{"pid", pid_of(churn)}}), short_total,
+                          "short-lived consumed");
   expect_within_1_percent(s.value("leakwatch_cgroup_tcp_received_bytes_total", {{"cgroup", cgroup.path()}}),
                           long_total + short_total, "cgroup received");
   EXPECT_EQ(s.value("leakwatch_cgroup_processes", {{"cgroup", cgroup.path()}}), 2);
@@ -104,8 +104,8 @@ TEST_F(AgentTest, QueuedBytesAndSocketStatesMatchTheWorkload) {
   Agent agent({"--cgroup-prefix", cgroup.path(), "--top-endpoints", "2"});
   constexpr int kConns = 12;
   constexpr double kBytes = 50000;
-  auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "50000", "--count",
-                                std::to_string(kConns)});
+  auto server = start_workload(
+      {"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "50000", "--count", std::to_string(kConns)});
   const std::string port = server->expect_line("ready ");
   ChildProcess client(cgroup.wrap({LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--port", port, "--count",
                                    std::to_string(kConns), "--max-seconds", "120"}));
@@ -118,18 +118,19 @@ TEST_F(AgentTest, QueuedBytesAndSocketStatesMatchTheWorkload) {
     return s.value("leakwatch_process_socket_unread_bytes", {{"pid", pid_of(client)}}) == kConns * kBytes;
   })) << "unread bytes never matched";
   const std::map<std::string, std::string> me{{"pid", pid_of(client)}};
-  EXPECT_GE(s.value("leakwatch_process_socket_queue_bytes", {{"pid", pid_of(client)}, {"direction", "receive"}})
-                .value_or(0),
-            kConns * kBytes);
+  EXPECT_GE(
+      s.value("leakwatch_process_socket_queue_bytes", {{"pid", pid_of(client)}, {"direction", "receive"}}).value_or(0),
+      kConns * kBytes);
   EXPECT_EQ(s.value("leakwatch_process_tcp_sockets", {{"pid", pid_of(client)}, {"state", "ESTABLISHED"}}), kConns);
   EXPECT_EQ(s.value("leakwatch_process_sockets", {{"pid", pid_of(client)}, {"type", "tcp"}}), kConns);
-  EXPECT_EQ(s.value("leakwatch_process_endpoint_connections", {{"pid", pid_of(client)}, {"endpoint", "127.0.0.1:" + port}}),
-            kConns);
+  EXPECT_EQ(
+      s.value("leakwatch_process_endpoint_connections", {{"pid", pid_of(client)}, {"endpoint", "127.0.0.1:" + port}}),
+      kConns);
   EXPECT_EQ(s.value("leakwatch_process_tcp_received_bytes_total", me), kConns * kBytes);
   EXPECT_EQ(s.value("leakwatch_process_tcp_consumed_bytes_total", me), 0) << "nothing was read";
-  EXPECT_GE(s.value("leakwatch_cgroup_socket_queue_bytes", {{"cgroup", cgroup.path()}, {"direction", "receive"}})
-                .value_or(0),
-            kConns * kBytes);
+  EXPECT_GE(
+      s.value("leakwatch_cgroup_socket_queue_bytes", {{"cgroup", cgroup.path()}, {"direction", "receive"}}).value_or(0),
+      kConns * kBytes);
   utsname names{};
   ASSERT_EQ(uname(&names), 0);
   EXPECT_EQ(s.value("leakwatch_kernel_info", {{"release", names.release}}), 1);
@@ -164,7 +165,8 @@ TEST_F(AgentTest, ConnectionsWaitingToBeAcceptedAreExportedPerListener) {
   ASSERT_TRUE(eventually([&] {
     s = agent.scrape();
     return s.value("leakwatch_process_accept_queue_connections", listener) == kWaiting;
-  })) << "waiting connections: " << s.value("leakwatch_process_accept_queue_connections", listener).value_or(-1);
+  })) << "waiting connections: "
+      << s.value("leakwatch_process_accept_queue_connections", listener).value_or(-1);
   EXPECT_EQ(s.value("leakwatch_process_accept_queue_limit", listener), kBacklog);
 }
 
@@ -174,13 +176,13 @@ TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
   Agent agent({"--cgroup-prefix", cgroup.path(), "--top-processes", std::to_string(kTopProcesses), "--top-endpoints",
                std::to_string(kTopEndpoints)});
   // Hundreds of processes and a client talking to a thousand remote endpoints.
-  ChildProcess processes(cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", "1", "--processes", "200",
-                                      "--max-seconds", "120"}));
+  ChildProcess processes(
+      cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", "1", "--processes", "200", "--max-seconds", "120"}));
   auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--listeners", "1000"});
   std::string ports = server->expect_line("ready ");
   std::replace(ports.begin(), ports.end(), ' ', ',');
-  ChildProcess client(cgroup.wrap({LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--ports", ports, "--count", "1",
-                                   "--max-seconds", "120"}));
+  ChildProcess client(cgroup.wrap(
+      {LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--ports", ports, "--count", "1", "--max-seconds", "120"}));
   client.expect_line("ready ");
   processes.expect_line("ready ");
 
@@ -273,19 +275,27 @@ TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {
                "--alertmanager-url", alertmanager.url()});
 
   Scrape s = agent.after_rounds(1);
-  ASSERT_TRUE(eventually([&] {
-    s = agent.scrape();
-    return s.value("leakwatch_leak_suspected", {{"pid", pid}, {"kind", "heap-growth"}}) == 1;
-  }, 30s)) << "no heap-growth finding; agent log:\n" << agent.log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        s = agent.scrape();
+        return s.value("leakwatch_leak_suspected", {{"pid", pid}, {"kind", "heap-growth"}}) == 1;
+      },
+      30s))
+      << "no heap-growth finding; agent log:\n"
+      << agent.log();
   EXPECT_GT(s.value("leakwatch_leak_growth_per_second", {{"pid", pid}, {"kind", "heap-growth"}}).value_or(0), 1e6);
   EXPECT_NE(agent.log().find(R"("msg":"leak finding started")"), std::string::npos) << agent.log();
   EXPECT_NE(agent.log().find(R"("kind":"heap-growth")"), std::string::npos) << agent.log();
 
   std::optional<nlohmann::json> alert;
-  ASSERT_TRUE(eventually([&] {
-    alert = leak_alert(alertmanager.active_alerts(), leaking->pid(), "heap-growth");
-    return alert.has_value();
-  }, 15s)) << "the alert never reached Alertmanager; agent log:\n" << agent.log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        alert = leak_alert(alertmanager.active_alerts(), leaking->pid(), "heap-growth");
+        return alert.has_value();
+      },
+      15s))
+      << "the alert never reached Alertmanager; agent log:\n"
+      << agent.log();
   EXPECT_EQ((*alert)["labels"]["comm"], "lw-workload");
   EXPECT_FALSE((*alert)["annotations"]["description"].get<std::string>().empty());
   EXPECT_TRUE(eventually([&] {
@@ -295,8 +305,7 @@ TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {
   // The process ends: the finding ends, the alert resolves at once.
   leaking->signal(SIGTERM);
   leaking->wait();
-  ASSERT_TRUE(eventually([&] { return !leak_alert(alertmanager.active_alerts(), std::stoi(pid), "heap-growth"); },
-                         15s))
+  ASSERT_TRUE(eventually([&] { return !leak_alert(alertmanager.active_alerts(), std::stoi(pid), "heap-growth"); }, 15s))
       << "the alert did not resolve";
   EXPECT_NE(agent.log().find(R"("msg":"leak finding ended")"), std::string::npos) << agent.log();
   s = agent.after_rounds(1);
@@ -310,10 +319,13 @@ TEST_F(AgentTest, UnreachableAlertmanagerIsCountedNotFatal) {
   Agent agent({"--pid", pid_of(*leaking), "--interval", "500ms", "--analysis-window", "20s", "--alertmanager-url",
                "http://127.0.0.1:" + std::to_string(free_loopback_port())});
   Scrape s = agent.after_rounds(1);
-  ASSERT_TRUE(eventually([&] {
-    s = agent.scrape();
-    return s.value("leakwatch_alert_posts_total", {{"result", "failed"}}).value_or(0) >= 2;
-  }, 30s)) << agent.log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        s = agent.scrape();
+        return s.value("leakwatch_alert_posts_total", {{"result", "failed"}}).value_or(0) >= 2;
+      },
+      30s))
+      << agent.log();
   EXPECT_EQ(s.value("leakwatch_alert_posts_total", {{"result", "ok"}}), 0);
   EXPECT_GE(s.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0), 2) << "sampling goes on";
 }
@@ -372,7 +384,8 @@ INSTANTIATE_TEST_SUITE_P(
                                  "--alertmanager-password-file", "/nonexistent/password"},
                                 "bad --alertmanager-password-file '/nonexistent/password': cannot read it"},
                       BadConfig{{"--host-proc", "/nonexistent/proc"}, "cannot read /nonexistent/proc/1/stat", 9},
-                      BadConfig{{"--host-cgroup", "/nonexistent/cgroup"}, "/nonexistent/cgroup is not a directory", 9}));
+                      BadConfig{
+                          {"--host-cgroup", "/nonexistent/cgroup"}, "/nonexistent/cgroup is not a directory", 9}));
 
 TEST(AgentListenAddress, PortInUseIsAClearError) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -29,8 +29,14 @@ class AlertingTest : public BpfTest {
   pid_t leaking_pid() const { return leaking_->pid(); }
   // The agent's flags for watching the leak and posting to url.
   std::vector<std::string> watch_and_post_to(const std::string& url, std::vector<std::string> more) const {
-    std::vector<std::string> args{"--pid", std::to_string(leaking_->pid()), "--interval", "500ms",
-                                  "--analysis-window", "20s", "--alertmanager-url", url};
+    std::vector<std::string> args{"--pid",
+                                  std::to_string(leaking_->pid()),
+                                  "--interval",
+                                  "500ms",
+                                  "--analysis-window",
+                                  "20s",
+                                  "--alertmanager-url",
+                                  url};
     args.insert(args.end(), more.begin(), more.end());
     return args;
   }
@@ -55,27 +61,36 @@ TEST_F(AlertingTest, HttpsWithBasicAuthDeliversAndRefusedPostsAreCounted) {
   start_leak();
   const std::string right_file = write_secret(am, "password", password);
   const std::string wrong_file = write_secret(am, "wrong-password", wrong);
-  RunningAgent good(LW_AGENT_PATH, watch_and_post_to(am.url(), {"--alertmanager-ca-file", am.ca_file(),
-                                                                "--alertmanager-username", "leakwatch",
-                                                                "--alertmanager-password-file", right_file}));
-  RunningAgent refused(LW_AGENT_PATH, watch_and_post_to(am.url(), {"--alertmanager-ca-file", am.ca_file(),
-                                                                   "--alertmanager-username", "leakwatch",
-                                                                   "--alertmanager-password-file", wrong_file}));
+  RunningAgent good(LW_AGENT_PATH,
+                    watch_and_post_to(am.url(), {"--alertmanager-ca-file", am.ca_file(), "--alertmanager-username",
+                                                 "leakwatch", "--alertmanager-password-file", right_file}));
+  RunningAgent refused(LW_AGENT_PATH,
+                       watch_and_post_to(am.url(), {"--alertmanager-ca-file", am.ca_file(), "--alertmanager-username",
+                                                    "leakwatch", "--alertmanager-password-file", wrong_file}));
   // No CA file: the self-signed certificate must not be trusted.
   RunningAgent untrusting(LW_AGENT_PATH, watch_and_post_to(am.url(), {"--alertmanager-username", "leakwatch",
                                                                       "--alertmanager-password-file", right_file}));
 
   std::optional<nlohmann::json> alert;
-  ASSERT_TRUE(eventually([&] {
-    alert = leak_alert(am.active_alerts(), leaking_pid(), "heap-growth");
-    return alert.has_value();
-  }, 60s)) << "the alert never reached Alertmanager over HTTPS; agent log:\n" << good.log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        alert = leak_alert(am.active_alerts(), leaking_pid(), "heap-growth");
+        return alert.has_value();
+      },
+      60s))
+      << "the alert never reached Alertmanager over HTTPS; agent log:\n"
+      << good.log();
   EXPECT_EQ((*alert)["labels"]["comm"], "lw-workload");
 
-  ASSERT_TRUE(eventually([&] {
-    return posts(good.scrape(), "ok") >= 1 && posts(refused.scrape(), "failed") >= 1 &&
-           posts(untrusting.scrape(), "failed") >= 1;
-  }, 30s)) << "refused:\n" << refused.log() << "\nuntrusting:\n" << untrusting.log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return posts(good.scrape(), "ok") >= 1 && posts(refused.scrape(), "failed") >= 1 &&
+               posts(untrusting.scrape(), "failed") >= 1;
+      },
+      30s))
+      << "refused:\n"
+      << refused.log() << "\nuntrusting:\n"
+      << untrusting.log();
   EXPECT_EQ(posts(good.scrape(), "failed"), 0) << good.log();
   EXPECT_EQ(posts(refused.scrape(), "ok"), 0) << "a wrong password is refused (401)";
   EXPECT_EQ(posts(untrusting.scrape(), "ok"), 0) << "TLS is verified";
@@ -97,8 +112,8 @@ TEST_F(AlertingTest, SamplingKeepsItsIntervalWhileTheAlertTargetHangs) {
   SilentServer silent;
   start_leak();
   RunningAgent agent(LW_AGENT_PATH, watch_and_post_to(silent.url(), {"--alertmanager-timeout", "15s"}));
-  ASSERT_TRUE(eventually([&] { return silent.accepted() >= 1; }, 60s))
-      << "no post was ever attempted; agent log:\n" << agent.log();
+  ASSERT_TRUE(eventually([&] { return silent.accepted() >= 1; }, 60s)) << "no post was ever attempted; agent log:\n"
+                                                                       << agent.log();
 
   // The first post is in flight and will hang for 15 s. Five rounds (2.5 s
   // at 500 ms) complete before it fails: a post on the sampling thread

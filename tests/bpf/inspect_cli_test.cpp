@@ -2,8 +2,8 @@
 // and every documented failure with its exit code and one-line message.
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <stddef.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,11 +16,11 @@
 
 #include <fmt/format.h>
 
+#include "../unit/fake_files.h"
 #include "bpf_test_support.h"
 #include "collect/procfs.h"
 #include "run_command.h"
 #include "test_cgroup.h"
-#include "../unit/fake_files.h"
 
 namespace lw::test {
 namespace {
@@ -47,8 +47,8 @@ class InspectCliTest : public BpfTest {};
 // reported each socket once per thread.
 TEST_F(InspectCliTest, AProcessWhoseMainThreadExitedIsInspectedOncePerSocket) {
   constexpr int kPairs = 3, kThreads = 3;
-  auto holder = start_workload({"leader-exits", "--unix-pairs", std::to_string(kPairs), "--threads",
-                                std::to_string(kThreads)});
+  auto holder =
+      start_workload({"leader-exits", "--unix-pairs", std::to_string(kPairs), "--threads", std::to_string(kThreads)});
   holder->expect_line("ready ");
   ASSERT_TRUE(eventually([&] { return read_stat(HostPaths{}, holder->pid())->state == 'Z'; }));
 
@@ -69,11 +69,11 @@ TEST_F(InspectCliTest, AProcessWhoseMainThreadExitedIsInspectedOncePerSocket) {
 TEST_F(InspectCliTest, JsonReportShowsUnreadDataPerRemoteEndpoint) {
   constexpr int kConnections = 6;
   constexpr uint64_t kBytes = 5000;
-  auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes",
-                                std::to_string(kBytes), "--count", std::to_string(kConnections)});
+  auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", std::to_string(kBytes),
+                                "--count", std::to_string(kConnections)});
   const std::string port = server->expect_line("ready ");
-  auto client = start_workload({"connect", "--to", "127.0.0.1", "--port", port, "--count",
-                                std::to_string(kConnections)});
+  auto client =
+      start_workload({"connect", "--to", "127.0.0.1", "--port", port, "--count", std::to_string(kConnections)});
   client->expect_line("ready ");
   server->expect_line("sent ");
 
@@ -110,15 +110,15 @@ TEST_F(InspectCliTest, JsonReportShowsUnreadDataPerRemoteEndpoint) {
   EXPECT_EQ(inbound["connections"], kConnections);
 
   // --top bounds the lists.
-  const auto bounded = nlohmann::json::parse(run_cli({"inspect", std::to_string(client->pid()), "--json", "--top", "2"}).out);
+  const auto bounded =
+      nlohmann::json::parse(run_cli({"inspect", std::to_string(client->pid()), "--json", "--top", "2"}).out);
   EXPECT_EQ(bounded["top_sockets"].size(), 2u);
 
   // The terminal report names the endpoint and the unread bytes.
   const auto text = run_cli({"inspect", std::to_string(client->pid())});
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("127.0.0.1:" + port), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("Unread: 29.3 KiB received but not yet read by the process, on 6 sockets"),
-            std::string::npos)
+  EXPECT_NE(text.out.find("Unread: 29.3 KiB received but not yet read by the process, on 6 sockets"), std::string::npos)
       << text.out;
 }
 
@@ -141,8 +141,11 @@ TEST_F(InspectCliTest, NamesThePodAndContainerOfAProcess) {
   const auto r = run_cli({"--host-root", host.path().string(), "inspect", std::to_string(process.pid()), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto report = nlohmann::json::parse(r.out);
-  EXPECT_EQ(report["pod"], (nlohmann::json{{"namespace", "media"}, {"pod", "transcoder-1"}, {"pod_uid", uid},
-                                           {"container", "worker"}, {"container_id", container_id}}));
+  EXPECT_EQ(report["pod"], (nlohmann::json{{"namespace", "media"},
+                                           {"pod", "transcoder-1"},
+                                           {"pod_uid", uid},
+                                           {"container", "worker"},
+                                           {"container_id", container_id}}));
   EXPECT_EQ(report["cgroup"]["path"], cgroup.path()) << "the cgroup, read through --host-root";
   EXPECT_NE(report["cgroup"]["usage_bytes"], nullptr);
   const auto text = run_cli({"--host-root", host.path().string(), "inspect", std::to_string(process.pid())});

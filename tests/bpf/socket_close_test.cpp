@@ -21,8 +21,8 @@
 
 #include "bpf_test_support.h"
 #include "collect/socket_close.h"
-#include "util/owned_fd.h"
 #include "collect/socket_iter.h"
+#include "util/owned_fd.h"
 
 namespace lw::test {
 namespace {
@@ -39,7 +39,7 @@ OwnedFd tcp_socket(int family) {
 }
 
 uint64_t inode_of(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) != 0) ADD_FAILURE() << "fstat: " << strerror(errno);
   return st.st_ino;
 }
@@ -66,8 +66,10 @@ std::vector<uint8_t> loopback_bytes(int family) {
   const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
   const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
   std::vector<uint8_t> bytes(LW_ADDR_LEN, 0);
-  if (family == AF_INET) std::memcpy(bytes.data(), &in->sin_addr, 4);
-  else std::memcpy(bytes.data(), &in6->sin6_addr, LW_ADDR_LEN);
+  if (family == AF_INET)
+    std::memcpy(bytes.data(), &in->sin_addr, 4);
+  else
+    std::memcpy(bytes.data(), &in6->sin6_addr, LW_ADDR_LEN);
   return bytes;
 }
 
@@ -212,8 +214,10 @@ class CloseEventsTest : public ::testing::Test {
           std::vector<CloseEvent> events;
           source_->drain(events);
           for (const auto& e : events) {
-            if (inodes.contains(e.inode)) found.ours.emplace(e.inode, e);
-            else found.others++;
+            if (inodes.contains(e.inode))
+              found.ours.emplace(e.inode, e);
+            else
+              found.others++;
           }
           return found.ours.size() >= inodes.size();
         },
@@ -277,8 +281,10 @@ TEST_F(CloseEventsTest, ShortConnectionsReportEveryByteOnBothSides) {
   expect_one_each(events, all);
   for (const auto& [inode, e] : events) {
     EXPECT_EQ(e.cgroup_id, cgroup_id);
-    if (client_inodes.contains(inode)) expect_client_event(e, AF_INET, server.port());
-    else expect_server_event(e, server.port());
+    if (client_inodes.contains(inode))
+      expect_client_event(e, AF_INET, server.port());
+    else
+      expect_server_event(e, server.port());
   }
 }
 

@@ -1,9 +1,9 @@
 // The real socket iterator against real processes holding sockets in known
 // states on loopback. Every number checked here is one the kernel reports.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -45,8 +45,8 @@ UnreadPair start_unread_pair(const std::string& address, int count, int bytes) {
   p.server = start_workload({"serve", "--bind", address, "--port", "0", "--send-bytes", std::to_string(bytes),
                              "--count", std::to_string(count)});
   p.port = static_cast<uint16_t>(std::stoi(p.server->expect_line("ready ")));
-  p.client = start_workload({"connect", "--to", address, "--port", std::to_string(p.port), "--count",
-                             std::to_string(count)});
+  p.client =
+      start_workload({"connect", "--to", address, "--port", std::to_string(p.port), "--count", std::to_string(count)});
   p.client->expect_line("ready ");
   p.server->expect_line("sent ");
   return p;
@@ -64,7 +64,8 @@ TEST_F(SocketIteratorTest, UnreadBytesThenDrainThenCloseWaitOnIpv4) {
   ASSERT_TRUE(eventually([&] {
     conns = to_port(iterator().for_process(pid), pair.port);
     return conns.size() == kConnections && all_of(conns, [](const SocketRecord& r) { return r.unread == kBytes; });
-  })) << "connections seen: " << conns.size();
+  })) << "connections seen: "
+      << conns.size();
   for (const auto& r : conns) {
     EXPECT_EQ(r.tgid, static_cast<uint32_t>(pid));
     EXPECT_EQ(r.family, AF_INET);
@@ -110,7 +111,7 @@ TEST_F(SocketIteratorTest, SocketIdentityIsTheInodeAndStableAcrossPasses) {
   const auto first = to_port(iterator().for_process(pid), pair.port);
   ASSERT_EQ(first.size(), static_cast<size_t>(kConnections));
   for (const auto& r : first) {
-    struct stat st{};
+    struct stat st {};
     const auto link = fmt::format("/proc/{}/fd/{}", pid, r.fd);
     ASSERT_EQ(stat(link.c_str(), &st), 0) << link;
     EXPECT_EQ(r.inode, st.st_ino) << link;
@@ -207,8 +208,9 @@ TEST_F(SocketIteratorTest, SocketCountAgreesWithProcFd) {
   EXPECT_EQ(records.size(), count_socket_fds(proc->pid()));
   // The whole-machine pass sees the same sockets for that process.
   const auto everything = iterator().all();
-  const auto in_all = std::count_if(everything.begin(), everything.end(),
-                                    [&](const SocketRecord& r) { return r.tgid == static_cast<uint32_t>(proc->pid()); });
+  const auto in_all = std::count_if(everything.begin(), everything.end(), [&](const SocketRecord& r) {
+    return r.tgid == static_cast<uint32_t>(proc->pid());
+  });
   EXPECT_EQ(static_cast<size_t>(in_all), records.size());
 }
 
@@ -227,8 +229,8 @@ TEST_F(SocketIteratorTest, SeveralThousandSocketsInOneProcess) {
 // "Too few workers": connections the kernel accepted wait for the process.
 TEST_F(SocketIteratorTest, ListenerAcceptQueueAndItsLimit) {
   constexpr int kWaiting = 12, kBacklog = 32;
-  auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--no-accept", "--backlog",
-                                std::to_string(kBacklog)});
+  auto server = start_workload(
+      {"serve", "--bind", "127.0.0.1", "--port", "0", "--no-accept", "--backlog", std::to_string(kBacklog)});
   const std::string port = server->expect_line("ready ");
   auto client = start_workload({"connect", "--to", "127.0.0.1", "--port", port, "--count", std::to_string(kWaiting)});
   client->expect_line("ready ");
@@ -240,7 +242,8 @@ TEST_F(SocketIteratorTest, ListenerAcceptQueueAndItsLimit) {
       if (is_tcp_listener(r) && std::to_string(r.local_port) == port) listener = r;
     }
     return listener && listener->accept_queue == kWaiting;
-  })) << "waiting: " << (listener ? static_cast<int>(listener->accept_queue) : -1);
+  })) << "waiting: "
+      << (listener ? static_cast<int>(listener->accept_queue) : -1);
   EXPECT_EQ(listener->accept_queue_limit, static_cast<uint32_t>(kBacklog));
   for (const auto& r : iterator().for_process(client->pid())) {
     EXPECT_EQ(r.accept_queue, 0u) << "only listeners have an accept queue";

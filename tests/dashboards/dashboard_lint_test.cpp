@@ -7,8 +7,8 @@
 
 #include <cctype>
 #include <regex>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 #include "dashboard_model.h"
 
@@ -53,8 +53,10 @@ void expect_documented(const std::string& promql, const std::string& where) {
 }
 
 TEST(DashboardLint, MetricNamesAreParsedOutOfPromQL) {
-  EXPECT_EQ(metric_names(R"(sum by (instance, le) (rate(leakwatch_a_bucket{job=~"x|y", le!="1"}[5m])) / on (instance) group_left (v) up offset 1m > 1e6 and bool leakwatch_b)"),
-            (std::set<std::string>{"leakwatch_a_bucket", "up", "leakwatch_b"}));
+  EXPECT_EQ(
+      metric_names(
+          R"(sum by (instance, le) (rate(leakwatch_a_bucket{job=~"x|y", le!="1"}[5m])) / on (instance) group_left (v) up offset 1m > 1e6 and bool leakwatch_b)"),
+      (std::set<std::string>{"leakwatch_a_bucket", "up", "leakwatch_b"}));
   EXPECT_EQ(metric_names(R"(count(leakwatch_x == 1) or vector(0) + time() - leakwatch_y{a="}{"})"),
             (std::set<std::string>{"leakwatch_x", "leakwatch_y"}));
   EXPECT_THROW(metric_names(R"(leakwatch_x{a="b)"), std::runtime_error);
@@ -65,9 +67,10 @@ TEST(DashboardLint, MetricNamesAreParsedOutOfPromQL) {
 }
 
 TEST(DashboardLint, VariablesAreSubstituted) {
-  EXPECT_EQ(substitute_variables(R"(rate(x{a=~"$instance", b=~"${cgroup:regex}", c="[[pid]]"}[$__rate_interval]) $unknown)",
-                                 test_variable_values()),
-            R"(rate(x{a=~".*", b=~".*", c=".*"}[30s]) $unknown)");
+  EXPECT_EQ(
+      substitute_variables(R"(rate(x{a=~"$instance", b=~"${cgroup:regex}", c="[[pid]]"}[$__rate_interval]) $unknown)",
+                           test_variable_values()),
+      R"(rate(x{a=~".*", b=~".*", c=".*"}[30s]) $unknown)");
 }
 
 TEST(DashboardLint, TheThreeDashboardsExist) {
@@ -97,7 +100,8 @@ TEST(DashboardLint, EveryDashboardIsValid) {
     for (const auto& v : d["templating"]["list"]) {
       defined.insert(v.value("name", std::string()));
       if (v.value("type", std::string()) == "datasource") {
-        datasource_variable = v.value("name", std::string()) == "datasource" && v.value("query", std::string()) == "prometheus";
+        datasource_variable =
+            v.value("name", std::string()) == "datasource" && v.value("query", std::string()) == "prometheus";
       }
     }
     EXPECT_TRUE(datasource_variable) << "no datasource variable of type prometheus";
@@ -184,7 +188,8 @@ TEST(DashboardLint, AlertRulesUseExportedMetricsAndLinkExistingRunbookSections) 
     if (!std::regex_match(line, m, heading)) continue;
     std::string anchor;
     for (const char c : m[1].str()) {
-      if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') anchor += static_cast<char>(std::tolower(c));
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')
+        anchor += static_cast<char>(std::tolower(c));
       if (c == ' ') anchor += '-';
     }
     anchors.insert(anchor);

@@ -18,12 +18,12 @@
 #include <set>
 #include <sstream>
 
+#include "../unit/fake_files.h"
 #include "bpf_test_support.h"
 #include "dashboard_model.h"
 #include "prometheus_scrape.h"
 #include "running_agent.h"
 #include "test_cgroup.h"
-#include "../unit/fake_files.h"
 
 namespace lw::test {
 namespace {
@@ -100,8 +100,8 @@ class Prometheus {
         return false;
       }
     };
-    const bool up = eventually([&] { return (port_ = listening_port(process_->pid())) != 0; }, 30s) &&
-                    eventually(ready, 30s);
+    const bool up =
+        eventually([&] { return (port_ = listening_port(process_->pid())) != 0; }, 30s) && eventually(ready, 30s);
     if (!up) throw std::runtime_error("Prometheus did not start: " + process_->drained_output());
   }
   std::string log() const { return process_->drained_output(); }
@@ -164,8 +164,8 @@ TEST_F(DashboardLiveTest, EveryPanelQueryAndAlertWorksAgainstTheRealAgent) {
   // A heap leak, and a pooled client that opens a connection to a stream
   // every 500 ms and never reads it: receive backlog and connection leak,
   // with remote endpoints.
-  ChildProcess heap(cgroup.wrap({LW_WORKLOAD_PATH, "heap-grow", "--bytes-per-second", "4000000", "--cap", "600000000",
-                                 "--max-seconds", "240"}));
+  ChildProcess heap(cgroup.wrap(
+      {LW_WORKLOAD_PATH, "heap-grow", "--bytes-per-second", "4000000", "--cap", "600000000", "--max-seconds", "240"}));
   heap.expect_line("ready");
   heap.keep_draining();
   ChildProcess server(cgroup.wrap({LW_WORKLOAD_PATH, "serve", "--bind", "127.0.0.1", "--port", "0", "--stream",
@@ -176,26 +176,32 @@ TEST_F(DashboardLiveTest, EveryPanelQueryAndAlertWorksAgainstTheRealAgent) {
                                    "0", "--open-every", "500", "--max-connections", "300", "--max-seconds", "240"}));
   client.keep_draining();
 
-  RunningAgent agent(LW_AGENT_PATH, {"--interval", "1s", "--analysis-window", "20s", "--stall-after", "5s",
-                                     "--cgroup-prefix", cgroup.path(), "--host-log", (dir.path() / "var" / "log").string()});
+  RunningAgent agent(LW_AGENT_PATH,
+                     {"--interval", "1s", "--analysis-window", "20s", "--stall-after", "5s", "--cgroup-prefix",
+                      cgroup.path(), "--host-log", (dir.path() / "var" / "log").string()});
   Prometheus prometheus(dir.path(), agent.port());
   const std::string heap_pid = std::to_string(heap.pid());
 
   // The leak alert fires: the agent needs about 10 rounds for a finding, then
   // the (shortened) `for:` of the rule.
   nlohmann::json firing;
-  ASSERT_TRUE(eventually([&] {
-    const auto alerts = prometheus.api("/api/v1/alerts");
-    for (const auto& a : alerts["data"]["alerts"]) {
-      if (a["labels"].value("alertname", "") == "LeakwatchLeakSuspected" && a["labels"].value("pid", "") == heap_pid &&
-          a["labels"].value("kind", "") == "heap-growth" && a.value("state", "") == "firing") {
-        firing = a;
-        return true;
-      }
-    }
-    return false;
-  }, 90s)) << "LeakwatchLeakSuspected never fired for the heap leak\nagent log:\n"
-           << agent.log() << "\nPrometheus log:\n" << prometheus.log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto alerts = prometheus.api("/api/v1/alerts");
+        for (const auto& a : alerts["data"]["alerts"]) {
+          if (a["labels"].value("alertname", "") == "LeakwatchLeakSuspected" &&
+              a["labels"].value("pid", "") == heap_pid && a["labels"].value("kind", "") == "heap-growth" &&
+              a.value("state", "") == "firing") {
+            firing = a;
+            return true;
+          }
+        }
+        return false;
+      },
+      90s))
+      << "LeakwatchLeakSuspected never fired for the heap leak\nagent log:\n"
+      << agent.log() << "\nPrometheus log:\n"
+      << prometheus.log();
   EXPECT_EQ(firing["labels"].value("job", ""), "leakwatch");
   EXPECT_EQ(firing["labels"].value("comm", ""), "lw-workload");
   EXPECT_EQ(firing["labels"].value("namespace", ""), pod.ns);
@@ -227,19 +233,26 @@ TEST_F(DashboardLiveTest, EveryPanelQueryAndAlertWorksAgainstTheRealAgent) {
       ++panels;
       const std::string expr = substitute_variables(q.expr, values);
       nlohmann::json answer;
-      EXPECT_TRUE(eventually([&] {
-        answer = prometheus.query(expr);
-        return has_data(answer) || answer.value("error", "").find(" 400 ") != std::string::npos;  // will not parse
-      }, remaining()) && has_data(answer))
+      EXPECT_TRUE(eventually(
+                      [&] {
+                        answer = prometheus.query(expr);
+                        return has_data(answer) ||
+                               answer.value("error", "").find(" 400 ") != std::string::npos;  // will not parse
+                      },
+                      remaining()) &&
+                  has_data(answer))
           << q.dashboard << ", panel " << q.panel << " " << q.ref_id << ": " << expr << "\n-> " << answer.dump();
     }
     for (const auto& v : variable_queries(dashboard, file.filename().string())) {
       const std::string selector = substitute_variables(v.selector, values);
       nlohmann::json answer;
-      EXPECT_TRUE(eventually([&] {
-        answer = prometheus.api("/api/v1/label/" + v.label + "/values?match[]=" + url_encode(selector));
-        return answer.value("status", "") == "success" && !answer["data"].empty();
-      }, remaining())) << v.dashboard << ", variable " << v.name << ": " << selector << "\n-> " << answer.dump();
+      EXPECT_TRUE(eventually(
+          [&] {
+            answer = prometheus.api("/api/v1/label/" + v.label + "/values?match[]=" + url_encode(selector));
+            return answer.value("status", "") == "success" && !answer["data"].empty();
+          },
+          remaining()))
+          << v.dashboard << ", variable " << v.name << ": " << selector << "\n-> " << answer.dump();
     }
   }
   EXPECT_GE(panels, 50u);

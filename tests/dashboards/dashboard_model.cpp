@@ -42,11 +42,11 @@ size_t skip_group(const std::string& s, size_t i, char open, char close) {
 }
 
 const std::set<std::string>& keywords() {
-  static const std::set<std::string> k{"and", "or", "unless", "offset", "bool", "by", "without", "on",
-                                       "ignoring", "group_left", "group_right", "inf", "nan", "Inf", "NaN", "atan2",
+  static const std::set<std::string> k{"and", "or", "unless", "offset", "bool", "by", "without", "on", "ignoring",
+                                       "group_left", "group_right", "inf", "nan", "Inf", "NaN", "atan2",
                                        // aggregations, which may put `by (...)` before their argument
-                                       "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count",
-                                       "count_values", "bottomk", "topk", "quantile"};
+                                       "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
+                                       "bottomk", "topk", "quantile"};
   return k;
 }
 
@@ -91,10 +91,9 @@ std::vector<PanelQuery> panel_queries(const nlohmann::json& dashboard, const std
   for (const auto& panel : all_panels(dashboard)) {
     for (const auto& target : panel.value("targets", nlohmann::json::array())) {
       if (!target.contains("expr")) continue;
-      out.push_back({name,
-                     panel.value("title", std::string()) + " (id " + panel.value("id", nlohmann::json()).dump() + ")",
-                     target.value("refId", std::string()), target["expr"].get<std::string>(),
-                     target.value("instant", false)});
+      out.push_back(
+          {name, panel.value("title", std::string()) + " (id " + panel.value("id", nlohmann::json()).dump() + ")",
+           target.value("refId", std::string()), target["expr"].get<std::string>(), target.value("instant", false)});
     }
   }
   return out;
@@ -134,9 +133,10 @@ std::string substitute_variables(const std::string& expr, const std::map<std::st
 }
 
 std::map<std::string, std::string> test_variable_values() {
-  return {{"node", ".*"},      {"instance", ".*"},        {"namespace", ".*"},   {"pod", ".*"},
-          {"cgroup", ".*"},    {"comm", ".*"},            {"pid", ".*"},         {"job", ".*"},
-          {"__rate_interval", "30s"}, {"__interval", "15s"}, {"__range", "5m"}};
+  return {{"node", ".*"},        {"instance", ".*"}, {"namespace", ".*"},
+          {"pod", ".*"},         {"cgroup", ".*"},   {"comm", ".*"},
+          {"pid", ".*"},         {"job", ".*"},      {"__rate_interval", "30s"},
+          {"__interval", "15s"}, {"__range", "5m"}};
 }
 
 std::set<std::string> metric_names(const std::string& promql) {
@@ -153,7 +153,8 @@ std::set<std::string> metric_names(const std::string& promql) {
     } else if (c == '#') {  // a comment runs to the end of the line
       const auto eol = s.find('\n', i);
       i = eol == std::string::npos ? s.size() : eol;
-    } else if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+    } else if (std::isdigit(static_cast<unsigned char>(c)) ||
+               (c == '.' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       while (i < s.size() && (ident_char(s[i]) || s[i] == '.')) ++i;  // numbers and durations: 1e6, 0x1f, 5m
     } else if (ident_start(c)) {
       size_t j = i;

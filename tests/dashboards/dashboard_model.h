@@ -14,18 +14,18 @@ namespace lw::test {
 
 // One query of one panel.
 struct PanelQuery {
-  std::string dashboard;    // file name
-  std::string panel;        // "title (id N)"
+  std::string dashboard;  // file name
+  std::string panel;      // "title (id N)"
   std::string ref_id;
-  std::string expr;         // as written, variables not substituted
-  bool instant = false;     // a table of values now, not a range
+  std::string expr;      // as written, variables not substituted
+  bool instant = false;  // a table of values now, not a range
 };
 
 // A `label_values(SELECTOR, LABEL)` template variable.
 struct VariableQuery {
   std::string dashboard;
   std::string name;
-  std::string selector;     // as written
+  std::string selector;  // as written
   std::string label;
 };
 

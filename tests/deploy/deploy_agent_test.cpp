@@ -18,11 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "../unit/fake_files.h"
 #include "bpf_test_support.h"
 #include "collect/procfs.h"
 #include "running_agent.h"
 #include "test_cgroup.h"
-#include "../unit/fake_files.h"
 
 namespace lw::test {
 namespace {
@@ -122,14 +122,16 @@ ContainerizedAgent agent_in_its_container(const fs::path& dir, const TestCgroup&
     const fs::path copy = dir / "leakwatch-agent";
     fs::copy_file(LW_AGENT_PATH, copy);
     if (std::system(("setcap cap_bpf,cap_perfmon+ep " + copy.string()).c_str()) == 0) {
-      agent = "setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs --inh-caps=-all "
-              "--bounding-set=-all,+bpf,+perfmon -- " + copy.string();
+      agent =
+          "setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs --inh-caps=-all "
+          "--bounding-set=-all,+bpf,+perfmon -- " +
+          copy.string();
       unprivileged = true;
     }
   }
   const fs::path wrapper = dir / "as-in-the-pod.sh";
-  write_file(wrapper, "#!/bin/sh\n" + container_cgroup.enter_command() + " && exec unshare --cgroup " + agent +
-                          " \"$@\"\n");
+  write_file(wrapper,
+             "#!/bin/sh\n" + container_cgroup.enter_command() + " && exec unshare --cgroup " + agent + " \"$@\"\n");
   fs::permissions(wrapper, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
   return {wrapper.string(), unprivileged};
 }
@@ -164,8 +166,8 @@ TEST_F(DaemonSetAgentTest, LabelsAPodsProcessWithItsIdentityFromInsideTheContain
   constexpr int kConns = 5;
   auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "1000"});
   const std::string port = server->expect_line("ready ");
-  ChildProcess client(pod_container.wrap({LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--port", port,
-                                          "--count", std::to_string(kConns), "--max-seconds", "60"}));
+  ChildProcess client(pod_container.wrap({LW_WORKLOAD_PATH, "connect", "--to", "127.0.0.1", "--port", port, "--count",
+                                          std::to_string(kConns), "--max-seconds", "60"}));
   client.expect_line("ready ");
 
   const std::map<std::string, std::string> me{{"pid", std::to_string(client.pid())}, {"type", "tcp"}};
@@ -173,19 +175,23 @@ TEST_F(DaemonSetAgentTest, LabelsAPodsProcessWithItsIdentityFromInsideTheContain
   ASSERT_TRUE(eventually([&] {
     s = agent.scrape();
     return s.value("leakwatch_process_sockets", me) == kConns;
-  })) << "the client's sockets never showed; agent log:\n" << agent.log();
+  })) << "the client's sockets never showed; agent log:\n"
+      << agent.log();
   const auto samples = s.find("leakwatch_process_sockets", me);
   ASSERT_EQ(samples.size(), 1u);
-  const std::map<std::string, std::string> identity{
-      {"cgroup", pod_container.path()}, {"namespace", "shop"}, {"pod", "web-0"}, {"pod_uid", uid}, {"container", "app"}};
+  const std::map<std::string, std::string> identity{{"cgroup", pod_container.path()},
+                                                    {"namespace", "shop"},
+                                                    {"pod", "web-0"},
+                                                    {"pod_uid", uid},
+                                                    {"container", "app"}};
   for (const auto& [name, value] : identity) {
-    EXPECT_EQ(samples[0].labels.contains(name) ? samples[0].labels.at(name) : "", value) << name << "; agent log:\n" << agent.log();
+    EXPECT_EQ(samples[0].labels.contains(name) ? samples[0].labels.at(name) : "", value) << name << "; agent log:\n"
+                                                                                         << agent.log();
   }
   // The cgroup's memory files were found through the rewritten host path.
   EXPECT_GT(s.value("leakwatch_cgroup_memory_usage_bytes", identity).value_or(0), 0) << agent.log();
   EXPECT_EQ(s.value("leakwatch_snapshots_total", {{"result", "failed"}}), 0) << agent.log();
-  EXPECT_NE(agent.log().find("cgroup namespace rooted at " + agent_container.path()), std::string::npos)
-      << agent.log();
+  EXPECT_NE(agent.log().find("cgroup namespace rooted at " + agent_container.path()), std::string::npos) << agent.log();
 
   const pid_t agent_pid = agent.process().pid();
   EXPECT_NE(namespace_link(agent_pid), namespace_link(getpid())) << "the agent has a cgroup namespace of its own";

@@ -7,8 +7,9 @@
 #include <string>
 #include <variant>
 
-#include "fuzz_check.h"
 #include "agent_config.h"
+#include "flags/shared_flags.h"
+#include "fuzz_check.h"
 #include "util/error.h"
 
 namespace {
@@ -20,8 +21,9 @@ void check_config(const lw::AgentConfig& config) {
                 std::has_single_bit(config.ring_buffer_bytes));
   for (const pid_t pid : config.pids) LW_FUZZ_CHECK(pid > 0);
   LW_FUZZ_CHECK(config.analysis.window_seconds > 0 && config.analysis.stall_after_seconds > 0);
-  LW_FUZZ_CHECK(config.alertmanager_url.empty() ||
-                (config.alertmanager_url.starts_with("http://") && !config.alertmanager_url.ends_with('/')));
+  const std::string& url = config.alertmanager.url;
+  LW_FUZZ_CHECK(url.empty() || ((url.starts_with("http://") || url.starts_with("https://")) && !url.ends_with('/') &&
+                                url.find('@') == std::string::npos));
   LW_FUZZ_CHECK(config.listen_address.find(':') != std::string::npos);
 }
 

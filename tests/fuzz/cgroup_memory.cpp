@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "fuzz_check.h"
 #include "collect/cgroup.h"
+#include "fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto text = lw::fuzz::as_text(data, size);

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <span>
 
+#include "collect/record_bytes.h"
 #include "fuzz_check.h"
 #include "model/ingress_ledger.h"
-#include "collect/record_bytes.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr size_t kEvent = sizeof(lw_close_event);

@@ -9,12 +9,12 @@
 #include <cstdlib>
 #include <string_view>
 
-#define LW_FUZZ_CHECK(condition)                                                                   \
-  do {                                                                                             \
-    if (!(condition)) {                                                                            \
-      std::fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__, __LINE__, #condition);     \
-      std::abort();                                                                                \
-    }                                                                                              \
+#define LW_FUZZ_CHECK(condition)                                                               \
+  do {                                                                                         \
+    if (!(condition)) {                                                                        \
+      std::fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__, __LINE__, #condition); \
+      std::abort();                                                                            \
+    }                                                                                          \
   } while (0)
 
 namespace lw::fuzz {

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "fuzz_check.h"
 #include "collect/node_stats.h"
+#include "fuzz_check.h"
 
 namespace {
 
@@ -39,10 +39,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const auto tcp_mem = lw::parse_tcp_mem(input);
   if (tcp_mem) {
-    const auto again = lw::parse_tcp_mem(
-        fmt::format("{}\t{}\t{}\n", tcp_mem->min_pages, tcp_mem->pressure_pages, tcp_mem->max_pages));
-    LW_FUZZ_CHECK(again && again->min_pages == tcp_mem->min_pages &&
-                  again->pressure_pages == tcp_mem->pressure_pages && again->max_pages == tcp_mem->max_pages);
+    const auto again =
+        lw::parse_tcp_mem(fmt::format("{}\t{}\t{}\n", tcp_mem->min_pages, tcp_mem->pressure_pages, tcp_mem->max_pages));
+    LW_FUZZ_CHECK(again && again->min_pages == tcp_mem->min_pages && again->pressure_pages == tcp_mem->pressure_pages &&
+                  again->max_pages == tcp_mem->max_pages);
   }
   return 0;
 }

@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "fuzz_check.h"
 #include "collect/pod_identity.h"
+#include "fuzz_check.h"
 
 namespace {
 
@@ -41,14 +41,15 @@ void check_cgroup_path(std::string_view path) {
   LW_FUZZ_CHECK(is_pod_uid(ref.pod_uid));
   LW_FUZZ_CHECK(ref.container_id.empty() || is_container_id(ref.container_id));
 
-  const auto cgroupfs = lw::parse_cgroup_path(fmt::format("/kubepods/besteffort/pod{}/{}", ref.pod_uid, ref.container_id));
+  const auto cgroupfs =
+      lw::parse_cgroup_path(fmt::format("/kubepods/besteffort/pod{}/{}", ref.pod_uid, ref.container_id));
   LW_FUZZ_CHECK(cgroupfs.pod_uid == ref.pod_uid && cgroupfs.container_id == ref.container_id);
 
   std::string slice_uid = ref.pod_uid;
   std::replace(slice_uid.begin(), slice_uid.end(), '-', '_');
-  const auto systemd = lw::parse_cgroup_path(fmt::format(
-      "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{}.scope", slice_uid,
-      ref.container_id));
+  const auto systemd = lw::parse_cgroup_path(
+      fmt::format("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{}.scope",
+                  slice_uid, ref.container_id));
   LW_FUZZ_CHECK(systemd.pod_uid == ref.pod_uid && systemd.container_id == ref.container_id);
   LW_FUZZ_CHECK(systemd.runtime ==
                 (ref.container_id.empty() ? lw::ContainerRuntime::unknown : lw::ContainerRuntime::containerd));

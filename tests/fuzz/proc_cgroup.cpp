@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "fuzz_check.h"
 #include "collect/procfs.h"
+#include "fuzz_check.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <string>
 
-#include "fuzz_check.h"
 #include "collect/procfs.h"
+#include "fuzz_check.h"
 
 namespace {
 

@@ -11,10 +11,10 @@
 #include <span>
 #include <string>
 
-#include "fuzz_check.h"
-#include "util/error.h"
 #include "collect/record_bytes.h"
+#include "fuzz_check.h"
 #include "model/socket_summary.h"
+#include "util/error.h"
 
 namespace {
 

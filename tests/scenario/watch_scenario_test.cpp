@@ -89,9 +89,16 @@ std::vector<Scenario> scenarios() {
          return client(held, port, {"--count", "0", "--open-every", "200"});
        },
        "close-wait-leak", "127.0.0.1:{port}"},
-      {"HeapGrowth", [](auto& held, auto&) { return alone(held, {"heap-grow", "--bytes-per-second", "5000000"}); },
+      {"HeapGrowth",
+       [](auto& held, auto&) {
+         return alone(held, {"heap-grow", "--bytes-per-second", "5000000"});
+       },
        "heap-growth", ""},
-      {"FdLeak", [](auto& held, auto&) { return alone(held, {"fd-leak", "--every", "100"}); }, "fd-leak", ""},
+      {"FdLeak",
+       [](auto& held, auto&) {
+         return alone(held, {"fd-leak", "--every", "100"});
+       },
+       "fd-leak", ""},
       {"TooFewWorkers",
        [](auto& held, auto& port) {
          port = server(held, {"--no-accept", "--backlog", "128"});

@@ -79,14 +79,14 @@ std::string run_tool(const std::vector<std::string>& argv) {
 }
 
 Alertmanager::Alertmanager(Options options)
-    : options_(std::move(options)), dir_(make_temp_dir()),
+    : options_(std::move(options)),
+      dir_(make_temp_dir()),
       port_(options_.port != 0 ? options_.port : free_loopback_port()) {
   const auto config = dir_ / "alertmanager.yml";
   std::ofstream(config) << "route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n";
   std::vector<std::string> argv{"prometheus-alertmanager", "--config.file=" + config.string(),
                                 "--storage.path=" + dir_.string(),
-                                "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                "--cluster.listen-address="};
+                                "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--cluster.listen-address="};
   if (options_.tls || !options_.username.empty()) {
     write_web_config();
     argv.push_back("--web.config.file=" + (dir_ / "web.yml").string());
@@ -119,8 +119,7 @@ void Alertmanager::write_web_config() const {
     run_tool({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
               "-keyout", (dir_ / "key.pem").string(), "-out", ca_file(), "-days", "2", "-subj", "/CN=127.0.0.1",
               "-addext", "subjectAltName=IP:127.0.0.1"});
-    web << "tls_server_config:\n  cert_file: " << ca_file() << "\n  key_file: " << (dir_ / "key.pem").string()
-        << "\n";
+    web << "tls_server_config:\n  cert_file: " << ca_file() << "\n  key_file: " << (dir_ / "key.pem").string() << "\n";
   }
   if (!options_.username.empty()) {
     web << "basic_auth_users:\n  " << options_.username << ": '" << bcrypt(options_.password) << "'\n";
@@ -133,8 +132,8 @@ std::string Alertmanager::url() const {
 
 std::string Alertmanager::get(const std::string& path) const {
   const auto out = dir_ / "answer.json";
-  std::vector<std::string> argv{"curl", "--silent", "--show-error", "--fail", "--max-time", "10",
-                                "--output", out.string()};
+  std::vector<std::string> argv{"curl",       "--silent", "--show-error", "--fail",
+                                "--max-time", "10",       "--output",     out.string()};
   if (options_.tls) argv.insert(argv.end(), {"--cacert", ca_file()});
   if (!options_.username.empty()) argv.insert(argv.end(), {"--user", options_.username + ":" + options_.password});
   argv.push_back(url() + path);

@@ -38,7 +38,7 @@ class Alertmanager {
     bool tls = false;      // HTTPS with a self-signed certificate for 127.0.0.1
     std::string username;  // basic auth required when set (bcrypt hash in the web config)
     std::string password;
-    uint16_t port = 0;     // 0: a free one; a fixed port lets a test start it again at the same URL
+    uint16_t port = 0;  // 0: a free one; a fixed port lets a test start it again at the same URL
   };
   Alertmanager() : Alertmanager(Options{}) {}
   explicit Alertmanager(Options options);

@@ -6,9 +6,9 @@
 
 #include <chrono>
 #include <mutex>
-#include <thread>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace lw::test {

@@ -27,7 +27,9 @@ RunningAgent::RunningAgent(const std::string& agent_path, std::vector<std::strin
 }
 
 Scrape RunningAgent::after_rounds(int rounds) const {
-  const auto done = [](const Scrape& s) { return s.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0); };
+  const auto done = [](const Scrape& s) {
+    return s.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0);
+  };
   const double start = done(scrape());
   for (int i = 0; i < 1200; ++i) {
     Scrape s = scrape();

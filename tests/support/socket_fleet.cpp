@@ -7,13 +7,13 @@ namespace {
 
 ConnectionPair connect_pair(const std::string& workload, int count, const std::string& max_seconds) {
   ConnectionPair p;
-  p.server = std::make_unique<ChildProcess>(std::vector<std::string>{
-      workload, "serve", "--bind", "127.0.0.1", "--port", "0", "--count", std::to_string(count), "--max-seconds",
-      max_seconds});
+  p.server = std::make_unique<ChildProcess>(std::vector<std::string>{workload, "serve", "--bind", "127.0.0.1", "--port",
+                                                                     "0", "--count", std::to_string(count),
+                                                                     "--max-seconds", max_seconds});
   const std::string port = p.server->expect_line("ready ");
-  p.client = std::make_unique<ChildProcess>(std::vector<std::string>{
-      workload, "connect", "--to", "127.0.0.1", "--port", port, "--count", std::to_string(count), "--max-seconds",
-      max_seconds});
+  p.client = std::make_unique<ChildProcess>(std::vector<std::string>{workload, "connect", "--to", "127.0.0.1", "--port",
+                                                                     port, "--count", std::to_string(count),
+                                                                     "--max-seconds", max_seconds});
   p.client->expect_line("ready ", std::chrono::seconds(120));
   p.server->expect_line("accepted ", std::chrono::seconds(120));
   return p;

@@ -52,7 +52,8 @@ TestCgroup::~TestCgroup() {
 
 std::string TestCgroup::enter_command() const {
   std::string script;
-  for (const auto& dir : leaves_) script += (script.empty() ? "" : " && ") + ("echo $$ > " + (dir / "cgroup.procs").string());
+  for (const auto& dir : leaves_)
+    script += (script.empty() ? "" : " && ") + ("echo $$ > " + (dir / "cgroup.procs").string());
   return script;
 }
 

@@ -147,13 +147,44 @@ TEST(AgentConfig, Defaults) {
 
 TEST(AgentConfig, EveryFlag) {
   expect_same(config_of({
-      "--listen-address", "127.0.0.1:0", "--interval", "10s", "--top-processes", "20",
-      "--top-endpoints", "3", "--pid", "10", "--pid", "20", "--comm", "^gunicorn",
-      "--cgroup-prefix", "/kubepods", "--host-proc", "/host/proc", "--host-cgroup", "/host/sys/fs/cgroup",
-      "--host-log", "/host/var/log", "--log-level", "debug", "--log-format", "json", "--ring-buffer-bytes", "65536",
-      "--analysis-window", "10m", "--stall-after", "30s", "--alertmanager-url", "http://alertmanager.monitoring:9093/",
-      "--alertmanager-timeout", "5s",
-  }), kEveryKeyConfig);
+                  "--listen-address",
+                  "127.0.0.1:0",
+                  "--interval",
+                  "10s",
+                  "--top-processes",
+                  "20",
+                  "--top-endpoints",
+                  "3",
+                  "--pid",
+                  "10",
+                  "--pid",
+                  "20",
+                  "--comm",
+                  "^gunicorn",
+                  "--cgroup-prefix",
+                  "/kubepods",
+                  "--host-proc",
+                  "/host/proc",
+                  "--host-cgroup",
+                  "/host/sys/fs/cgroup",
+                  "--host-log",
+                  "/host/var/log",
+                  "--log-level",
+                  "debug",
+                  "--log-format",
+                  "json",
+                  "--ring-buffer-bytes",
+                  "65536",
+                  "--analysis-window",
+                  "10m",
+                  "--stall-after",
+                  "30s",
+                  "--alertmanager-url",
+                  "http://alertmanager.monitoring:9093/",
+                  "--alertmanager-timeout",
+                  "5s",
+              }),
+              kEveryKeyConfig);
 }
 
 TEST(AgentConfig, FlagsWithEqualsAndCommaSeparatedPids) {
@@ -215,9 +246,9 @@ TEST(AgentConfig, AlertmanagerUrlShapes) {
                                  "https://am:9443/alertmanager", "http://[::1]:9093", "https://[fd00::7]/am/"}) {
     EXPECT_NO_THROW(config_of({"--alertmanager-url", good})) << good;
   }
-  for (const std::string bad : {"http://", "http:///", "http://:9093", "http://am:", "http://am:123456",
-                                "http://am:90a3", "http://a:1:2", "HTTP://am", "https://[zz]:1", "http://[::1",
-                                "http://[::1]x", "http://am/a b", "http://am/x#y", "ftp://am"}) {
+  for (const std::string bad :
+       {"http://", "http:///", "http://:9093", "http://am:", "http://am:123456", "http://am:90a3", "http://a:1:2",
+        "HTTP://am", "https://[zz]:1", "http://[::1", "http://[::1]x", "http://am/a b", "http://am/x#y", "ftp://am"}) {
     EXPECT_NE(usage_error_of({"--alertmanager-url", bad}).find("HOST:PORT"), std::string::npos) << bad;
   }
 }
@@ -225,8 +256,8 @@ TEST(AgentConfig, AlertmanagerUrlShapes) {
 TEST(AgentConfig, FlagsOverrideTheFile) {
   TempDir dir;
   write_file(dir.path() / "agent.toml", kEveryKey);
-  const auto config = config_of({"--config", (dir.path() / "agent.toml").string(), "--interval", "2m", "--pid", "5",
-                                 "--log-format", "text"});
+  const auto config = config_of(
+      {"--config", (dir.path() / "agent.toml").string(), "--interval", "2m", "--pid", "5", "--log-format", "text"});
   EXPECT_EQ(config.interval, 2min);
   EXPECT_EQ(config.pids, (std::vector<pid_t>{5}));
   EXPECT_EQ(config.log_format, log::Format::text);
@@ -236,8 +267,8 @@ TEST(AgentConfig, FlagsOverrideTheFile) {
 TEST(AgentConfig, HelpAndVersionAreNotErrors) {
   const auto help = help_of({"--help"});
   for (const auto* flag : {"--listen-address", "--interval", "--top-processes", "--top-endpoints", "--pid", "--comm",
-                           "--cgroup-prefix", "--host-root", "--host-proc", "--host-cgroup", "--host-log", "--log-level", "--log-format",
-                           "--ring-buffer-bytes", "--config", "--version"}) {
+                           "--cgroup-prefix", "--host-root", "--host-proc", "--host-cgroup", "--host-log",
+                           "--log-level", "--log-format", "--ring-buffer-bytes", "--config", "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_NE(help.find("19849"), std::string::npos) << "help shows the default port";
@@ -305,7 +336,8 @@ TEST(AgentConfig, BadFlagValues) {
       {{"--alertmanager-url", "ftp://am:9093"}, {"--alertmanager-url", "'ftp://am:9093'", "http(s)://HOST:PORT"}},
       {{"--alertmanager-url", "am:9093"}, {"--alertmanager-url", "'am:9093'"}},
       {{"--alertmanager-url", "http://am:9093?x=1"}, {"--alertmanager-url", "'http://am:9093?x=1'"}},
-      {{"--alertmanager-url", "https://am:9093", "--alertmanager-timeout", "soon"}, {"--alertmanager-timeout", "'soon'"}},
+      {{"--alertmanager-url", "https://am:9093", "--alertmanager-timeout", "soon"},
+       {"--alertmanager-timeout", "'soon'"}},
       {{"--alertmanager-ca-file", "/etc/ssl/certs/ca-certificates.crt"}, {"--alertmanager-url"}},
       {{"--alertmanager-url", "http://am:9093", "--alertmanager-ca-file", "/etc/hostname"},
        {"--alertmanager-ca-file", "https://"}},
@@ -320,6 +352,8 @@ TEST(AgentConfig, BadFlagValues) {
        {"--alertmanager-password-file", "'/nonexistent/password'", "cannot read"}},
       {{"--alertmanager-url", "https://am:9093", "--alertmanager-bearer-token-file", "/nonexistent/token"},
        {"--alertmanager-bearer-token-file", "'/nonexistent/token'", "cannot read"}},
+      {{"--alertmanager-url", "https://am:9093", "--alertmanager-bearer-token-file", "/dev/zero"},
+       {"--alertmanager-bearer-token-file", "'/dev/zero'", "larger than 64 KiB"}},
       {{"--host-root", "/no/such/host"}, {"--host-root", "'/no/such/host'", "/host"}},
   };
   for (const auto& bad : cases) {
@@ -337,19 +371,19 @@ TEST(AgentConfig, AlertmanagerTlsAndCredentialsFromFiles) {
   write_file(dir.path() / "ca.pem", "-----BEGIN CERTIFICATE-----\n");
   write_file(dir.path() / "password", "s3cret-pw\n");
   write_file(dir.path() / "token", "tok-123\r\n");
-  const auto basic = config_of({"--alertmanager-url", "https://am.example.com/alertmanager/",
-                                "--alertmanager-ca-file", (dir.path() / "ca.pem").string(),
-                                "--alertmanager-username", "leakwatch", "--alertmanager-password-file",
-                                (dir.path() / "password").string()});
+  const auto basic = config_of({"--alertmanager-url", "https://am.example.com/alertmanager/", "--alertmanager-ca-file",
+                                (dir.path() / "ca.pem").string(), "--alertmanager-username", "leakwatch",
+                                "--alertmanager-password-file", (dir.path() / "password").string()});
   EXPECT_EQ(basic.alertmanager.url, "https://am.example.com/alertmanager");
   EXPECT_EQ(basic.alertmanager.ca_file, (dir.path() / "ca.pem").string());
   EXPECT_EQ(basic.alertmanager.username, "leakwatch");
   EXPECT_EQ(basic.alertmanager.password, "s3cret-pw") << "the trailing newline is not part of it";
   EXPECT_TRUE(basic.alertmanager.bearer_token.empty());
 
-  write_file(dir.path() / "agent.toml", "alertmanager-url = \"https://[::1]:9093\"\n"
-                                        "alertmanager-bearer-token-file = \"" + (dir.path() / "token").string() +
-                                        "\"\n");
+  write_file(dir.path() / "agent.toml",
+             "alertmanager-url = \"https://[::1]:9093\"\n"
+             "alertmanager-bearer-token-file = \"" +
+                 (dir.path() / "token").string() + "\"\n");
   const auto bearer = config_of({"--config", (dir.path() / "agent.toml").string()});
   EXPECT_EQ(bearer.alertmanager.url, "https://[::1]:9093");
   EXPECT_EQ(bearer.alertmanager.bearer_token, "tok-123");
@@ -370,8 +404,8 @@ TEST(AgentConfig, AlertmanagerBasicAuthAndBearerTokenTogetherIsAnError) {
 TEST(AgentConfig, AlertmanagerSecretsAreNeverInMessages) {
   TempDir dir;
   write_file(dir.path() / "empty", "\n");
-  const auto empty = usage_error_of({"--alertmanager-url", "https://am:9093", "--alertmanager-bearer-token-file",
-                                     (dir.path() / "empty").string()});
+  const auto empty = usage_error_of(
+      {"--alertmanager-url", "https://am:9093", "--alertmanager-bearer-token-file", (dir.path() / "empty").string()});
   EXPECT_NE(empty.find("empty"), std::string::npos) << empty;
   const auto in_url = usage_error_of({"--alertmanager-url", "https://lw:hunter2@am:9093"});
   EXPECT_EQ(in_url.find("hunter2"), std::string::npos) << in_url;
@@ -417,12 +451,32 @@ TEST(AgentConfig, MissingConfigFile) {
 
 TEST(ParseDuration, Table) {
   const std::vector<std::pair<std::string_view, std::optional<std::chrono::milliseconds>>> table = {
-      {"250ms", 250ms}, {"5s", 5s},     {"2m", 2min},     {"1h", 1h},         {"1.5s", 1500ms},
-      {"0.5m", 30s},    {"100ms", 100ms}, {"1ms", 1ms},   {"007s", 7s},       {"5", std::nullopt},
-      {"s", std::nullopt},     {"", std::nullopt},       {"-5s", std::nullopt},  {"0s", std::nullopt},
-      {"0ms", std::nullopt},   {"0.4ms", std::nullopt},  {"5x", std::nullopt},   {"5 s", std::nullopt},
-      {" 5s", std::nullopt},   {"5s ", std::nullopt},    {"5S", std::nullopt},   {"1.2.3s", std::nullopt},
-      {"5sec", std::nullopt},  {"1e3ms", std::nullopt},  {"5s5", std::nullopt},  {"1d", std::nullopt},
+      {"250ms", 250ms},
+      {"5s", 5s},
+      {"2m", 2min},
+      {"1h", 1h},
+      {"1.5s", 1500ms},
+      {"0.5m", 30s},
+      {"100ms", 100ms},
+      {"1ms", 1ms},
+      {"007s", 7s},
+      {"5", std::nullopt},
+      {"s", std::nullopt},
+      {"", std::nullopt},
+      {"-5s", std::nullopt},
+      {"0s", std::nullopt},
+      {"0ms", std::nullopt},
+      {"0.4ms", std::nullopt},
+      {"5x", std::nullopt},
+      {"5 s", std::nullopt},
+      {" 5s", std::nullopt},
+      {"5s ", std::nullopt},
+      {"5S", std::nullopt},
+      {"1.2.3s", std::nullopt},
+      {"5sec", std::nullopt},
+      {"1e3ms", std::nullopt},
+      {"5s5", std::nullopt},
+      {"1d", std::nullopt},
       {"99999999999999999999h", std::nullopt},
   };
   for (const auto& [text, expected] : table) EXPECT_EQ(parse_duration(text), expected) << "'" << text << "'";

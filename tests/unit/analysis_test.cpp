@@ -1,5 +1,5 @@
-#include "analyze/subject_window.h"
 #include "analyze/statistics.h"
+#include "analyze/subject_window.h"
 
 #include <gtest/gtest.h>
 
@@ -126,14 +126,18 @@ void peers_closed_process_did_not(Observation& o, double elapsed, Jitter&) {
   o.endpoints.push_back(api);
 }
 
-void rate_limiter_dict(Observation& o, double elapsed, Jitter&) { o.resident.anon = *o.resident.anon + 200 * KiB * elapsed; }
+void rate_limiter_dict(Observation& o, double elapsed, Jitter&) {
+  o.resident.anon = *o.resident.anon + 200 * KiB * elapsed;
+}
 
 // Too few workers: 40 to 60 connections wait on :8000 at every sample.
 void too_few_workers(Observation& o, double, Jitter& jitter) {
   o.listeners = {{8000, static_cast<uint64_t>(50 + std::round(jitter(10))), 2048}, {9090, 0, 128}};
 }
 
-void temp_files_left_open(Observation& o, double elapsed, Jitter&) { o.open_fds = *o.open_fds + std::floor(0.1 * elapsed); }
+void temp_files_left_open(Observation& o, double elapsed, Jitter&) {
+  o.open_fds = *o.open_fds + std::floor(0.1 * elapsed);
+}
 
 std::vector<FindingKind> kinds(const std::vector<Finding>& findings) {
   std::vector<FindingKind> k;
@@ -289,7 +293,8 @@ TEST(Findings, SortedBySeverityThenShare) {
 TEST(HealthyControls, NoiseAroundAFlatLevel) { EXPECT_TRUE(findings_of(nothing).empty()); }
 
 TEST(HealthyControls, FastStreamReadPromptly) {
-  const auto findings = findings_of([](Observation& o, double elapsed, Jitter&) { o.ingress_bytes_total = elapsed * 50 * MiB; });
+  const auto findings =
+      findings_of([](Observation& o, double elapsed, Jitter&) { o.ingress_bytes_total = elapsed * 50 * MiB; });
   EXPECT_TRUE(findings.empty());
 }
 
@@ -332,8 +337,9 @@ TEST(HealthyControls, HeavyConnectionChurn) {
 }
 
 TEST(HealthyControls, CacheWarmsUpThenLevelsOff) {
-  const auto findings =
-      findings_of([](Observation& o, double elapsed, Jitter&) { o.resident.anon = *o.resident.anon + std::min(elapsed, 150.0) * MiB; });
+  const auto findings = findings_of([](Observation& o, double elapsed, Jitter&) {
+    o.resident.anon = *o.resident.anon + std::min(elapsed, 150.0) * MiB;
+  });
   EXPECT_TRUE(findings.empty());
 }
 

@@ -2,9 +2,9 @@
 // names, on fake hosts.
 #include <gtest/gtest.h>
 
-#include "fake_files.h"
 #include "collect/cgroup.h"
 #include "collect/cgroup_namespace.h"
+#include "fake_files.h"
 
 namespace lw::test {
 namespace {
@@ -59,7 +59,8 @@ TEST_F(NamespacedAgent, FindsTheRootInEachHierarchyAndRewritesPaths) {
   EXPECT_TRUE(ns.unified().found);
   EXPECT_EQ(ns.memory().path, "/leakwatch");
 
-  const auto lines = rewritten(ns, "5:cpu:/../x\n4:memory:/../shop/web\n0::/../../../kubepods.slice/kubepods-pod2.slice/c\n");
+  const auto lines =
+      rewritten(ns, "5:cpu:/../x\n4:memory:/../shop/web\n0::/../../../kubepods.slice/kubepods-pod2.slice/c\n");
   EXPECT_EQ(lines[0].path, "/../x") << "hierarchies the agent does not read are left alone";
   EXPECT_EQ(lines[1].path, "/shop/web");
   EXPECT_EQ(lines[2].path, "/kubepods.slice/kubepods-pod2.slice/c");

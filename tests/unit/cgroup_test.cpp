@@ -17,11 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 using test::fixture;
 
-constexpr std::string_view kPodPath =
-    "/kubepods/burstable/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10/3c1f8e2ab9d4";
-constexpr std::string_view kScopePath =
-    "/kubepods.slice/kubepods-burstable.slice/cri-containerd-3c1f8e2ab9d4.scope";
-
+constexpr std::string_view kPodPath = "/kubepods/burstable/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10/3c1f8e2ab9d4";
+constexpr std::string_view kScopePath = "/kubepods.slice/kubepods-burstable.slice/cri-containerd-3c1f8e2ab9d4.scope";
 
 std::string random_text(unsigned seed, size_t size, std::string_view alphabet) {
   std::mt19937 generator(seed);
@@ -202,8 +199,7 @@ TEST_F(FakeHost, V1PrefersHierarchicalTotals) {
   write_file(directory / "memory.stat", fixture("memory_stat_v1.txt"));
   write_file(directory / "memory.limit_in_bytes", "536870912\n");
 
-  const auto memory =
-      read_cgroup_memory(*locate_memory_cgroup(paths(), parse_cgroup_file(fixture("cgroup_v1.txt"))));
+  const auto memory = read_cgroup_memory(*locate_memory_cgroup(paths(), parse_cgroup_file(fixture("cgroup_v1.txt"))));
   EXPECT_EQ(memory.anon, 8769536u);
   EXPECT_EQ(memory.file, 40280064u);
   EXPECT_EQ(memory.limit->bytes, 536870912u);
@@ -237,8 +233,7 @@ TEST_F(FakeHost, V2) {
 TEST_F(FakeHost, V2NumericLimit) {
   const auto directory = make_v2_host(kScopePath);
   write_file(directory / "memory.max", "2147483648\n");
-  const auto memory =
-      read_cgroup_memory(*locate_memory_cgroup(paths(), parse_cgroup_file(fixture("cgroup_v2.txt"))));
+  const auto memory = read_cgroup_memory(*locate_memory_cgroup(paths(), parse_cgroup_file(fixture("cgroup_v2.txt"))));
   ASSERT_TRUE(memory.limit);
   EXPECT_EQ(memory.limit->bytes, 2147483648u);
 }
@@ -278,8 +273,7 @@ TEST_F(FakeHost, MemoryControllerListedButNotMountedFallsBackToV2) {
 TEST_F(FakeHost, MissingFilesStayUnknown) {
   const auto directory = make_v2_host(kScopePath);
   write_file(directory / "memory.current", "4096\n");
-  const auto memory =
-      read_cgroup_memory(*locate_memory_cgroup(paths(), parse_cgroup_file(fixture("cgroup_v2.txt"))));
+  const auto memory = read_cgroup_memory(*locate_memory_cgroup(paths(), parse_cgroup_file(fixture("cgroup_v2.txt"))));
   EXPECT_EQ(memory.usage, 4096u);
   EXPECT_FALSE(memory.limit);
   EXPECT_FALSE(memory.sock);
@@ -292,8 +286,7 @@ TEST_F(FakeHost, GarbledFilesStayUnknown) {
   write_file(directory / "memory.current", "garbage\n");
   write_file(directory / "memory.max", "");
   write_file(directory / "memory.stat", "anon\nsock x\n");
-  const auto memory =
-      read_cgroup_memory(*locate_memory_cgroup(paths(), parse_cgroup_file(fixture("cgroup_v2.txt"))));
+  const auto memory = read_cgroup_memory(*locate_memory_cgroup(paths(), parse_cgroup_file(fixture("cgroup_v2.txt"))));
   EXPECT_FALSE(memory.usage);
   EXPECT_FALSE(memory.limit);
   EXPECT_FALSE(memory.sock);

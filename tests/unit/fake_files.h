@@ -21,9 +21,8 @@ inline void write_file(const std::filesystem::path& path, std::string_view conte
 // starts a container: the pod's log directory and the container's log
 // symlink, absolute as on a host (so from a test it dangles; only its text
 // is read).
-inline void add_kubelet_container_log(const std::filesystem::path& log_root, std::string_view ns,
-                                      std::string_view pod, std::string_view uid, std::string_view container,
-                                      std::string_view container_id) {
+inline void add_kubelet_container_log(const std::filesystem::path& log_root, std::string_view ns, std::string_view pod,
+                                      std::string_view uid, std::string_view container, std::string_view container_id) {
   const std::string pod_dir = std::string(ns) + "_" + std::string(pod) + "_" + std::string(uid);
   write_file(log_root / "pods" / pod_dir / container / "0.log", "log line\n");
   std::filesystem::create_directories(log_root / "containers");

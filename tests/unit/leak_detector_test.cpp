@@ -76,7 +76,8 @@ TEST(LeakDetector, PidReuseStartsAFreshWindowAndEndsTheOldFinding) {
   run(d, 12, [](int i) { return round_of({worker(10, 1, "/pod/a", 50e6 + 2e6 * i)}); });
   ASSERT_EQ(d.active().size(), 1u);
   // The leaking process exits; a new one gets its PID and does not leak.
-  const auto changes = run(d, 3, [](int) { return round_of({worker(10, 999, "/pod/a", 20e6)}); }, 12);
+  const auto changes = run(
+      d, 3, [](int) { return round_of({worker(10, 999, "/pod/a", 20e6)}); }, 12);
   EXPECT_TRUE(d.active().empty()) << "the new process inherits nothing, and its cgroup does not flap";
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_FALSE(changes[0].started);

@@ -1,8 +1,8 @@
 // The accounting of one sampling round, on synthetic inputs: no kernel.
 #include <gtest/gtest.h>
 
-#include "metrics_exporter.h"
 #include "collect/node_sampler.h"
+#include "metrics_exporter.h"
 #include "model/node_round.h"
 #include "record_builder.h"
 
@@ -62,10 +62,10 @@ TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
   in.processes = {process(10, "api", "/pod/a", 1000), process(20, "worker", "/pod/b", 5000)};
   in.records = {received(10, 1, 4000, 1000), received(20, 2, 100, 0), received(99, 3, 7777, 0)};
   in.cgroup_by_v2_id = {{555, "/pod/b"}};
-  in.close_events = {close_event(1, 0, 0, 6000),      // seen live: credits the 2000 since
-                     close_event(50, 10, 0, 300),     // short-lived, owner recorded in the kernel
-                     close_event(51, 0, 555, 200),    // owner unknown, cgroup known
-                     close_event(52, 0, 777, 9)};     // neither known
+  in.close_events = {close_event(1, 0, 0, 6000),    // seen live: credits the 2000 since
+                     close_event(50, 10, 0, 300),   // short-lived, owner recorded in the kernel
+                     close_event(51, 0, 555, 200),  // owner unknown, cgroup known
+                     close_event(52, 0, 777, 9)};   // neither known
   const NodeSample s = rounds.run(std::move(in));
 
   ASSERT_EQ(s.processes.size(), 2u);
@@ -125,7 +125,8 @@ size_t series_count(const std::vector<prometheus::MetricFamily>& families) {
 // Many processes, each with many remote endpoints: the series count is
 // bounded by the limits, not by what the node holds.
 TEST(MetricsExporter, SeriesAreBoundedByTheLimits) {
-  Rounds rounds{.top_endpoints = 3};
+  Rounds rounds;
+  rounds.top_endpoints = 3;
   RoundInputs in;
   for (pid_t pid = 1; pid <= 300; ++pid) {
     in.processes.push_back(process(pid, "p" + std::to_string(pid), "/c" + std::to_string(pid), 1000 * pid));
@@ -166,8 +167,7 @@ TEST(MetricsExporter, PodIdentityLabelsEverySeriesOfThePodAndNothingElse) {
   in.processes[0].pod = web;
   in.cgroup_pods = {{cgroup, web}, {"/system.slice/ssh", PodIdentity{}}};
   in.records = {received(10, 1, 4000, 1000), received(20, 2, 100, 0)};
-  const auto sample =
-      std::make_shared<NodeSample>(rounds.run(std::move(in)));
+  const auto sample = std::make_shared<NodeSample>(rounds.run(std::move(in)));
   ASSERT_EQ(sample->cgroups.at(cgroup).pod, web);
 
   Finding leak;
@@ -234,9 +234,9 @@ TEST(MetricsExporter, OnlyBuildInfoBeforeTheFirstSample) {
 }
 
 TEST(MetricsExporter, SaysWhichNodeKernelAndHowOftenItSamples) {
-  MetricsExporter exporter(ExportLimits{}, AgentInfo{.node = "node-7",
-                                                     .interval = std::chrono::milliseconds(2500),
-                                                     .kernel_release = "6.1.0-37-amd64"});
+  MetricsExporter exporter(
+      ExportLimits{},
+      AgentInfo{.node = "node-7", .interval = std::chrono::milliseconds(2500), .kernel_release = "6.1.0-37-amd64"});
   const auto families = exporter.Collect();
   ASSERT_EQ(families.size(), 3u);
   const auto& build = families[0].metric.at(0).label;

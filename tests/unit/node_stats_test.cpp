@@ -16,8 +16,8 @@
 #include "fake_files.h"
 #include "fixture.h"
 
-#include "util/error.h"
 #include "collect/procfs.h"
+#include "util/error.h"
 
 namespace lw {
 namespace {
@@ -27,18 +27,17 @@ using test::fixture;
 using test::TempDir;
 using test::write_file;
 
-
 bool contains(const std::vector<pid_t>& pids, pid_t pid) {
   return std::find(pids.begin(), pids.end(), pid) != pids.end();
 }
 
 // Every field with its name, so a failure says which one differs.
 constexpr std::pair<std::string_view, std::optional<uint64_t> NodeSocketStats::*> kSocketStatsFields[] = {
-    {"sockets_used", &NodeSocketStats::sockets_used},   {"tcp_inuse", &NodeSocketStats::tcp_inuse},
-    {"tcp_orphan", &NodeSocketStats::tcp_orphan},       {"tcp_tw", &NodeSocketStats::tcp_tw},
-    {"tcp_alloc", &NodeSocketStats::tcp_alloc},         {"tcp_mem_pages", &NodeSocketStats::tcp_mem_pages},
-    {"udp_inuse", &NodeSocketStats::udp_inuse},         {"udp_mem_pages", &NodeSocketStats::udp_mem_pages},
-    {"tcp6_inuse", &NodeSocketStats::tcp6_inuse},       {"udp6_inuse", &NodeSocketStats::udp6_inuse},
+    {"sockets_used", &NodeSocketStats::sockets_used}, {"tcp_inuse", &NodeSocketStats::tcp_inuse},
+    {"tcp_orphan", &NodeSocketStats::tcp_orphan},     {"tcp_tw", &NodeSocketStats::tcp_tw},
+    {"tcp_alloc", &NodeSocketStats::tcp_alloc},       {"tcp_mem_pages", &NodeSocketStats::tcp_mem_pages},
+    {"udp_inuse", &NodeSocketStats::udp_inuse},       {"udp_mem_pages", &NodeSocketStats::udp_mem_pages},
+    {"tcp6_inuse", &NodeSocketStats::tcp6_inuse},     {"udp6_inuse", &NodeSocketStats::udp6_inuse},
 };
 
 void expect_same(const NodeSocketStats& actual, const NodeSocketStats& expected) {
@@ -50,17 +49,16 @@ void expect_all_unknown(const NodeSocketStats& stats) { expect_same(stats, NodeS
 // --- parse_sockstat ----------------------------------------------------------
 
 TEST(ParseSockstat, EveryFieldOfARealNode) {
-  expect_same(parse_sockstat(fixture("sockstat.txt"), fixture("sockstat6.txt")),
-              NodeSocketStats{.sockets_used = 46,
-                              .tcp_inuse = 22,
-                              .tcp_orphan = 0,
-                              .tcp_tw = 3,
-                              .tcp_alloc = 25,
-                              .tcp_mem_pages = 106,
-                              .udp_inuse = 8,
-                              .udp_mem_pages = 0,
-                              .tcp6_inuse = 3,
-                              .udp6_inuse = 2});
+  expect_same(parse_sockstat(fixture("sockstat.txt"), fixture("sockstat6.txt")), NodeSocketStats{.sockets_used = 46,
+                                                                                                 .tcp_inuse = 22,
+                                                                                                 .tcp_orphan = 0,
+                                                                                                 .tcp_tw = 3,
+                                                                                                 .tcp_alloc = 25,
+                                                                                                 .tcp_mem_pages = 106,
+                                                                                                 .udp_inuse = 8,
+                                                                                                 .udp_mem_pages = 0,
+                                                                                                 .tcp6_inuse = 3,
+                                                                                                 .udp6_inuse = 2});
 }
 
 TEST(ParseSockstat, MissingSockstat6LeavesIpv6Unknown) {
@@ -121,8 +119,8 @@ TEST(ParseTcpMem, RealLimits) {
 }
 
 TEST(ParseTcpMem, MalformedIsUnknown) {
-  for (const auto* text : {"", "\n", "287901\t383868\n", "1 2 3 4\n", "1 two 3\n", "-1 2 3\n", "1 2 3x\n",
-                           "287901\t383868\t5758"}) {
+  for (const auto* text :
+       {"", "\n", "287901\t383868\n", "1 2 3 4\n", "1 two 3\n", "-1 2 3\n", "1 2 3x\n", "287901\t383868\t5758"}) {
     EXPECT_FALSE(parse_tcp_mem(text)) << "input: '" << text << "'";
   }
 }

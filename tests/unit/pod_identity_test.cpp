@@ -14,16 +14,16 @@ namespace lw {
 namespace {
 
 namespace fs = std::filesystem;
+using test::add_kubelet_container_log;
 using test::TempDir;
 using test::write_file;
-using test::add_kubelet_container_log;
 
 std::string hex_id(char c) { return std::string(64, c); }
 
-constexpr std::string_view kUidA = "6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10";  // containerd, systemd, v2
-constexpr std::string_view kUidB = "0b7d3c55-21aa-4f0e-9c3d-5e8f7a6b1c22";  // CRI-O, systemd, v1
-constexpr std::string_view kUidC = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";  // Docker, cgroupfs, v1
-constexpr std::string_view kUidD = "11112222-3333-4444-5555-666677778888";  // containerd, cgroupfs, v2
+constexpr std::string_view kUidA = "6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10";   // containerd, systemd, v2
+constexpr std::string_view kUidB = "0b7d3c55-21aa-4f0e-9c3d-5e8f7a6b1c22";   // CRI-O, systemd, v1
+constexpr std::string_view kUidC = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";   // Docker, cgroupfs, v1
+constexpr std::string_view kUidD = "11112222-3333-4444-5555-666677778888";   // containerd, cgroupfs, v2
 constexpr std::string_view kStaticUid = "3c9e0f1ab2d34c5e6f708192a3b4c5d6";  // static pod: a hash
 constexpr std::string_view kNoLogsUid = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 
@@ -121,10 +121,10 @@ TEST(ParseCgroupPath, NotAPodIsEmpty) {
   const std::string a = hex_id('a');
   for (const std::string& path : std::vector<std::string>{
            "/", "", "/system.slice/containerd.service", "/user.slice/user-1000.slice/session-2.scope",
-           "/docker/" + a,                                    // plain Docker, no Kubernetes
-           "/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10/" + a,   // no kubepods above
-           "/kubepods/burstable/podnot-a-uid/" + a,           // garbled UID
-           "/kubepods/burstable/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c1/" + a,  // one digit short
+           "/docker/" + a,                                                      // plain Docker, no Kubernetes
+           "/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10/" + a,                     // no kubepods above
+           "/kubepods/burstable/podnot-a-uid/" + a,                             // garbled UID
+           "/kubepods/burstable/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c1/" + a,   // one digit short
            "/kubepods/burstable/pod6F2C1A4E-9B1D-4C1E-8A57-3F0F6E2D9C10/" + a,  // upper case
            "/kubepods/somethingelse/pod6f2c1a4e-9b1d-4c1e-8a57-3f0f6e2d9c10/" + a,
            "/process_api/403af3b9368b550044a1819add0a7302",
@@ -151,8 +151,8 @@ TEST(KubeletLogNames, PodDirectoriesAndContainerLogs) {
   EXPECT_EQ(log->namespace_, "monitoring");
   EXPECT_EQ(log->container, "config-reloader");
   EXPECT_EQ(log->container_id, id);
-  for (const std::string& name : {std::string("monitoring_prometheus-0"), "a_b_c_" + std::string(kUidA),
-                                  "_prometheus-0_" + std::string(kUidA)}) {
+  for (const std::string& name :
+       {std::string("monitoring_prometheus-0"), "a_b_c_" + std::string(kUidA), "_prometheus-0_" + std::string(kUidA)}) {
     EXPECT_FALSE(parse_pod_directory(name)) << name;
   }
   for (const std::string& name : {"prometheus-0_monitoring_app-" + id, "prometheus-0_monitoring_-" + id + ".log",
@@ -191,14 +191,15 @@ TEST_F(SimulatedNode, HybridHostPrefersTheUnifiedLine) {
                            std::string(kUidD) + "/" + hex_id('f') + "\n0::/kubepods.slice/kubepods-pod" +
                            underscores(kUidA) + ".slice/cri-containerd-" + hex_id('a') + ".scope\n";
   EXPECT_EQ(resolve_file(text).container, "app");
-  EXPECT_EQ(resolve_file("1:name=systemd:/\n4:memory:/kubepods/burstable/pod" + std::string(kUidD) + "/" +
-                         hex_id('f') + "\n0::/\n")
+  EXPECT_EQ(resolve_file("1:name=systemd:/\n4:memory:/kubepods/burstable/pod" + std::string(kUidD) + "/" + hex_id('f') +
+                         "\n0::/\n")
                 .container,
             "redis");
 }
 
 TEST_F(SimulatedNode, UidWithoutLogDirectoryGivesUidAndIdOnly) {
-  const auto id = resolve_file(v2_cgroup_file("/kubepods/besteffort/pod" + std::string(kNoLogsUid) + "/" + hex_id('9')));
+  const auto id =
+      resolve_file(v2_cgroup_file("/kubepods/besteffort/pod" + std::string(kNoLogsUid) + "/" + hex_id('9')));
   EXPECT_EQ(id, (PodIdentity{"", "", std::string(kNoLogsUid), "", hex_id('9')}));
 }
 

@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 using test::fixture;
 using namespace std::string_view_literals;
 
-
 std::string random_bytes(unsigned seed, size_t size) {
   std::mt19937 generator(seed);
   std::uniform_int_distribution<int> byte(0, 255);
@@ -240,8 +239,7 @@ TEST(ParseCgroupFile, V2Unified) {
   ASSERT_EQ(memberships.size(), 1u);
   EXPECT_EQ(memberships[0].hierarchy_id, 0);
   EXPECT_TRUE(memberships[0].controllers.empty());
-  EXPECT_EQ(memberships[0].path,
-            "/kubepods.slice/kubepods-burstable.slice/cri-containerd-3c1f8e2ab9d4.scope");
+  EXPECT_EQ(memberships[0].path, "/kubepods.slice/kubepods-burstable.slice/cri-containerd-3c1f8e2ab9d4.scope");
 }
 
 TEST(ParseCgroupFile, PathMayContainColons) {

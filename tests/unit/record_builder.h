@@ -56,12 +56,31 @@ class RecordBuilder {
     return b;
   }
 
-  RecordBuilder& fd(uint32_t v) { r_.fd = v; return *this; }
-  RecordBuilder& state(uint8_t v) { r_.state = v; return *this; }
-  RecordBuilder& unread(uint32_t v) { r_.unread = v; r_.rmem_alloc = v * 2; return *this; }
-  RecordBuilder& rmem(uint32_t v) { r_.rmem_alloc = v; return *this; }
-  RecordBuilder& wmem_queued(uint32_t v) { r_.wmem_queued = v; return *this; }
-  RecordBuilder& wmem_alloc(uint32_t v) { r_.wmem_alloc = v; return *this; }
+  RecordBuilder& fd(uint32_t v) {
+    r_.fd = v;
+    return *this;
+  }
+  RecordBuilder& state(uint8_t v) {
+    r_.state = v;
+    return *this;
+  }
+  RecordBuilder& unread(uint32_t v) {
+    r_.unread = v;
+    r_.rmem_alloc = v * 2;
+    return *this;
+  }
+  RecordBuilder& rmem(uint32_t v) {
+    r_.rmem_alloc = v;
+    return *this;
+  }
+  RecordBuilder& wmem_queued(uint32_t v) {
+    r_.wmem_queued = v;
+    return *this;
+  }
+  RecordBuilder& wmem_alloc(uint32_t v) {
+    r_.wmem_alloc = v;
+    return *this;
+  }
   RecordBuilder& idle_ms(uint32_t v) {
     r_.last_rcv_age_ms = v;
     r_.flags |= LW_SOCK_RCV_AGE_KNOWN;

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include "util/error.h"
 #include "record_builder.h"
+#include "util/error.h"
 
 namespace lw::test {
 namespace {

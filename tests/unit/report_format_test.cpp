@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 
-#include "util/units.h"
 #include "output/report_json.h"
 #include "record_builder.h"
 #include "report_text.h"
 #include "text_table.h"
+#include "util/units.h"
 
 namespace lw::test {
 namespace {
@@ -50,7 +50,8 @@ ProcessReport stream_leak_report() {
   r.process.status.rss_shmem = 0;
   std::vector<SocketRecord> records;
   for (uint32_t i = 0; i < 4; ++i) {
-    records.push_back(RecordBuilder::tcp4("10.1.0.5", 40000 + i, "10.2.0.7", 8000).fd(5 + i).unread(40u << 20).idle_ms(300'000));
+    records.push_back(
+        RecordBuilder::tcp4("10.1.0.5", 40000 + i, "10.2.0.7", 8000).fd(5 + i).unread(40u << 20).idle_ms(300'000));
   }
   r.sockets = summarize_sockets(records, 10, 10);
   r.memory = memory_breakdown(r.process.status, r.sockets);

@@ -11,7 +11,10 @@ std::vector<SocketRecord> streaming_client() {
   std::vector<SocketRecord> r;
   // 3 pooled connections to a stream nobody reads, one healthy API connection.
   for (uint32_t i = 0; i < 3; ++i) {
-    r.push_back(RecordBuilder::tcp4("10.1.0.5", 40000 + i, "10.2.0.7", 8000).fd(10 + i).unread(1000 * (i + 1)).idle_ms(100 * i));
+    r.push_back(RecordBuilder::tcp4("10.1.0.5", 40000 + i, "10.2.0.7", 8000)
+                    .fd(10 + i)
+                    .unread(1000 * (i + 1))
+                    .idle_ms(100 * i));
   }
   r.push_back(RecordBuilder::tcp4("10.1.0.5", 41000, "10.9.9.9", 443).fd(20).wmem_queued(50));
   r.push_back(RecordBuilder::tcp4("10.1.0.5", 41001, "10.9.9.9", 443).fd(21).state(8));  // CLOSE_WAIT
@@ -65,7 +68,8 @@ TEST(SocketSummary, AcceptedConnectionsGroupByClientAddressAndListeningPort) {
 TEST(SocketSummary, TopNCutsListsAndSumsTheRestIntoOther) {
   std::vector<SocketRecord> r;
   for (uint16_t i = 0; i < 10; ++i) {
-    r.push_back(RecordBuilder::tcp4("10.0.0.1", 40000 + i, "10.5.0." + std::to_string(i), 80).fd(i).rmem(100 * (i + 1)));
+    r.push_back(
+        RecordBuilder::tcp4("10.0.0.1", 40000 + i, "10.5.0." + std::to_string(i), 80).fd(i).rmem(100 * (i + 1)));
   }
   const auto s = summarize_sockets(r, 3, 3);
   ASSERT_EQ(s.endpoints.size(), 3u);

@@ -72,27 +72,28 @@ constexpr int kExitUsage = 2;
 constexpr double kDefaultMaxSeconds = 120.0;
 constexpr double kMaxMaxSeconds = 7.0 * 24 * 3600;  // a week: anything longer is a typo
 constexpr int kListenBacklog = 4096;
-constexpr std::uint64_t kMaxLeaderThreads = 64;   // leader-exits --threads                 // the kernel caps it at somaxconn
-constexpr std::size_t kIoChunk = 64 * 1024;          // bytes per send()/recv() call
-constexpr std::size_t kConnectWindow = 512;          // non-blocking connects in flight
-constexpr std::uint16_t kPortWindow = 64;            // ports per IP_LOCAL_PORT_RANGE hint
-constexpr std::uint64_t kFdHeadroom = 16;            // stdio, epoll, signalfd, spares
-constexpr std::uint64_t kMaxCount = 1'000'000;       // sanity bound for --count
-constexpr std::uint64_t kMaxSiblings = 1000;         // sanity bound for --processes
-constexpr std::uint64_t kMaxUdpPayload = 65507;      // largest IPv4 UDP datagram
-constexpr int kUdpArrivalTimeoutMs = 2000;           // wait for our own datagram
-constexpr int kMaxWaitMs = 60'000;                   // longest single epoll_wait
-constexpr std::uint64_t kMaxListeners = 16'384;      // sanity bound for serve --listeners
-constexpr std::uint64_t kMaxParallel = 16'384;       // sanity bound for churn --parallel
-constexpr std::uint64_t kMaxPeriodMs = 3'600'000;    // an hour between periodic actions at most
-constexpr std::uint64_t kHeapChunksPerSecond = 10;   // heap-grow allocations per second
+constexpr std::uint64_t kMaxLeaderThreads =
+    64;  // leader-exits --threads                 // the kernel caps it at somaxconn
+constexpr std::size_t kIoChunk = 64 * 1024;                       // bytes per send()/recv() call
+constexpr std::size_t kConnectWindow = 512;                       // non-blocking connects in flight
+constexpr std::uint16_t kPortWindow = 64;                         // ports per IP_LOCAL_PORT_RANGE hint
+constexpr std::uint64_t kFdHeadroom = 16;                         // stdio, epoll, signalfd, spares
+constexpr std::uint64_t kMaxCount = 1'000'000;                    // sanity bound for --count
+constexpr std::uint64_t kMaxSiblings = 1000;                      // sanity bound for --processes
+constexpr std::uint64_t kMaxUdpPayload = 65507;                   // largest IPv4 UDP datagram
+constexpr int kUdpArrivalTimeoutMs = 2000;                        // wait for our own datagram
+constexpr int kMaxWaitMs = 60'000;                                // longest single epoll_wait
+constexpr std::uint64_t kMaxListeners = 16'384;                   // sanity bound for serve --listeners
+constexpr std::uint64_t kMaxParallel = 16'384;                    // sanity bound for churn --parallel
+constexpr std::uint64_t kMaxPeriodMs = 3'600'000;                 // an hour between periodic actions at most
+constexpr std::uint64_t kHeapChunksPerSecond = 10;                // heap-grow allocations per second
 constexpr std::uint64_t kMaxHeapBytes = std::uint64_t{64} << 30;  // heap-grow --cap bound
 constexpr std::uint64_t kMaxRate = std::uint64_t{1} << 40;        // bytes/s bound for --rate, --read-rate
-constexpr std::chrono::milliseconds kRateTick{10};  // token buckets refill this often
-constexpr std::uint64_t kRateBurstTicks = 10;       // a bucket holds at most this many ticks' worth
-constexpr std::uint64_t kDefaultMaxOpened = 5000;   // connect --max-connections, fd-leak --max
-constexpr std::uint64_t kMinRcvbuf = 4096;                   // connect --rcvbuf bounds; the kernel
-constexpr std::uint64_t kMaxRcvbuf = std::uint64_t{1} << 30;  // doubles it and must fit an int
+constexpr std::chrono::milliseconds kRateTick{10};                // token buckets refill this often
+constexpr std::uint64_t kRateBurstTicks = 10;                     // a bucket holds at most this many ticks' worth
+constexpr std::uint64_t kDefaultMaxOpened = 5000;                 // connect --max-connections, fd-leak --max
+constexpr std::uint64_t kMinRcvbuf = 4096;                        // connect --rcvbuf bounds; the kernel
+constexpr std::uint64_t kMaxRcvbuf = std::uint64_t{1} << 30;      // doubles it and must fit an int
 
 // ---------------------------------------------------------------------------
 // Errors, fds, output
@@ -107,9 +108,7 @@ class RuntimeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-[[noreturn]] void fail_errno(const std::string& what) {
-  throw RuntimeError(what + ": " + std::strerror(errno));
-}
+[[noreturn]] void fail_errno(const std::string& what) { throw RuntimeError(what + ": " + std::strerror(errno)); }
 
 using lw::OwnedFd;
 
@@ -200,8 +199,8 @@ class Args {
     const std::string value = text(name);
     const std::optional<std::uint64_t> n = parse_integer(value, min, max);
     if (!n) {
-      throw UsageError("--" + name + " must be an integer in [" + std::to_string(min) + ", " +
-                       std::to_string(max) + "], got '" + value + "'");
+      throw UsageError("--" + name + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                       "], got '" + value + "'");
     }
     return *n;
   }
@@ -215,8 +214,8 @@ class Args {
       const std::size_t comma = rest.find(',');
       const std::optional<std::uint64_t> n = parse_integer(rest.substr(0, comma), min, max);
       if (!n) {
-        throw UsageError("--" + name + " must be a comma-separated list of integers in [" +
-                         std::to_string(min) + ", " + std::to_string(max) + "], got '" + value + "'");
+        throw UsageError("--" + name + " must be a comma-separated list of integers in [" + std::to_string(min) + ", " +
+                         std::to_string(max) + "], got '" + value + "'");
       }
       out.push_back(*n);
       if (comma == std::string_view::npos) return out;
@@ -232,8 +231,8 @@ class Args {
     errno = 0;
     const double s = std::strtod(value.c_str(), &end);
     if (errno != 0 || value.empty() || *end != '\0' || !std::isfinite(s) || s <= 0 || s > max) {
-      throw UsageError("--" + name + " must be a number of seconds in (0, " +
-                       std::to_string(static_cast<long>(max)) + "], got '" + value + "'");
+      throw UsageError("--" + name + " must be a number of seconds in (0, " + std::to_string(static_cast<long>(max)) +
+                       "], got '" + value + "'");
     }
     return s;
   }
@@ -348,7 +347,7 @@ class TokenBucket {
   void take(std::uint64_t bytes) { tokens_ -= std::min(bytes, tokens_); }
 
  private:
-  std::uint64_t rate_per_tick_;    // bytes per second times milliseconds per tick
+  std::uint64_t rate_per_tick_;  // bytes per second times milliseconds per tick
   std::uint64_t cap_;
   std::uint64_t tokens_ = 0;
   std::uint64_t milli_bytes_ = 0;  // the fraction of a byte carried over, in 1/1000 bytes
@@ -514,7 +513,7 @@ class EventLoop {
   }
 
   Clock::time_point deadline_;
-  OwnedFd epoll_;    // opened before signals_: members start in declaration order
+  OwnedFd epoll_;  // opened before signals_: members start in declaration order
   OwnedFd signals_;
   std::vector<Timer> timers_;  // index i has epoll key kFirstTimerKey + i
 };
@@ -538,11 +537,11 @@ struct ServeConfig {
   std::uint64_t send_bytes = 0;
   std::optional<std::uint64_t> count;  // report "accepted N" and "sent N" at this count
   bool close_after_send = false;
-  std::uint64_t listeners = 1;         // ephemeral ports on --bind (needs --port 0 when > 1)
-  bool stream = false;                 // write pattern data without end
-  std::optional<std::uint64_t> rate;   // --stream: bytes per second per connection at most
-  bool close_on_accept = false;        // close every connection as soon as it is accepted
-  bool accept = true;                  // --no-accept: connections stay in the accept queue
+  std::uint64_t listeners = 1;        // ephemeral ports on --bind (needs --port 0 when > 1)
+  bool stream = false;                // write pattern data without end
+  std::optional<std::uint64_t> rate;  // --stream: bytes per second per connection at most
+  bool close_on_accept = false;       // close every connection as soon as it is accepted
+  bool accept = true;                 // --no-accept: connections stay in the accept queue
   std::uint64_t backlog = kListenBacklog;
 };
 
@@ -736,7 +735,7 @@ class Server {
 
   const ServeConfig& cfg_;
   EventLoop& loop_;
-  std::vector<OwnedFd> listeners_;  // index i has epoll key kListenerKeyBase + i
+  std::vector<OwnedFd> listeners_;       // index i has epoll key kListenerKeyBase + i
   std::unordered_map<int, Conn> conns_;  // keyed by fd, which is also the epoll key
   std::uint64_t accepted_ = 0;
   std::uint64_t completed_ = 0;  // connections that got all --send-bytes
@@ -769,8 +768,8 @@ struct ConnectConfig {
   std::optional<std::chrono::milliseconds> read_every;
   std::optional<std::uint64_t> read_rate;  // bytes per second across all connections
   std::optional<std::chrono::milliseconds> open_every;
-  std::uint64_t max_connections = 0;       // initial plus opened later; total() without --open-every
-  std::uint64_t rcvbuf = 0;                // SO_RCVBUF for every connection; 0: kernel autotuning
+  std::uint64_t max_connections = 0;  // initial plus opened later; total() without --open-every
+  std::uint64_t rcvbuf = 0;           // SO_RCVBUF for every connection; 0: kernel autotuning
 
   std::uint64_t total() const { return count * targets.size(); }  // the initial connections
 };
@@ -793,7 +792,8 @@ ConnectConfig parse_connect(const Args& args) {
     throw UsageError("--max-connections (default " + std::to_string(kDefaultMaxOpened) +
                      ") is below the initial --count connections");
   }
-  if (args.has("read-every") && args.has("read-rate")) throw UsageError("give at most one of --read-every and --read-rate");
+  if (args.has("read-every") && args.has("read-rate"))
+    throw UsageError("give at most one of --read-every and --read-rate");
   if (args.has("read-every")) cfg.read_every = std::chrono::milliseconds(args.number("read-every", 1, kMaxPeriodMs));
   if (args.has("read-rate")) cfg.read_rate = args.number("read-rate", 1, kMaxRate);
   cfg.rcvbuf = args.number("rcvbuf", kMinRcvbuf, kMaxRcvbuf, 0);
@@ -1024,7 +1024,7 @@ class Connector {
   std::uint64_t wanted_ = cfg_.total();  // connections to open; grows with --open-every
   std::size_t in_flight_ = 0;
   std::uint64_t connected_ = 0;
-  std::uint64_t drained_total_ = 0;  // with --read-every or --read-rate: bytes read since start
+  std::uint64_t drained_total_ = 0;    // with --read-every or --read-rate: bytes read since start
   std::optional<TokenBucket> bucket_;  // with --read-rate
   std::size_t next_read_ = 0;          // --read-rate: the connection read first next time
 };
@@ -1203,8 +1203,8 @@ class HeapGrower {
   // One chunk: the tick-th tenth of this second's bytes, exact over a whole second.
   void grow() {
     const std::uint64_t step = ticks_ % kHeapChunksPerSecond;
-    const std::uint64_t chunk = cfg_.bytes_per_second * (step + 1) / kHeapChunksPerSecond -
-                                cfg_.bytes_per_second * step / kHeapChunksPerSecond;
+    const std::uint64_t chunk =
+        cfg_.bytes_per_second * (step + 1) / kHeapChunksPerSecond - cfg_.bytes_per_second * step / kHeapChunksPerSecond;
     const std::uint64_t size = std::min(chunk, cfg_.cap - total_);
     ++ticks_;
     if (size == 0) return;
@@ -1444,9 +1444,8 @@ int run_mode(const LeaderExitsConfig& cfg, Runtime& rt) {
 // ---------------------------------------------------------------------------
 // Mode table and main
 
-using ModeConfig =
-    std::variant<ServeConfig, ConnectConfig, ChurnConfig, HeapGrowConfig, FdLeakConfig, SocketsConfig,
-                 LeaderExitsConfig>;
+using ModeConfig = std::variant<ServeConfig, ConnectConfig, ChurnConfig, HeapGrowConfig, FdLeakConfig, SocketsConfig,
+                                LeaderExitsConfig>;
 
 struct ModeSpec {
   std::string_view name;
@@ -1499,36 +1498,46 @@ const std::vector<ModeSpec>& modes() {
        {"to", "port", "ports", "count", "read-every", "read-rate", "open-every", "max-connections", "rcvbuf"},
        {},
        [](const Args& a) -> ModeConfig { return parse_connect(a); }},
-      {"churn", "churn --to ADDR --port P --count N [--parallel M] [--forever] [--rate R]",
+      {"churn",
+       "churn --to ADDR --port P --count N [--parallel M] [--forever] [--rate R]",
        "Opens N short-lived connections, at most M (default 1) at a time; reads each until\n"
        "EOF (the server must use --close-after-send), then closes it. Prints 'done N BYTES'\n"
        "(BYTES read in all) when all N are finished, then stays alive. --forever: then does\n"
        "it again, round after round until --max-seconds, and prints 'round R' as round R\n"
        "(2, 3, ...) finishes. --rate R: opens at most R connections a second.",
-       {"to", "port", "count", "parallel", "rate"}, {"forever"},
+       {"to", "port", "count", "parallel", "rate"},
+       {"forever"},
        [](const Args& a) -> ModeConfig { return parse_churn(a); }},
-      {"heap-grow", "heap-grow --bytes-per-second B [--cap BYTES]",
+      {"heap-grow",
+       "heap-grow --bytes-per-second B [--cap BYTES]",
        "Allocates and touches B bytes a second on the heap, in 10 chunks, and never frees\n"
        "them; stops growing at BYTES. Prints 'ready' at start and 'grown TOTAL' every second.",
-       {"bytes-per-second", "cap"}, {},
+       {"bytes-per-second", "cap"},
+       {},
        [](const Args& a) -> ModeConfig { return parse_heap_grow(a); }},
-      {"fd-leak", "fd-leak --every MS [--max N]",
+      {"fd-leak",
+       "fd-leak --every MS [--max N]",
        "Opens /dev/null every MS milliseconds and never closes it, up to N descriptors\n"
        "(default 5000; N must fit RLIMIT_NOFILE). Prints 'ready' at start and 'fds TOTAL'\n"
        "(descriptors leaked so far) after each one.",
-       {"every", "max"}, {},
+       {"every", "max"},
+       {},
        [](const Args& a) -> ModeConfig { return parse_fd_leak(a); }},
-      {"sockets", "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K] [--processes P]",
+      {"sockets",
+       "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K] [--processes P]",
        "Holds a UDP socket bound to ADDR (port 0), with one unread K-byte datagram if asked,\n"
        "and N unix stream socketpairs. With --processes P, forks P-1 siblings that hold N\n"
        "unix pairs each and end with it. Prints 'ready udp=PORT unix=N' once all hold them.",
-       {"udp-bind", "unix-pairs", "udp-unread", "processes"}, {},
+       {"udp-bind", "unix-pairs", "udp-unread", "processes"},
+       {},
        [](const Args& a) -> ModeConfig { return parse_sockets(a); }},
-      {"leader-exits", "leader-exits [--unix-pairs N] [--threads T]",
+      {"leader-exits",
+       "leader-exits [--unix-pairs N] [--threads T]",
        "Holds N unix stream socketpairs (default 1), starts T threads (default 1), prints\n"
        "'ready threads=T unix=N' and ends its main thread alone (pthread_exit): /proc/PID then\n"
        "shows a zombie leader while the threads keep the process and its sockets.",
-       {"unix-pairs", "threads"}, {},
+       {"unix-pairs", "threads"},
+       {},
        [](const Args& a) -> ModeConfig { return parse_leader_exits(a); }},
   };
   return table;
@@ -1586,8 +1595,8 @@ Invocation parse_invocation(std::span<char* const> argv) {
 }
 
 int run(const Invocation& inv, pid_t parent_at_start) {
-  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double>(inv.max_seconds));
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(inv.max_seconds));
   block_loop_signals();
   EventLoop loop(deadline);
   if (!follow_parent(parent_at_start)) return kExitOk;

@@ -17,8 +17,10 @@ std::optional<Finding> detect_fd_leak(const Subject& s) {
   if (!count_grows(trend, s.config)) return std::nullopt;
   // File descriptors hold kernel memory outside the footprint: no share.
   Finding f = make_finding(FindingKind::fd_leak, s, trend->slope, 0, growth_confidence(*trend, min_rate, s));
-  describe(f, s, fmt::format("Non-socket file descriptors grow by {} to {:.0f} now", per_minute(trend->slope), series.y.back()),
-           "Close files and pipes; check what stays open with ls -l /proc/PID/fd.");
+  describe(
+      f, s,
+      fmt::format("Non-socket file descriptors grow by {} to {:.0f} now", per_minute(trend->slope), series.y.back()),
+      "Close files and pipes; check what stays open with ls -l /proc/PID/fd.");
   return f;
 }
 

@@ -13,7 +13,8 @@ std::optional<Finding> detect_heap_growth(const Subject& s) {
   if (!grows(anon, min_rate, s.config.min_steadiness)) return std::nullopt;
   // Heap growth is the verdict only when sockets do not explain it.
   constexpr double most = 0.5, small_next_to_anon = 0.25;
-  Finding f = make_finding(FindingKind::heap_growth, s, anon->slope, anon->slope, growth_confidence(*anon, min_rate, s));
+  Finding f =
+      make_finding(FindingKind::heap_growth, s, anon->slope, anon->slope, growth_confidence(*anon, min_rate, s));
   if (f.share_of_growth < most || queue_slope(s) >= small_next_to_anon * anon->slope) return std::nullopt;
   describe(f, s,
            fmt::format("Anonymous memory grows {}/s ({:.0f}% of the footprint's growth) while socket queues stay flat",

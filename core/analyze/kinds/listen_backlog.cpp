@@ -47,12 +47,12 @@ std::optional<Finding> detect_listen_backlog(const Subject& s) {
   const auto trend = fit_trend(series);
   Finding f = make_finding(FindingKind::listen_backlog, s, trend ? trend->slope : 0, 0, full ? 0.9 : 0.6);
   f.top_contributors = {{fmt::format(":{}", fullest.port), fullest.waiting, 0, std::nullopt}};
-  describe(f, s,
-           fmt::format("{} wait to be accepted on port {} (queue limit {}{}), at least {:.0f} in every sample for {}",
-                       quantity(fullest.waiting, "connection"), fullest.port, fullest.limit,
-                       full ? ", full: new connections are dropped" : "", least,
-                       human_duration(series.t.back() - from)),
-           "Add workers or threads, or find what blocks the accept loop (a slow handler, a lock).");
+  describe(
+      f, s,
+      fmt::format("{} wait to be accepted on port {} (queue limit {}{}), at least {:.0f} in every sample for {}",
+                  quantity(fullest.waiting, "connection"), fullest.port, fullest.limit,
+                  full ? ", full: new connections are dropped" : "", least, human_duration(series.t.back() - from)),
+      "Add workers or threads, or find what blocks the accept loop (a slow handler, a lock).");
   return f;
 }
 
