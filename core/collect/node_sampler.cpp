@@ -77,17 +77,19 @@ void read_target_processes(const HostPaths& paths, const std::vector<pid_t>& pid
 
 template <typename Read>
 void NodeSampler::collect(const std::string& name, Read&& read) {
-  CollectorStatus& status = health_.collectors[name];
+  CollectorStatus& status = state_.health.collectors[name];
   const auto start = std::chrono::steady_clock::now();
+  const auto finish = [&](bool success) {
+    status.success = success;
+    status.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   try {
     read();
-    status.success = true;
   } catch (const Error&) {
-    status.success = false;
-    status.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    finish(false);
     throw;
   }
-  status.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  finish(true);
 }
 
 RoundInputs NodeSampler::read_round() {
@@ -105,7 +107,7 @@ RoundInputs NodeSampler::read_round() {
     read_target_processes(paths_, filter_.pids.empty() ? list_pids(paths_) : filter_.pids, filter_, cgroup_ns_, pods_,
                           round);
   });
-  health_.collectors["processes"].errors += round.processes_unreadable;
+  state_.health.collectors["processes"].errors += round.processes_unreadable;
   collect("node", [&] { round.node = read_node_stats(paths_); });
   return round;
 }
@@ -116,22 +118,19 @@ NodeSample NodeSampler::sample() {
   try {
     round = read_round();
   } catch (const Error&) {
-    health_.snapshot_failures++;
+    state_.health.snapshot_failures++;
     throw;
   }
-  const uint64_t unattributed = credit_ingress(ledger_, round);
-  read_positions_.update(std::chrono::duration<double>(start.time_since_epoch()).count(), round.records);
-  NodeSample s = assemble_node_sample(round, ledger_, StallRule{read_positions_, stall_after_seconds_}, top_endpoints_);
-
-  count_round(health_, round, unattributed, ledger_);
+  const double now = std::chrono::duration<double>(start.time_since_epoch()).count();
+  NodeSample s = account_round(state_, round, now, stall_after_seconds_, top_endpoints_);
   const auto kernel = close_events_.counters();
-  health_.close_events_lost = kernel.lost;
-  health_.owner_storage_full = kernel.owner_storage_full;
-  health_.program_recursion = kernel.recursion_misses;
+  state_.health.close_events_lost = kernel.lost;
+  state_.health.owner_storage_full = kernel.owner_storage_full;
+  state_.health.program_recursion = kernel.recursion_misses;
   s.taken_at = std::chrono::system_clock::now();
   s.duration = std::chrono::steady_clock::now() - start;
-  health_.snapshot_seconds.observe(std::chrono::duration<double>(s.duration).count());
-  s.health = health_;
+  state_.health.snapshot_seconds.observe(std::chrono::duration<double>(s.duration).count());
+  s.health = state_.health;
   return s;
 }
 

@@ -45,14 +45,14 @@ class NodeSampler {
   // One round. Throws lw::Error when the socket pass or the listing of
   // /proc fails; health() then says which source failed.
   NodeSample sample();
-  const AgentHealth& health() const { return health_; }
+  const AgentHealth& health() const { return state_.health; }
   // Where this process's cgroup namespace is rooted, found at construction.
   const CgroupNamespace& cgroup_namespace() const { return cgroup_ns_; }
 
  private:
   RoundInputs read_round();
   std::vector<SocketRecord> read_sockets();
-  // Runs one source's read, timed, into health_.collectors[name]; an
+  // Runs one source's read, timed, into state_.health.collectors[name]; an
   // lw::Error marks it failed and is rethrown.
   template <typename Read>
   void collect(const std::string& name, Read&& read);
@@ -65,9 +65,7 @@ class NodeSampler {
   TargetFilter filter_;
   size_t top_endpoints_;
   double stall_after_seconds_;
-  IngressLedger ledger_;
-  ReadPositions read_positions_;
-  AgentHealth health_;
+  RoundState state_;
 };
 
 }  // namespace lw

@@ -133,4 +133,15 @@ NodeSample assemble_node_sample(const RoundInputs& in, const IngressLedger& ledg
   return sample;
 }
 
+NodeSample account_round(RoundState& state, const RoundInputs& inputs, double now, double stall_after_seconds,
+                         size_t top_endpoints) {
+  const uint64_t unattributed = credit_ingress(state.ledger, inputs);
+  state.read_positions.update(now, inputs.records);
+  NodeSample sample =
+      assemble_node_sample(inputs, state.ledger, StallRule{state.read_positions, stall_after_seconds}, top_endpoints);
+  count_round(state.health, inputs, unattributed, state.ledger);
+  sample.health = state.health;
+  return sample;
+}
+
 }  // namespace lw

@@ -64,4 +64,17 @@ void count_round(AgentHealth& health, const RoundInputs& inputs, uint64_t unattr
 NodeSample assemble_node_sample(const RoundInputs& inputs, const IngressLedger& ledger, const StallRule& stalls,
                                 size_t top_endpoints);
 
+// What lives across rounds, owned by the sampler.
+struct RoundState {
+  IngressLedger ledger;
+  ReadPositions read_positions;
+  AgentHealth health;
+};
+
+// One round's accounting, in its order: credit the ledger, move the read
+// positions (at `now`, seconds), count the round, then assemble the sample
+// (health copied in). `inputs.records` must be sorted by owner.
+NodeSample account_round(RoundState& state, const RoundInputs& inputs, double now, double stall_after_seconds,
+                         size_t top_endpoints);
+
 }  // namespace lw

@@ -29,20 +29,14 @@ SocketRecord received(uint32_t tgid, uint64_t inode, uint64_t bytes, uint32_t un
   return r;
 }
 
-// The state NodeSampler keeps across rounds, updated the way it does.
+// The state NodeSampler keeps across rounds, accounted the way it does.
 struct Rounds {
-  IngressLedger ledger;
-  ReadPositions positions;
-  AgentHealth health;
+  RoundState state;
   size_t top_endpoints = 5;
 
   NodeSample run(RoundInputs in, double now = 0) {
     sort_by_owner(in.records);
-    const uint64_t unattributed = credit_ingress(ledger, in);
-    positions.update(now, in.records);
-    NodeSample sample = assemble_node_sample(in, ledger, StallRule{positions, 60}, top_endpoints);
-    count_round(health, in, unattributed, ledger);
-    return sample;
+    return account_round(state, in, now, 60, top_endpoints);
   }
 };
 
@@ -76,9 +70,9 @@ TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
   EXPECT_EQ(s.cgroups.at("/pod/a").ingress.received, 6300u);
   EXPECT_EQ(s.cgroups.at("/pod/b").ingress.received, 100u + 200u);
   EXPECT_EQ(s.cgroups.at("/pod/b").processes, 1u);
-  EXPECT_EQ(rounds.health.unattributed_received_bytes, 9u);
-  EXPECT_EQ(rounds.health.sockets_seen, 3u);
-  EXPECT_EQ(rounds.health.close_events, 4u);
+  EXPECT_EQ(rounds.state.health.unattributed_received_bytes, 9u);
+  EXPECT_EQ(rounds.state.health.sockets_seen, 3u);
+  EXPECT_EQ(rounds.state.health.close_events, 4u);
   EXPECT_FALSE(s.cgroups.contains("")) << "the untargeted PID 99 adds no cgroup";
 }
 
