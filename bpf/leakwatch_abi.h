@@ -47,9 +47,8 @@ struct lw_socket_record {
 	__u32 drops;                   /* packets dropped on this socket (sk_drops) */
 	__u64 bytes_received;     /* TCP: payload received in sequence (RFC 4898 bytes_received, less the peer's FIN) */
 	__u64 bytes_acked;        /* TCP: bytes the peer acknowledged (RFC 4898) */
-	__u32 copied_seq;         /* TCP: sequence number the application has read up to */
-	__u32 rcv_nxt;            /* TCP: next sequence number expected from the peer */
-	__u32 unread;             /* TCP: payload arrived but not read (rcv_nxt - copied_seq, less the peer's FIN) */
+	__u32 unread;             /* TCP: payload arrived but not read (rcv_nxt - copied_seq, less the peer's FIN);
+				   * bytes_received - unread is the read position, in payload bytes */
 	__u32 unacked;            /* TCP: bytes written but not acknowledged (write_seq - snd_una) */
 	__u32 last_rcv_age_ms;    /* TCP: ms since the last data segment arrived */
 	__u32 accept_queue;       /* TCP listener: connections waiting to be accepted (sk_ack_backlog) */
@@ -108,14 +107,15 @@ enum lw_close_counter {
 #endif
 #define LW_ABI_OFFSET(type, field, at) LW_ABI_ASSERT(__builtin_offsetof(struct type, field) == (at))
 
-LW_ABI_ASSERT(sizeof(struct lw_socket_record) == 136);
+LW_ABI_ASSERT(sizeof(struct lw_socket_record) == 128);
 LW_ABI_OFFSET(lw_socket_record, inode, 8);
 LW_ABI_OFFSET(lw_socket_record, family, 16);
 LW_ABI_OFFSET(lw_socket_record, local_addr, 28);
 LW_ABI_OFFSET(lw_socket_record, rmem_alloc, 60);
 LW_ABI_OFFSET(lw_socket_record, bytes_received, 88);
-LW_ABI_OFFSET(lw_socket_record, last_rcv_age_ms, 120);
-LW_ABI_OFFSET(lw_socket_record, accept_queue, 124);
+LW_ABI_OFFSET(lw_socket_record, unread, 104);
+LW_ABI_OFFSET(lw_socket_record, last_rcv_age_ms, 112);
+LW_ABI_OFFSET(lw_socket_record, accept_queue, 116);
 
 LW_ABI_ASSERT(sizeof(struct lw_socket_owner) == 16);
 LW_ABI_OFFSET(lw_socket_owner, tgid, 8);

@@ -60,8 +60,6 @@ static __always_inline void read_tcp(struct lw_socket_record *r, struct sock *sk
 	struct tcp_payload payload;
 
 	r->flags |= LW_SOCK_IS_TCP;
-	r->copied_seq = BPF_CORE_READ(tp, copied_seq);
-	r->rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
 	r->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
 	/* Listening sockets reuse these sequence fields for nothing useful;
 	 * what they hold is the queue of connections not yet accepted. */
@@ -70,8 +68,8 @@ static __always_inline void read_tcp(struct lw_socket_record *r, struct sock *sk
 		r->accept_queue_limit = sk->sk_max_ack_backlog;
 		return;
 	}
-	payload =
-		tcp_payload_of(sk->__sk_common.skc_flags, BPF_CORE_READ(tp, bytes_received), r->rcv_nxt, r->copied_seq);
+	payload = tcp_payload_of(sk->__sk_common.skc_flags, BPF_CORE_READ(tp, bytes_received),
+				 BPF_CORE_READ(tp, rcv_nxt), BPF_CORE_READ(tp, copied_seq));
 	r->bytes_received = payload.received;
 	r->unread = payload.unread;
 	r->unacked = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);

@@ -59,6 +59,7 @@ struct RawSettings {
       alertmanager_bearer_token_file, alertmanager_timeout;
   std::optional<std::string> log_level, log_format;
   std::string host_root;
+  BackendFlags backend;
   std::optional<std::vector<std::string>> pids;
 };
 
@@ -358,6 +359,7 @@ void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
   app.add_option("--cgroup-prefix", config.cgroup_prefix, "Watch only processes in cgroups under this path")
       ->type_name("PATH");
   add_host_path_options(app, config.paths, raw.host_root);
+  add_backend_options(app, raw.backend);
   add_text_option(app, "--log-level", raw.log_level, "debug, info, warn or error",
                   choice_name(kLogLevels, defaults.log_level))
       ->type_name("LEVEL");
@@ -391,6 +393,7 @@ void apply(const RawSettings& raw, AgentConfig& config) {
     config.analysis.window_seconds = seconds(to_duration("analysis-window", *raw.analysis_window));
   if (raw.stall_after) config.analysis.stall_after_seconds = seconds(to_duration("stall-after", *raw.stall_after));
   config.alertmanager = to_alertmanager(raw);
+  config.backend = to_backend_choice(raw.backend);
   check_listen_address(config.listen_address);
   check_comm_pattern(config.comm_pattern);
 }

@@ -17,6 +17,7 @@
 
 #include "analyze/analysis_config.h"
 #include "collect/host_paths.h"
+#include "collect/socket_source.h"
 #include "util/log.h"
 
 namespace lw {
@@ -56,6 +57,7 @@ struct AgentConfig {
   size_t ring_buffer_bytes = 4u << 20;  // close-event ring buffer; power of two >= 4096
   AnalysisConfig analysis;              // --analysis-window, --stall-after
   AlertmanagerConfig alertmanager;      // --alertmanager-*
+  BackendChoice backend;                // --backend, --btf
 };
 
 // What --help or --version asked for. The caller prints it to stdout and exits 0.

@@ -20,7 +20,7 @@
 #include "collect/host_paths.h"
 #include "collect/node_sampler.h"
 #include "collect/socket_close.h"
-#include "collect/socket_iter.h"
+#include "collect/socket_source.h"
 #include "metrics_exporter.h"
 #include "output/report_json.h"
 #include "util/error.h"
@@ -184,9 +184,11 @@ int run(const AgentConfig& config) {
   const sigset_t set = handled_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  SocketIterator sockets;
-  CloseEventSource close_events(config.ring_buffer_bytes);
-  NodeSampler sampler(sockets, close_events, config.paths, target_filter(config), config.top_endpoints,
+  auto opened = open_socket_source(config.backend, config.paths);
+  if (!opened.fallback_reason.empty()) log::warn("{}", opened.fallback_reason);
+  const auto close_events =
+      open_close_events(config.backend, config.ring_buffer_bytes, [](const std::string& why) { log::warn("{}", why); });
+  NodeSampler sampler(*opened.source, close_events.get(), config.paths, target_filter(config), config.top_endpoints,
                       config.analysis.stall_after_seconds);
   log_cgroup_namespace(sampler.cgroup_namespace());
   // Alertmanager resolves an alert that is not posted again by its end time;
@@ -202,12 +204,15 @@ int run(const AgentConfig& config) {
     options.target = config.alertmanager.url;
     alerts = std::make_unique<AlertSender>(make_curl_poster(config.alertmanager), std::move(options));
   }
-  auto exporter = std::make_shared<MetricsExporter>(
-      ExportLimits{.top_processes = config.top_processes,
-                   .top_cgroups = config.top_processes,
-                   .max_findings = config.top_processes},
-      AgentInfo{.node = node_name(), .interval = config.interval, .kernel_release = kernel_release()},
-      alerts ? alerts->counters() : nullptr);
+  auto exporter = std::make_shared<MetricsExporter>(ExportLimits{.top_processes = config.top_processes,
+                                                                 .top_cgroups = config.top_processes,
+                                                                 .max_findings = config.top_processes},
+                                                    AgentInfo{.node = node_name(),
+                                                              .interval = config.interval,
+                                                              .kernel_release = kernel_release(),
+                                                              .socket_backend = std::string(opened.source->name()),
+                                                              .close_events = close_events != nullptr},
+                                                    alerts ? alerts->counters() : nullptr);
   LeakDetector detector(config.analysis);
   Outputs outputs{detector, *exporter, alerts.get()};
   const auto exposer = listen(config.listen_address);

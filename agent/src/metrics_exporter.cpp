@@ -266,6 +266,11 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
   snapshots.add({{"result", "failed"}}, static_cast<double>(h.snapshot_failures));
   Family sockets("leakwatch_sockets_seen", "Sockets in the last sampling round", MetricType::Gauge);
   sockets.add({}, static_cast<double>(h.sockets_seen));
+  Family unseen("leakwatch_sockets_unseen",
+                "Socket descriptors of the last round the backend could not describe (netlink: kinds other than "
+                "TCP, UDP and unix, or a network namespace it could not enter)",
+                MetricType::Gauge);
+  unseen.add({}, static_cast<double>(h.sockets_unseen));
   Family processes("leakwatch_processes_seen", "Targeted processes in the last sampling round", MetricType::Gauge);
   processes.add({}, static_cast<double>(h.processes_seen));
   Family exported("leakwatch_processes_exported", "Processes with per-process series (the top K by footprint)",
@@ -284,12 +289,6 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
   Family unattributed("leakwatch_unattributed_tcp_received_bytes_total",
                       "Bytes of closed sockets whose process and cgroup were both unknown", MetricType::Counter);
   unattributed.add({}, static_cast<double>(h.unattributed_received_bytes));
-  Family backend("leakwatch_backend_info", "Collection backend in use", MetricType::Gauge);
-  backend.add({{"sockets", "bpf_iter_task_file"},
-               {"closes", "tp_btf_inet_sock_set_state"},
-               {"owners", "bpf_sk_storage"},
-               {"socket_identity", "inode"}},
-              1);
   Family last("leakwatch_last_snapshot_timestamp_seconds", "When the last sampling round ended", MetricType::Gauge);
   last.add({}, std::chrono::duration<double>(s.taken_at.time_since_epoch()).count());
   Family success("leakwatch_collector_success", "1 when the last round read the source, 0 when it failed",
@@ -305,8 +304,8 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
     seconds.add(l, c.seconds);
     errors.add(l, static_cast<double>(c.errors));
   }
-  for (auto* f : {&duration, &snapshots, &sockets, &processes, &exported, &cgroups, &lost, &closes, &unattributed,
-                  &backend, &last, &success, &seconds, &errors}) {
+  for (auto* f : {&duration, &snapshots, &sockets, &unseen, &processes, &exported, &cgroups, &lost, &closes,
+                  &unattributed, &last, &success, &seconds, &errors}) {
     out.push_back(f->take());
   }
 }
@@ -353,6 +352,13 @@ std::vector<MetricFamily> MetricsExporter::Collect() const {
     kernel.add({{"release", info_.kernel_release}}, 1);
     out.push_back(kernel.take());
   }
+  Family backend("leakwatch_backend_info", "Collection backend in use", MetricType::Gauge);
+  backend.add({{"sockets", info_.socket_backend == "netlink" ? "sock_diag" : "bpf_iter_task_file"},
+               {"closes", info_.close_events ? "tp_btf_inet_sock_set_state" : "none"},
+               {"owners", info_.close_events ? "bpf_sk_storage" : "none"},
+               {"socket_identity", "inode"}},
+              1);
+  out.push_back(backend.take());
   if (info_.interval.count() > 0) {
     Family interval("leakwatch_sampling_interval_seconds", "How often the agent samples (--interval)",
                     MetricType::Gauge);

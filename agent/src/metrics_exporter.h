@@ -32,6 +32,8 @@ struct AgentInfo {
   std::string node;                       // leakwatch_build_info{node}: dashboards pick agents by node
   std::chrono::milliseconds interval{0};  // leakwatch_sampling_interval_seconds: alerts scale with it
   std::string kernel_release;             // leakwatch_kernel_info{release}: what the BPF programs run on
+  std::string socket_backend = "bpf";     // leakwatch_backend_info{sockets}: "bpf" or "netlink"
+  bool close_events = true;               // leakwatch_backend_info{closes}: BPF close events, or none
 };
 
 class MetricsExporter : public prometheus::Collectable {

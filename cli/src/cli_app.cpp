@@ -41,6 +41,8 @@ int run_cli(int argc, char** argv) {
   inspect_cmd->add_option("--top", inspect.top, "Entries in the endpoint and socket lists")
       ->check(CLI::Range(size_t{1}, size_t{100000}))
       ->capture_default_str();
+  BackendFlags backend;
+  add_backend_options(*inspect_cmd, backend);
   std::string watch_for, interval = "2s", stall_after = "60s";
   inspect_cmd->add_option("--watch", watch_for, "Watch for this long (30s, 5m), then give a verdict");
   inspect_cmd->add_option("--interval", interval, "Sampling interval of --watch")->capture_default_str();
@@ -64,6 +66,7 @@ int run_cli(int argc, char** argv) {
   return exit_code_of("leakwatch", [&] {
     place_under_host_root(app, host_root, inspect.paths);
     require_host_paths(inspect.paths);
+    inspect.backend = to_backend_choice(backend);
     if (watch_for.empty()) {
       if (inspect_cmd->count("--interval") || inspect_cmd->count("--stall-after")) {
         throw Error(ErrorKind::usage, "--interval and --stall-after only apply with --watch DURATION");

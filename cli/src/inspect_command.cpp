@@ -1,7 +1,7 @@
 #include "inspect_command.h"
 
 #include <charconv>
-#include <ostream>
+#include <iostream>
 
 #include <fmt/format.h>
 
@@ -29,10 +29,18 @@ pid_t parse_pid(const std::string& text) {
   return static_cast<pid_t>(value);
 }
 
+OpenedSource open_sockets(const InspectOptions& options) { return open_socket_source(options.backend, options.paths); }
+
+void say_fallback(const OpenedSource& opened) {
+  if (!opened.fallback_reason.empty()) std::cerr << "leakwatch: " << opened.fallback_reason << "\n";
+}
+
 int run_inspect(const InspectOptions& options, std::ostream& out) {
   const pid_t pid = parse_pid(options.pid);
-  SocketIterator iterator;
-  const ProcessReport report = inspect_process(iterator, options.paths, pid, options.top);
+  const auto opened = open_sockets(options);
+  // A failure says only what failed: one line.
+  const ProcessReport report = inspect_process(*opened.source, options.paths, pid, options.top);
+  say_fallback(opened);
   if (options.json) {
     out << to_json(report).dump(2) << "\n";
   } else {

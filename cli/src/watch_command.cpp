@@ -5,7 +5,7 @@
 
 #include <atomic>
 #include <csignal>
-#include <ostream>
+#include <iostream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -98,15 +98,19 @@ void sleep_until(Clock::time_point when) {
 
 int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ostream& out, std::ostream& progress) {
   const pid_t pid = parse_pid(inspect.pid);
-  SocketIterator sockets;
-  CloseEventSource closes;
+  const auto opened = open_sockets(inspect);
+  SocketSource& sockets = *opened.source;
+  say_fallback(opened);
+  const auto closes = open_close_events(inspect.backend, CloseEventSource::kDefaultRingBytes,
+                                        [](const std::string& why) { std::cerr << "leakwatch: " << why << "\n"; });
   // Fails now, with the usual message and exit code, for a process that
   // cannot be watched (gone, kernel thread, zombie).
   const ProcessReport first = inspect_process(sockets, inspect.paths, pid, inspect.top);
   const ProcessKey key{pid, first.process.stat.start_time};
 
-  NodeSampler sampler(sockets, closes, inspect.paths, TargetFilter{.pids = {pid}, .comm = {}, .cgroup_prefix = {}},
-                      inspect.top, seconds(watch.stall_after));
+  NodeSampler sampler(sockets, closes.get(), inspect.paths,
+                      TargetFilter{.pids = {pid}, .comm = {}, .cgroup_prefix = {}}, inspect.top,
+                      seconds(watch.stall_after));
   AnalysisConfig config;
   config.window_seconds = seconds(watch.duration + watch.interval);
   config.stall_after_seconds = seconds(watch.stall_after);

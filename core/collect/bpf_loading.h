@@ -6,6 +6,18 @@
 #include <string>
 #include <string_view>
 
+namespace lw {
+
+struct BpfOptions {
+  // A BTF file for kernels without /sys/kernel/btf/vmlinux (libbpf's
+  // btf_custom_path); empty for the kernel's own.
+  std::string btf_path;
+  // For bpf_object_open_opts.btf_custom_path.
+  const char* btf_custom_path() const { return btf_path.empty() ? nullptr : btf_path.c_str(); }
+};
+
+}  // namespace lw
+
 namespace lw::bpf_loading {
 
 // The oldest kernel the kernel matrix proves (README, "Supported kernels").

@@ -18,7 +18,7 @@ bool TargetFilter::matches(pid_t pid, const std::string& comm_name, const std::s
   return cgroup_prefix.empty() || cgroup.starts_with(cgroup_prefix);
 }
 
-NodeSampler::NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths, TargetFilter filter,
+NodeSampler::NodeSampler(SocketSource& sockets, CloseEventSource* close_events, HostPaths paths, TargetFilter filter,
                          size_t top_endpoints, double stall_after_seconds)
     : sockets_(sockets),
       close_events_(close_events),
@@ -101,7 +101,7 @@ RoundInputs NodeSampler::read_round() {
   // After the pass: a socket that closed after it was seen is credited the
   // rest of its bytes; one that closed before was never seen and is credited
   // all of them.
-  collect("close_events", [&] { close_events_.drain(round.close_events); });
+  if (close_events_) collect("close_events", [&] { close_events_->drain(round.close_events); });
   collect("pods", [&] { pods_.refresh(); });
   collect("processes", [&] {
     read_target_processes(paths_, filter_.pids.empty() ? list_pids(paths_) : filter_.pids, filter_, cgroup_ns_, pods_,
@@ -123,10 +123,13 @@ NodeSample NodeSampler::sample() {
   }
   const double now = std::chrono::duration<double>(start.time_since_epoch()).count();
   NodeSample s = account_round(state_, round, now, stall_after_seconds_, top_endpoints_);
-  const auto kernel = close_events_.counters();
-  state_.health.close_events_lost = kernel.lost;
-  state_.health.owner_storage_full = kernel.owner_storage_full;
-  state_.health.program_recursion = kernel.recursion_misses;
+  state_.health.sockets_unseen = sockets_.unseen();
+  if (close_events_) {
+    const auto kernel = close_events_->counters();
+    state_.health.close_events_lost = kernel.lost;
+    state_.health.owner_storage_full = kernel.owner_storage_full;
+    state_.health.program_recursion = kernel.recursion_misses;
+  }
   s.taken_at = std::chrono::system_clock::now();
   s.duration = std::chrono::steady_clock::now() - start;
   state_.health.snapshot_seconds.observe(std::chrono::duration<double>(s.duration).count());

@@ -15,7 +15,7 @@
 #include "collect/host_paths.h"
 #include "collect/pod_identity.h"
 #include "collect/socket_close.h"
-#include "collect/socket_iter.h"
+#include "collect/socket_source.h"
 #include "model/ingress_ledger.h"
 #include "model/node_round.h"
 #include "model/node_sample.h"
@@ -40,7 +40,9 @@ void read_target_processes(const HostPaths& paths, const std::vector<pid_t>& pid
 
 class NodeSampler {
  public:
-  NodeSampler(SocketIterator& sockets, CloseEventSource& close_events, HostPaths paths, TargetFilter filter,
+  // close_events may be null (the netlink backend without BPF): connections
+  // that open and close between two rounds are then not counted.
+  NodeSampler(SocketSource& sockets, CloseEventSource* close_events, HostPaths paths, TargetFilter filter,
               size_t top_endpoints, double stall_after_seconds = 60);
   // One round. Throws lw::Error when the socket pass or the listing of
   // /proc fails; health() then says which source failed.
@@ -57,8 +59,8 @@ class NodeSampler {
   template <typename Read>
   void collect(const std::string& name, Read&& read);
 
-  SocketIterator& sockets_;
-  CloseEventSource& close_events_;
+  SocketSource& sockets_;
+  CloseEventSource* close_events_;
   HostPaths paths_;
   CgroupNamespace cgroup_ns_;
   PodIdentityResolver pods_;

@@ -46,13 +46,13 @@ MemoryBreakdown memory_breakdown(const ProcessStatus& status, const SocketSummar
   return m;
 }
 
-ProcessReport inspect_process(SocketIterator& iterator, const HostPaths& paths, pid_t pid, size_t top_n) {
+ProcessReport inspect_process(SocketSource& sockets, const HostPaths& paths, pid_t pid, size_t top_n) {
   ProcessReport report;
   report.process = read_process(paths, pid);
   require_user_process(report.process);
 
   const auto pass_start = std::chrono::steady_clock::now();
-  const auto records = iterator.for_process(pid);
+  const auto records = sockets.for_process(pid);
   report.socket_pass_duration = std::chrono::steady_clock::now() - pass_start;
   report.taken_at = std::chrono::system_clock::now();
   require_same_process(paths, report.process);

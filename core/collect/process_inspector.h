@@ -12,7 +12,7 @@
 #include "collect/host_paths.h"
 #include "collect/pod_identity.h"
 #include "collect/procfs.h"
-#include "collect/socket_iter.h"
+#include "collect/socket_source.h"
 #include "model/socket_summary.h"
 
 namespace lw {
@@ -42,6 +42,6 @@ MemoryBreakdown memory_breakdown(const ProcessStatus& status, const SocketSummar
 
 // Throws lw::Error: no_such_process, kernel_thread, zombie, process_exited
 // (also when the PID was reused during the snapshot), or the iterator's errors.
-ProcessReport inspect_process(SocketIterator& iterator, const HostPaths& paths, pid_t pid, size_t top_n);
+ProcessReport inspect_process(SocketSource& sockets, const HostPaths& paths, pid_t pid, size_t top_n);
 
 }  // namespace lw

@@ -33,11 +33,12 @@ void require_valid_ring_size(size_t ring_bytes) {
 
 void LibbpfDeleter::operator()(socket_close* skeleton) const { socket_close::destroy(skeleton); }
 
-CloseEventSource::CloseEventSource(size_t ring_bytes) {
+CloseEventSource::CloseEventSource(size_t ring_bytes, const BpfOptions& options) {
   require_valid_ring_size(ring_bytes);
   bpf_loading::route_libbpf_output();
   const bpf_loading::LoadLog log;
-  skel_.reset(socket_close::open());
+  LIBBPF_OPTS(bpf_object_open_opts, open_options, .btf_custom_path = options.btf_custom_path());
+  skel_.reset(socket_close::open(&open_options));
   if (!skel_) bpf_loading::throw_load_failure(kProgram, log, errno);
   int err = bpf_map__set_max_entries(skel_->maps.close_events, static_cast<__u32>(ring_bytes));
   if (!err) err = socket_close::load(skel_.get());

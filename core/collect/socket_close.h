@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "collect/bpf_loading.h"
 #include "leakwatch_abi.h"
 #include "util/libbpf_ptr.h"
 
@@ -20,7 +21,8 @@ class CloseEventSource {
   // Loads and attaches the programs; ring_bytes must be a power of two and
   // at least the page size. Throws lw::Error(no_privilege) when we lack the
   // capabilities, lw::Error(bpf_refused) when the kernel refuses them.
-  explicit CloseEventSource(size_t ring_bytes = 4u << 20);
+  static constexpr size_t kDefaultRingBytes = 4u << 20;
+  explicit CloseEventSource(size_t ring_bytes = kDefaultRingBytes, const BpfOptions& options = {});
   ~CloseEventSource();
   CloseEventSource(CloseEventSource&&) noexcept = default;
   CloseEventSource& operator=(CloseEventSource&&) noexcept = default;

@@ -3,8 +3,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
-#include <poll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +12,7 @@
 #include <utility>
 
 #include "collect/bpf_loading.h"
+#include "collect/pinned_process.h"
 #include "collect/record_bytes.h"
 #include "socket_iter.skel.h"
 #include "util/error.h"
@@ -66,12 +65,12 @@ void keep_one_record_per_fd(std::vector<SocketRecord>& records) {
 
 void LibbpfDeleter::operator()(socket_iter* skeleton) const { socket_iter::destroy(skeleton); }
 
-SocketIterator::SocketIterator() {
+SocketIterator::SocketIterator(const BpfOptions& options) {
   bpf_loading::route_libbpf_output();
   const bpf_loading::LoadLog log;
-  socket_iter* loaded = socket_iter::open_and_load();
-  if (!loaded) bpf_loading::throw_load_failure("socket iterator", log, errno);
-  skel_.reset(loaded);
+  LIBBPF_OPTS(bpf_object_open_opts, open_options, .btf_custom_path = options.btf_custom_path());
+  skel_.reset(socket_iter::open(&open_options));
+  if (!skel_ || socket_iter::load(skel_.get()) != 0) bpf_loading::throw_load_failure("socket iterator", log, errno);
 }
 
 SocketIterator::~SocketIterator() = default;
@@ -88,27 +87,12 @@ void RecordBuffer::grow() {
 std::vector<SocketRecord> SocketIterator::all() { return run(nullptr); }
 
 std::vector<SocketRecord> SocketIterator::for_process(pid_t pid) {
-  // A pidfd pins the process: the iterator cannot wander onto another process
-  // that reuses the PID, and the pidfd says afterwards whether it exited.
-  const int raw_pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (raw_pidfd < 0) {
-    const int err = errno;
-    if (err == ESRCH) {
-      throw Error(ErrorKind::process_exited,
-                  fmt::format("PID {} exited before its sockets could be read; nothing left to report", pid), err);
-    }
-    throw Error(ErrorKind::bpf_refused, fmt::format("pidfd_open({}) failed: {}", pid, std::strerror(err)), err);
-  }
-  const OwnedFd pidfd(raw_pidfd);
+  const PinnedProcess process(pid);
   union bpf_iter_link_info link_info = {};
-  link_info.task.pid_fd = static_cast<__u32>(pidfd.get());
+  link_info.task.pid_fd = static_cast<__u32>(process.pidfd());
   LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &link_info, .link_info_len = sizeof(link_info));
   auto records = run(&opts);
-  pollfd exited{pidfd.get(), POLLIN, 0};
-  if (poll(&exited, 1, 0) == 1) {
-    throw Error(ErrorKind::process_exited,
-                fmt::format("PID {} exited while its sockets were being read; nothing left to report", pid));
-  }
+  process.require_alive();
   return records;
 }
 

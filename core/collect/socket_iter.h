@@ -7,6 +7,8 @@
 #include <memory>
 #include <vector>
 
+#include "collect/bpf_loading.h"
+#include "collect/socket_source.h"
 #include "model/socket_record.h"
 #include "util/libbpf_ptr.h"
 
@@ -21,21 +23,22 @@ struct RecordBuffer {
   void grow();
 };
 
-class SocketIterator {
+class SocketIterator final : public SocketSource {
  public:
   // Loads the program. Throws lw::Error(no_privilege) when we lack the
   // capabilities, lw::Error(bpf_refused) when the kernel refuses it.
-  SocketIterator();
-  ~SocketIterator();
+  explicit SocketIterator(const BpfOptions& options = {});
+  ~SocketIterator() override;
   SocketIterator(SocketIterator&&) noexcept = default;
   SocketIterator& operator=(SocketIterator&&) noexcept = default;
 
   // Every socket of every process: one pass over all tasks.
-  std::vector<SocketRecord> all();
+  std::vector<SocketRecord> all() override;
   // The sockets of one process only (a task-targeted iterator). Throws
   // lw::Error(process_exited) when the process is gone before or exits
   // during the pass.
-  std::vector<SocketRecord> for_process(pid_t pid);
+  std::vector<SocketRecord> for_process(pid_t pid) override;
+  std::string_view name() const override { return "bpf"; }
 
  private:
   std::vector<SocketRecord> run(const bpf_iter_attach_opts* opts);

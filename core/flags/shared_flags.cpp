@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -54,6 +56,32 @@ void place_under_host_root(const CLI::App& app, const std::string& host_root, Ho
   if (app.count("--host-proc") == 0) paths.proc = under.proc;
   if (app.count("--host-cgroup") == 0) paths.cgroup = under.cgroup;
   if (app.count("--host-log") == 0) paths.log = under.log;
+}
+
+void add_backend_options(CLI::App& app, BackendFlags& flags) {
+  app.add_option("--backend", flags.backend,
+                 "Where socket data comes from: bpf (the BPF iterator), netlink (sock_diag and /proc, where BPF "
+                 "is refused), or auto: bpf, else netlink")
+      ->type_name("auto|bpf|netlink")
+      ->capture_default_str();
+  app.add_option("--btf", flags.btf,
+                 "BTF file of the running kernel, for kernels without /sys/kernel/btf/vmlinux (bpf backend)")
+      ->type_name("FILE");
+}
+
+BackendChoice to_backend_choice(const BackendFlags& flags) {
+  BackendChoice choice;
+  const auto backend = parse_backend(flags.backend);
+  if (!backend) bad_value("backend", flags.backend, "use auto, bpf or netlink");
+  choice.backend = *backend;
+  if (!flags.btf.empty()) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(flags.btf, error) || access(flags.btf.c_str(), R_OK) != 0) {
+      bad_value("btf", flags.btf, "use a readable BTF file of the running kernel (e.g. from pahole or btfhub)");
+    }
+    choice.bpf.btf_path = flags.btf;
+  }
+  return choice;
 }
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "collect/host_paths.h"
+#include "collect/socket_source.h"
 
 namespace CLI {
 class App;
@@ -25,6 +26,16 @@ namespace lw {
 // it throws lw::Error(usage) when that is not a directory.
 void add_host_path_options(CLI::App& app, HostPaths& paths, std::string& host_root);
 void place_under_host_root(const CLI::App& app, const std::string& host_root, HostPaths& paths);
+
+// --backend auto|bpf|netlink and --btf FILE, as typed; to_backend_choice
+// checks them after the parse.
+struct BackendFlags {
+  std::string backend = "auto";
+  std::string btf;
+};
+void add_backend_options(CLI::App& app, BackendFlags& flags);
+// Throws lw::Error(usage) for an unknown backend or an unreadable BTF file.
+BackendChoice to_backend_choice(const BackendFlags& flags);
 
 // "250ms", "5s", "2m", "1h", also "1.5s"; nullopt for anything else (no unit,
 // negative, zero, garbage, or less than a millisecond).

@@ -85,6 +85,7 @@ struct AgentHealth {
   uint64_t snapshots = 0;
   uint64_t snapshot_failures = 0;
   uint64_t sockets_seen = 0;    // gauge: sockets in the last snapshot
+  uint64_t sockets_unseen = 0;  // gauge: socket fds the backend could not describe (netlink: other kinds, namespaces)
   uint64_t processes_seen = 0;  // gauge: targeted processes in the last snapshot
   uint64_t processes_exited_mid_snapshot = 0;
   uint64_t close_events = 0;

@@ -11,8 +11,8 @@ void ReadPositions::update(double time, std::span<const SocketRecord> records) {
   std::unordered_map<uint64_t, Position> next;
   for (const auto& r : records) {
     if (!may_stall(r)) continue;
-    Position p{r.copied_seq, time};
-    if (const auto it = positions_.find(r.inode); it != positions_.end() && it->second.copied_seq == r.copied_seq) {
+    Position p{read_position(r), time};
+    if (const auto it = positions_.find(r.inode); it != positions_.end() && it->second.read == p.read) {
       p.since = it->second.since;
     }
     next.emplace(r.inode, p);
@@ -24,7 +24,7 @@ void ReadPositions::update(double time, std::span<const SocketRecord> records) {
 double ReadPositions::still_seconds(const SocketRecord& r) const {
   if (!may_stall(r)) return 0;
   const auto it = positions_.find(r.inode);
-  if (it == positions_.end() || it->second.copied_seq != r.copied_seq) return 0;
+  if (it == positions_.end() || it->second.read != read_position(r)) return 0;
   return time_ - it->second.since;
 }
 

@@ -1,4 +1,5 @@
-// Each socket's read position (copied_seq) across samples. A socket holding
+// Each socket's read position (read_position(): copied_seq in payload
+// bytes) across samples. A socket holding
 // unread data whose read position stands still is a stalled reader: the
 // mark of an abandoned streaming response or a pooled connection to a
 // stream. Only time shows it, so it is tracked here, between samples, by
@@ -25,8 +26,8 @@ class ReadPositions {
 
  private:
   struct Position {
-    uint32_t copied_seq;
-    double since;  // when copied_seq last changed, or data began to wait
+    uint64_t read;
+    double since;  // when the read position last changed, or data began to wait
   };
   std::unordered_map<uint64_t, Position> positions_;
   double time_ = 0;

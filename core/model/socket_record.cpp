@@ -19,6 +19,8 @@ bool is_tcp_listener(const SocketRecord& r) {
 
 uint64_t receive_queue_bytes(const SocketRecord& r) { return r.rmem_alloc; }
 
+uint64_t read_position(const SocketRecord& r) { return r.bytes_received - r.unread; }
+
 uint64_t send_queue_bytes(const SocketRecord& r) { return is_tcp(r) ? r.wmem_queued : r.wmem_alloc; }
 
 std::string socket_kind(const SocketRecord& r) {

@@ -17,6 +17,11 @@ bool is_inet(const SocketRecord& r);
 // A listening TCP socket (state TCP_LISTEN).
 bool is_tcp_listener(const SocketRecord& r);
 
+// TCP: how far the application has read, in payload bytes since the
+// connection began (bytes_received - unread): what copied_seq says, known to
+// every backend.
+uint64_t read_position(const SocketRecord& r);
+
 // Bytes the kernel holds for the socket's receive side (sk_rmem_alloc).
 uint64_t receive_queue_bytes(const SocketRecord& r);
 // Bytes the kernel holds for the send side: sk_wmem_queued for TCP, where it

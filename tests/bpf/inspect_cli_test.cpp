@@ -214,30 +214,86 @@ TEST_F(InspectCliTest, ProcessExitedDuringSnapshot) {
                         "exited before its sockets could be read");
 }
 
+// nobody: setuid from root to a non-root user clears every capability.
+void become_nobody() {
+  if (setgid(65534) != 0 || setuid(65534) != 0) _exit(120);
+}
+
 TEST_F(InspectCliTest, MissingPrivileges) {
-  const auto r = run_cli({"inspect", std::to_string(getpid())}, [] {
-    // nobody: setuid from root to a non-root user clears every capability.
-    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(120);
-  });
-  expect_one_line_error(r, 7, "CAP_BPF");
+  expect_one_line_error(run_cli({"inspect", std::to_string(getpid()), "--backend", "bpf"}, become_nobody), 7,
+                        "CAP_BPF");
+  // Without BPF, netlink would see no socket of a process it may not read:
+  // that is an error too, not an empty report.
+  expect_one_line_error(run_cli({"inspect", std::to_string(getpid())}, become_nobody), 7,
+                        fmt::format("cannot read /proc/{}/fd", getpid()));
+}
+
+// A seccomp filter makes the kernel answer bpf(2) with ENOSYS, as a kernel
+// built without BPF or a locked-down container runtime does.
+void refuse_bpf_syscall() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_bpf, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+    _exit(121);
+  }
 }
 
 TEST_F(InspectCliTest, KernelRefusesBpf) {
-  const auto r = run_cli({"inspect", std::to_string(getpid())}, [] {
-    // A seccomp filter makes the kernel answer bpf(2) with ENOSYS, as a
-    // kernel built without BPF or a locked-down container runtime does.
-    sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_bpf, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
-      _exit(121);
-    }
-  });
-  expect_one_line_error(r, 8, "the kernel refused");
+  expect_one_line_error(run_cli({"inspect", std::to_string(getpid()), "--backend", "bpf"}, refuse_bpf_syscall), 8,
+                        "the kernel refused");
+}
+
+// --backend auto (the default) falls back to netlink and says why, once.
+TEST_F(InspectCliTest, WhereBpfIsRefusedAutoUsesNetlinkAndSaysWhy) {
+  auto proc = start_workload({"sockets", "--udp-bind", "127.0.0.1", "--unix-pairs", "2"});
+  proc->expect_line("ready ");
+  const auto r = run_cli({"inspect", std::to_string(proc->pid()), "--json"}, refuse_bpf_syscall);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("using the netlink socket backend: the BPF socket iterator was refused"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["sockets"]["total"], count_socket_fds(proc->pid()));
+}
+
+// The whole command through each backend, on the same process: the same
+// report, field for field (the idle times aside: the clock moves between).
+TEST_F(InspectCliTest, BothBackendsGiveTheSameReport) {
+  auto pair_server =
+      start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "4000", "--count", "5"});
+  const std::string port = pair_server->expect_line("ready ");
+  auto client = start_workload({"connect", "--to", "127.0.0.1", "--port", port, "--count", "5"});
+  client->expect_line("ready ");
+  pair_server->expect_line("sent ");
+  const auto comparable = [](const std::string& out) {
+    auto report = nlohmann::json::parse(out);
+    nlohmann::json kept = {
+        {"sockets", report["sockets"]},
+        {"endpoints", report["endpoints"]},
+        {"top_sockets", report["top_sockets"]},
+        {"queues", {report["memory"]["socket_receive_queue_bytes"], report["memory"]["socket_send_queue_bytes"]}}};
+    for (auto& s : kept["top_sockets"]) s.erase("idle_seconds");
+    for (auto& g : kept["endpoints"]["top"]) g.erase("max_idle_seconds");
+    return kept;
+  };
+  for (const pid_t pid : {client->pid(), pair_server->pid()}) {
+    nlohmann::json bpf, netlink;
+    ASSERT_TRUE(eventually([&] {
+      const auto a = run_cli({"inspect", std::to_string(pid), "--json", "--backend", "bpf"});
+      const auto b = run_cli({"inspect", std::to_string(pid), "--json", "--backend", "netlink"});
+      if (a.exit_code != 0 || b.exit_code != 0) return false;
+      bpf = comparable(a.out);
+      netlink = comparable(b.out);
+      return bpf == netlink;
+    })) << "bpf:\n"
+        << bpf.dump(2) << "\nnetlink:\n"
+        << netlink.dump(2);
+    EXPECT_EQ(bpf["sockets"]["total"], pid == client->pid() ? 5 : 6);
+  }
 }
 
 }  // namespace

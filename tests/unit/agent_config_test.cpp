@@ -74,6 +74,7 @@ analysis-window = "10m"
 stall-after = "30s"
 alertmanager-url = "http://alertmanager.monitoring:9093/"
 alertmanager-timeout = "5s"
+backend = "netlink"
 )";
 
 // An Alertmanager without TLS or credentials.
@@ -98,6 +99,7 @@ const AgentConfig kEveryKeyConfig{
     .ring_buffer_bytes = 65536,
     .analysis = {.window_seconds = 600, .stall_after_seconds = 30},
     .alertmanager = alertmanager_at("http://alertmanager.monitoring:9093", 5s),
+    .backend = {.backend = Backend::netlink, .bpf = {}},
 };
 
 void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
@@ -122,6 +124,8 @@ void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
   EXPECT_EQ(actual.alertmanager.password, expected.alertmanager.password);
   EXPECT_EQ(actual.alertmanager.bearer_token, expected.alertmanager.bearer_token);
   EXPECT_EQ(actual.alertmanager.timeout, expected.alertmanager.timeout);
+  EXPECT_EQ(actual.backend.backend, expected.backend.backend);
+  EXPECT_EQ(actual.backend.bpf.btf_path, expected.backend.bpf.btf_path);
 }
 
 // --- good input ----------------------------------------------------------------
@@ -142,6 +146,7 @@ TEST(AgentConfig, Defaults) {
                                  .ring_buffer_bytes = 4u << 20,
                                  .analysis = {.window_seconds = 300, .stall_after_seconds = 60},
                                  .alertmanager = alertmanager_at("", 10s),
+                                 .backend = {.backend = Backend::automatic, .bpf = {}},
                              });
 }
 
@@ -183,8 +188,18 @@ TEST(AgentConfig, EveryFlag) {
                   "http://alertmanager.monitoring:9093/",
                   "--alertmanager-timeout",
                   "5s",
+                  "--backend",
+                  "netlink",
               }),
               kEveryKeyConfig);
+}
+
+TEST(AgentConfig, BtfFileForKernelsWithoutTheirOwn) {
+  TempDir dir;
+  write_file(dir.path() / "vmlinux.btf", "BTF");
+  const auto config = config_of({"--backend", "bpf", "--btf", (dir.path() / "vmlinux.btf").string()});
+  EXPECT_EQ(config.backend.backend, Backend::bpf);
+  EXPECT_EQ(config.backend.bpf.btf_path, (dir.path() / "vmlinux.btf").string());
 }
 
 TEST(AgentConfig, FlagsWithEqualsAndCommaSeparatedPids) {
@@ -301,6 +316,9 @@ struct BadCase {
 
 TEST(AgentConfig, BadFlagValues) {
   const std::vector<BadCase> cases = {
+      {{"--backend", "ebpf"}, {"--backend", "'ebpf'", "auto, bpf or netlink"}},
+      {{"--btf", "/nonexistent/vmlinux.btf"}, {"--btf", "'/nonexistent/vmlinux.btf'", "BTF file"}},
+      {{"--btf", "/"}, {"--btf", "'/'", "BTF file"}},
       {{"--interval", "5x"}, {"--interval", "'5x'", "5s"}},
       {{"--interval", "5"}, {"--interval", "'5'"}},
       {{"--interval", "-5s"}, {"--interval", "'-5s'"}},

@@ -11,11 +11,12 @@
 namespace lw::test {
 namespace {
 
-SocketRecord reading(uint64_t inode, uint32_t copied_seq, uint32_t unread, uint16_t remote_port = 8000) {
+// A socket that has read `consumed` bytes and has `unread` more waiting.
+SocketRecord reading(uint64_t inode, uint32_t consumed, uint32_t unread, uint16_t remote_port = 8000) {
   SocketRecord r =
       RecordBuilder::tcp4("127.0.0.1", 40000 + static_cast<uint16_t>(inode), "10.2.0.7", remote_port).unread(unread);
   r.inode = inode;
-  r.copied_seq = copied_seq;
+  r.bytes_received = uint64_t{consumed} + unread;
   return r;
 }
 

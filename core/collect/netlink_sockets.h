@@ -1,0 +1,26 @@
+// The netlink backend: sock_diag's sockets (collect/sock_diag.h) joined with
+// their holders from /proc/PID/fd (collect/socket_owners.h), one record per
+// (process, fd) like the BPF iterator's. sock_diag answers for one network
+// namespace at a time, so each distinct namespace of the processes read is
+// dumped once, entered from a thread of its own (CAP_SYS_ADMIN).
+#pragma once
+
+#include "collect/host_paths.h"
+#include "collect/socket_source.h"
+
+namespace lw {
+
+class NetlinkSockets final : public SocketSource {
+ public:
+  explicit NetlinkSockets(HostPaths paths);
+  std::vector<SocketRecord> all() override;
+  std::vector<SocketRecord> for_process(pid_t pid) override;
+  std::string_view name() const override { return "netlink"; }
+  size_t unseen() const override { return unseen_; }
+
+ private:
+  HostPaths paths_;
+  size_t unseen_ = 0;
+};
+
+}  // namespace lw
