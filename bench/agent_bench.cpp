@@ -83,9 +83,10 @@ std::string pod_index_costs(const std::filesystem::path& log_root) {
 
 class RunningAgent {
  public:
-  RunningAgent(const std::string& agent, const std::string& interval, const std::string& kubelet_logs)
+  RunningAgent(const std::string& agent, const std::string& interval, const std::string& kubelet_logs,
+               const std::string& backend = "bpf")
       : process_({agent, "--listen-address", "127.0.0.1:0", "--interval", interval, "--log-level", "info", "--host-log",
-                  kubelet_logs},
+                  kubelet_logs, "--backend", backend},
                  true) {
     port_ =
         static_cast<uint16_t>(std::stoi(process_.expect_line("leakwatch: info: serving metrics on http://127.0.0.1:")));
@@ -100,16 +101,18 @@ class RunningAgent {
 };
 
 struct AgentCost {
+  std::string backend;
   int sockets = 0;
   double cpu_ms_per_round = 0;
   double wall_ms_per_round = 0;
   double rss_mib = 0;
 };
 
-AgentCost measure_agent(const std::string& agent, const std::string& workload, const std::string& kubelet_logs,
-                        int sockets, int rounds) {
-  const lw::test::SocketFleet fleet(workload, sockets, std::min(18000, sockets / 2 - 1));
-  RunningAgent running(agent, "1s", kubelet_logs);
+// The agent's cost on the sockets of the machine as they are (a fleet the
+// caller holds open).
+AgentCost measure_agent(const std::string& agent, const std::string& kubelet_logs, const std::string& backend,
+                        int rounds) {
+  RunningAgent running(agent, "1s", kubelet_logs, backend);
   while (running.rounds() < 2) std::this_thread::sleep_for(100ms);
   const auto before = running.scrape();
   const double cpu0 = cpu_seconds(running.pid());
@@ -120,7 +123,7 @@ AgentCost measure_agent(const std::string& agent, const std::string& workload, c
   const double done = after.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0) - rounds0;
   const double wall = after.value("leakwatch_snapshot_duration_seconds_sum").value_or(0) -
                       before.value("leakwatch_snapshot_duration_seconds_sum").value_or(0);
-  return {static_cast<int>(after.value("leakwatch_sockets_seen").value_or(0)), 1000 * (cpu1 - cpu0) / done,
+  return {backend, static_cast<int>(after.value("leakwatch_sockets_seen").value_or(0)), 1000 * (cpu1 - cpu0) / done,
           1000 * wall / done, rss_mib(running.pid())};
 }
 
@@ -152,13 +155,17 @@ int main(int argc, char** argv) {
   std::cout << "Machine: " << machine_description() << "\n";
   std::cout << fmt::format("Kubelet log directory: {} pods x {} containers (--host-log); for pod identity: {}\n\n",
                            kPods, kContainersPerPod, pod_index_costs(kubelet_logs.path()));
-  std::cout << "| sockets on the machine | agent CPU per round (ms) | round wall time (ms) | agent RSS (MiB) |\n"
-               "|---:|---:|---:|---:|\n";
+  std::cout << "| backend | sockets on the machine | agent CPU per round (ms) | round wall time (ms) | agent RSS (MiB) "
+               "|\n|---|---:|---:|---:|---:|\n";
   for (const int n : socket_counts) {
-    const AgentCost c = measure_agent(agent, workload, kubelet_logs.path().string(), n, rounds);
-    std::cout << fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} |\n", c.sockets, c.cpu_ms_per_round, c.wall_ms_per_round,
-                             c.rss_mib)
-              << std::flush;
+    // Both backends on the same sockets, one after the other.
+    const lw::test::SocketFleet fleet(workload, n, std::min(18000, n / 2 - 1));
+    for (const char* backend : {"bpf", "netlink"}) {
+      const AgentCost c = measure_agent(agent, kubelet_logs.path().string(), backend, rounds);
+      std::cout << fmt::format("| {} | {} | {:.1f} | {:.1f} | {:.1f} |\n", c.backend, c.sockets, c.cpu_ms_per_round,
+                               c.wall_ms_per_round, c.rss_mib)
+                << std::flush;
+    }
   }
 
   const std::string port = "5201";

@@ -9,7 +9,7 @@ packages=(
   prometheus-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
   googletest libgtest-dev libgmock-dev libtsan2 libasan8 libubsan1
   iproute2 procps curl iperf3 prometheus-alertmanager prometheus libcap2-bin
-  qemu-system-x86 busybox-static cpio zstd
+  qemu-system-x86 busybox-static cpio zstd xz-utils
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -35,8 +35,7 @@ std::optional<uint64_t> own_network_namespace() {
 }
 
 // The namespace's sockets by inode; throws when it cannot be entered.
-std::unordered_map<uint64_t, SocketRecord> sockets_of_namespace(const HostPaths& paths, uint64_t netns,
-                                                                pid_t entry) {
+std::unordered_map<uint64_t, SocketRecord> sockets_of_namespace(const HostPaths& paths, uint64_t netns, pid_t entry) {
   std::optional<OwnedFd> netns_fd;
   if (netns != own_network_namespace()) {
     const auto path = paths.proc / std::to_string(entry) / "ns/net";
@@ -81,11 +80,13 @@ NetlinkSockets::NetlinkSockets(HostPaths paths) : paths_(std::move(paths)) {
 
 std::vector<SocketRecord> NetlinkSockets::all() {
   std::map<uint64_t, Namespace> namespaces;
+  gaps_ = {};
   for (const pid_t pid : list_pids(paths_)) {
     std::vector<SocketFd> fds;
     try {
       fds = socket_fds_of(paths_, pid);
     } catch (const Error& e) {
+      gaps_.unreadable_processes++;
       log::debug("PID {}: {}", pid, e.what());
       continue;
     }
@@ -96,7 +97,6 @@ std::vector<SocketRecord> NetlinkSockets::all() {
     ns.holders.push_back({pid, std::move(fds)});
   }
   std::vector<SocketRecord> records;
-  unseen_ = 0;
   for (const auto& [netns, ns] : namespaces) {
     std::unordered_map<uint64_t, SocketRecord> sockets;
     try {
@@ -105,7 +105,7 @@ std::vector<SocketRecord> NetlinkSockets::all() {
       // Its processes' sockets stay unseen, counted; the rest of the node is read.
       log::debug("network namespace {} (PID {}) not read: {}", netns, ns.entry, e.what());
     }
-    join(ns.holders, sockets, records, unseen_);
+    join(ns.holders, sockets, records, gaps_.unseen_sockets);
   }
   return records;
 }
@@ -120,8 +120,10 @@ std::vector<SocketRecord> NetlinkSockets::for_process(pid_t pid) {
                                            (paths_.proc / std::to_string(pid) / "ns/net").string()));
   }
   std::vector<SocketRecord> records;
-  unseen_ = 0;
-  if (!holders.front().fds.empty()) join(holders, sockets_of_namespace(paths_, *netns, pid), records, unseen_);
+  gaps_ = {};
+  if (!holders.front().fds.empty()) {
+    join(holders, sockets_of_namespace(paths_, *netns, pid), records, gaps_.unseen_sockets);
+  }
   process.require_alive();
   return records;
 }

@@ -16,11 +16,11 @@ class NetlinkSockets final : public SocketSource {
   std::vector<SocketRecord> all() override;
   std::vector<SocketRecord> for_process(pid_t pid) override;
   std::string_view name() const override { return "netlink"; }
-  size_t unseen() const override { return unseen_; }
+  Gaps gaps() const override { return gaps_; }
 
  private:
   HostPaths paths_;
-  size_t unseen_ = 0;
+  Gaps gaps_;
 };
 
 }  // namespace lw

@@ -123,7 +123,9 @@ NodeSample NodeSampler::sample() {
   }
   const double now = std::chrono::duration<double>(start.time_since_epoch()).count();
   NodeSample s = account_round(state_, round, now, stall_after_seconds_, top_endpoints_);
-  state_.health.sockets_unseen = sockets_.unseen();
+  const auto gaps = sockets_.gaps();
+  state_.health.sockets_unseen = gaps.unseen_sockets;
+  state_.health.collectors["sockets"].errors += gaps.unreadable_processes;
   if (close_events_) {
     const auto kernel = close_events_->counters();
     state_.health.close_events_lost = kernel.lost;

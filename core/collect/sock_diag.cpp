@@ -138,8 +138,8 @@ void read_dump(int fd, std::string_view what, OnMessage&& on_message) {
         const auto error = read_struct<nlmsgerr>(payload);
         const int err = error ? -error->error : EPROTO;
         throw Error(ErrorKind::io,
-                    fmt::format("the kernel refused the sock_diag dump of {}: {} (is its diag module available?)",
-                                what, std::strerror(err)),
+                    fmt::format("the kernel refused the sock_diag dump of {}: {} (is its diag module available?)", what,
+                                std::strerror(err)),
                     err);
       }
       on_message(payload);

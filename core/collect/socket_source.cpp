@@ -27,8 +27,7 @@ OpenedSource open_socket_source(const BackendChoice& choice, const HostPaths& pa
     return {std::make_unique<SocketIterator>(choice.bpf), ""};
   } catch (const Error& e) {
     if (choice.backend == Backend::bpf || !is_refusal(e)) throw;
-    return {std::make_unique<NetlinkSockets>(paths),
-            fmt::format("using the netlink socket backend: the BPF socket iterator was refused: {}", e.what())};
+    return {std::make_unique<NetlinkSockets>(paths), fmt::format("using the netlink socket backend: {}", e.what())};
   }
 }
 
@@ -39,9 +38,10 @@ std::unique_ptr<CloseEventSource> open_close_events(const BackendChoice& choice,
     return std::make_unique<CloseEventSource>(ring_bytes, choice.bpf);
   } catch (const Error& e) {
     if (choice.backend == Backend::bpf || !is_refusal(e)) throw;
-    note(fmt::format("connections that close between two samples are not counted: the BPF close-event programs "
-                     "were refused: {}",
-                     e.what()));
+    note(
+        fmt::format("connections that close between two samples are not counted: the BPF close-event programs "
+                    "were refused: {}",
+                    e.what()));
   }
   return nullptr;
 }

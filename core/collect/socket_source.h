@@ -32,9 +32,15 @@ class SocketSource {
   virtual std::vector<SocketRecord> for_process(pid_t pid) = 0;
   // "bpf" or "netlink", as the agent exports it.
   virtual std::string_view name() const = 0;
-  // Socket descriptors the last read saw but could not describe (kinds the
-  // backend does not read, namespaces it could not enter); 0 for BPF.
-  virtual size_t unseen() const { return 0; }
+  // What the last read could not see: socket descriptors it found but
+  // could not describe (kinds the backend does not read, namespaces it could
+  // not enter), and processes whose descriptors it could not read at all.
+  // Always nothing for BPF, which reads both in the kernel.
+  struct Gaps {
+    size_t unseen_sockets = 0;
+    size_t unreadable_processes = 0;
+  };
+  virtual Gaps gaps() const { return {}; }
 };
 
 enum class Backend { automatic, bpf, netlink };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Downloads the Debian kernels pinned in kernels.tsv into the kernel cache and
-# extracts their vmlinuz and config. Idempotent: a .deb already in the cache is
+# extracts their vmlinuz, config and the sock_diag modules the netlink backend
+# needs (Debian builds them as modules). Idempotent: a .deb already in the cache is
 # checked against its SHA256 and not downloaded again.
 #
 # apt runs with a private configuration under the cache (sources, lists,
@@ -58,16 +59,32 @@ fetch_deb() {
   rmdir "$download"
 }
 
-# Extracts vmlinuz-* and config-* into DIR; DIR/sha256 names the .deb they came from.
+# The sock_diag modules, in the order insmod needs them (inet_diag first).
+diag_modules=(net/ipv4/inet_diag net/ipv4/tcp_diag net/ipv4/udp_diag net/unix/unix_diag)
+
+# Extracts vmlinuz-*, config-* and the diag modules (uncompressed, as
+# busybox insmod reads them, into DIR/modules/) into DIR; DIR/sha256 names the
+# .deb they came from, written last.
 extract_kernel() {
   local deb=$1 sha256=$2 dir=$3
-  if [[ -f $dir/sha256 && $(<"$dir/sha256") == "$sha256" ]]; then return; fi
-  local tree
+  if [[ -f $dir/sha256 && $(<"$dir/sha256") == "$sha256" && -d $dir/modules ]]; then return; fi
+  local tree module
   tree=$(mktemp -d "$cache/extract.XXXXXX")
   dpkg-deb -x "$deb" "$tree"
   rm -rf "$dir"
-  mkdir -p "$dir"
+  mkdir -p "$dir/modules"
   mv "$tree"/boot/vmlinuz-* "$tree"/boot/config-* "$dir/"
+  for module in "${diag_modules[@]}"; do
+    local file
+    file=$(echo "$tree"/lib/modules/*/kernel/"$module".ko*)
+    [[ -f $file ]] || { echo "fetch-kernels: $deb has no $module module" >&2; exit 1; }
+    case $file in
+      *.xz) xz -dc "$file" >"$dir/modules/$(basename "$module").ko" ;;
+      *.zst) zstd -qdc "$file" >"$dir/modules/$(basename "$module").ko" ;;
+      *) cp "$file" "$dir/modules/$(basename "$module").ko" ;;
+    esac
+  done
+  printf '%s\n' "${diag_modules[@]##*/}" >"$dir/modules/order"
   rm -rf "$tree"
   echo "$sha256" >"$dir/sha256"
 }

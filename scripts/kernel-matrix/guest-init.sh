@@ -18,6 +18,10 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 sed 's/[^ ]\+/+&/g' </sys/fs/cgroup/cgroup.controllers >/sys/fs/cgroup/cgroup.subtree_control
 mount -t bpf bpf /sys/fs/bpf
 ip link set lo up
+# sock_diag for the netlink backend: Debian builds it as modules.
+for module in $(cat /modules/order); do
+  insmod "/modules/$module.ko" || echo "LEAKWATCH-GUEST-NOTE=insmod $module failed"
+done
 # Socket workloads hold up to 20,000 descriptors in one process.
 ulimit -n 20000
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the bpf tier (BUILD_DIR/tests/bpf_tests) in a QEMU guest for every
-# configuration of matrix.tsv, prints each test's result, and writes a
+# Runs the bpf tier (BUILD_DIR/tests/bpf_tests) and the agent's backend tests
+# in a QEMU guest for every configuration of matrix.tsv, prints each test's result, and writes a
 # markdown table: kernel, whether its config was readable, a result per
 # feature group, and whether the configuration behaved as matrix.tsv expects.
 # Exits non-zero if any configuration deviates.
@@ -13,9 +13,13 @@ set -euo pipefail
 # Feature groups: the bpf_tests tests (Suite.Test, grep -E) a table column
 # summarises, minus the exceptions ("-": none).
 # column	tests	except
-groups='socket pass	^SocketIteratorTest\.	VanishedPid
+groups='socket pass (bpf)	^Backends/SocketSourceTest\..*/bpf 	VanishedPid
+socket pass (netlink)	^Backends/SocketSourceTest\..*/netlink 	-
+backends agree	^BackendsAgree\.	-
 pid-targeted pass	ForProcess|^InspectCliTest\.	-
-close events + socket storage	^CloseEventsTest\.	-'
+close events + socket storage	^CloseEventsTest\.	-
+agent (bpf)	^Backends/AgentBackendTest\..*/bpf 	-
+agent (netlink)	^Backends/AgentBackendTest\..*/netlink 	-'
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 (($# >= 1 && $# <= 2)) || { echo "usage: $0 BUILD_DIR [OUTPUT_MD]" >&2; exit 2; }
@@ -63,11 +67,13 @@ while IFS=$'\t' read -r name kernel config expect regex; do
   log=$logs/$name.log
   echo "=== matrix: $name ($kernel $config, expect $expect)"
   start=$SECONDS
+  binaries=(--file "$build/tests/lw-workload" --file "$build/cli/leakwatch" --file "$build/agent/leakwatch-agent"
+            --file "$build/tests/bpf_tests" --file "$build/tests/agent_tests")
   if [[ $expect == pass ]]; then
-    command=(--file "$build/tests/lw-workload" --file "$build/cli/leakwatch"
-             -- "$build/tests/bpf_tests" --gtest_brief=0 --gtest_color=no)
+    command=("${binaries[@]}" -- "$here/run-tiers.sh" "$build/tests/bpf_tests" "$build/tests/agent_tests")
   else
-    command=(--file "$build/cli/leakwatch" -- "$here/expect-refused.sh" "$build/cli/leakwatch" "$regex")
+    command=("${binaries[@]}" --file "$here/expect-refused.sh"
+             -- "$here/expect-netlink.sh" "$build/cli/leakwatch" "$build/tests/bpf_tests" "$build/tests/agent_tests" "$regex")
   fi
   code=0
   "$here/run-in-guest.sh" "$kernel" "$config" --log "$log" "${command[@]}" || code=$?
@@ -81,13 +87,13 @@ while IFS=$'\t' read -r name kernel config expect regex; do
   row="| $name | $(guest_value "$log" LEAKWATCH-GUEST-RELEASE) | $(guest_value "$log" LEAKWATCH-GUEST-BTF)"
   row+=" | $(guest_value "$log" LEAKWATCH-GUEST-CONFIG) |"
   while IFS=$'\t' read -r _ tests except; do
-    if [[ $expect == pass ]]; then row+=" $(group_cell "$results" "$tests" "$except") |"; else row+=" - |"; fi
+    row+=" $(group_cell "$results" "$tests" "$except") |"
   done <<<"$groups"
   if [[ $expect == pass ]]; then
-    note="bpf_tests exit $code"
+    note="tests exit $code"
   else
     # Markdown cells cannot hold a bare |.
-    note="leakwatch exit $(guest_value "$log" LEAKWATCH-REFUSED-CODE): $(guest_value "$log" LEAKWATCH-REFUSED-STDERR | sed 's/|/\\|/g')"
+    note="--backend bpf: exit $(guest_value "$log" LEAKWATCH-REFUSED-CODE): $(guest_value "$log" LEAKWATCH-REFUSED-STDERR | sed 's/|/\\|/g'); auto: exit $(guest_value "$log" LEAKWATCH-AUTO-CODE)"
   fi
   if ((code == 0)); then verdict="as expected"; else verdict="**DEVIATES**"; deviations=$((deviations + 1)); fi
   rows+=("$row $expect | $verdict | $note | ${seconds}s |")

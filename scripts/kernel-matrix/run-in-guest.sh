@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Boots a kernel of kernels.tsv under QEMU (TCG) with an initramfs of
-# busybox, guest-init.sh as /init, and the given binaries at their host paths
-# with their shared libraries; runs COMMAND there as root and exits with its
-# exit code. The guest console streams to stdout and to a log file.
+# busybox, guest-init.sh as /init, the kernel's sock_diag modules, and the
+# given binaries at their host paths with their shared libraries; runs
+# COMMAND there as root and exits with its exit code. The guest console
+# streams to stdout and to a log file.
 #
 #   run-in-guest.sh KERNEL --with-config|--without-config [--file PATH]...
 #                   [--timeout SECONDS] [--log FILE] -- COMMAND [ARG]...
@@ -41,7 +42,7 @@ done
 # The cache must hold exactly the .deb kernels.tsv pins (fetch-kernels.sh).
 pinned=$(awk -F'\t' -v k="$kernel" '$1 == k { print $5 }' "$here/kernels.tsv")
 [[ -n $pinned ]] || { echo "run-in-guest: no kernel '$kernel' in kernels.tsv" >&2; exit 2; }
-if [[ ! -f $cache/$kernel/sha256 || $(<"$cache/$kernel/sha256") != "$pinned" ]]; then
+if [[ ! -f $cache/$kernel/sha256 || $(<"$cache/$kernel/sha256") != "$pinned" || ! -d $cache/$kernel/modules ]]; then
   echo "run-in-guest: kernel $kernel is not in $cache: run scripts/kernel-matrix/fetch-kernels.sh" >&2
   exit 2
 fi
@@ -75,6 +76,9 @@ if [[ $mode == --with-config ]]; then
   mkdir -p "$root/boot"
   cp "$cache/$kernel"/config-* "$root/boot/"
 fi
+# The sock_diag modules (fetch-kernels.sh), loaded by guest-init.sh: the
+# netlink backend's kernel side.
+cp -r "$cache/$kernel/modules" "$root/modules"
 cp "$here/guest-init.sh" "$root/init"
 {
   echo '#!/bin/sh'

@@ -162,7 +162,8 @@ TEST_P(AgentBackendTest, QueuedBytesAndSocketStatesMatchTheWorkload) {
   EXPECT_EQ(s.value("leakwatch_backend_info",
                     {{"sockets", bpf() ? "bpf_iter_task_file" : "sock_diag"}, {"socket_identity", "inode"}}),
             1);
-  EXPECT_EQ(s.value("leakwatch_sockets_unseen"), 0) << "every socket here is TCP, UDP or unix, in our namespace";
+  // Node-wide: netlink and raw sockets of other processes count there.
+  EXPECT_TRUE(s.value("leakwatch_sockets_unseen"));
   for (const char* collector : {"sockets", "close_events", "pods", "processes", "node"}) {
     if (!bpf() && collector == std::string_view("close_events")) continue;
     EXPECT_EQ(s.value("leakwatch_collector_success", {{"collector", collector}}), 1) << collector;
