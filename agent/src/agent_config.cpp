@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cctype>
@@ -37,6 +38,9 @@ constexpr size_t kMaxRingBufferBytes = size_t{1} << 30;
 
 // CLI11 2.1 names an unknown config-file key only inside this message.
 constexpr std::string_view kUnknownKeyMessage = "INI was not able to parse ";
+// A config file of every setting is under 2 KiB; this is far beyond it and
+// still quick to read.
+constexpr size_t kMaxConfigBytes = size_t{1} << 20;
 
 constexpr std::array<std::pair<std::string_view, log::Level>, 4> kLogLevels{{
     {"debug", log::Level::debug},
@@ -398,6 +402,43 @@ void apply(const RawSettings& raw, AgentConfig& config) {
   check_comm_pattern(config.comm_pattern);
 }
 
+// CLI11's TOML reader, given only text it can read: it reads a file line
+// by line to its end, so /dev/zero was read without end (one line growing
+// until memory ran out), and control bytes (a binary, a corrupted file)
+// reached messages and the terminal. The text is read bounded and checked
+// first; a refusal is kept for the one-line message (CLI11 keeps only a
+// FileError's text).
+class BoundedTomlReader final : public CLI::ConfigTOML {
+ public:
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::string text(kMaxConfigBytes + 1, '\0');
+    input.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(input.gcount()));
+    if (input.bad()) refuse("cannot be read");
+    // TOML allows no control characters but tab, CR and LF.
+    const auto is_control = [](char c) {
+      const auto byte = static_cast<unsigned char>(c);
+      return (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f;
+    };
+    if (const auto bad = std::find_if(text.begin(), text.end(), is_control); bad != text.end()) {
+      refuse(fmt::format("is not a text file (byte 0x{:02x} at offset {}): give the TOML file of the settings",
+                         static_cast<unsigned char>(*bad), bad - text.begin()));
+    }
+    if (text.size() > kMaxConfigBytes) refuse("is larger than 1 MiB: is it the right file?");
+    std::istringstream stream(std::move(text));
+    return CLI::ConfigTOML::from_config(stream);
+  }
+  // Why the file was refused, when it was.
+  const std::optional<std::string>& refusal() const { return refusal_; }
+
+ private:
+  [[noreturn]] void refuse(std::string why) const {
+    refusal_ = why;
+    throw CLI::FileError(std::move(why));
+  }
+  mutable std::optional<std::string> refusal_;
+};
+
 std::string given_path(const CLI::Option& config_option) {
   const auto& files = config_option.results();
   return files.empty() ? std::string() : files.back();
@@ -412,12 +453,21 @@ std::string describe_config_key(std::string_view name) {
   return fmt::format("key '{}'", name);
 }
 
-// Rewrites CLI11's messages for the two mistakes it words least clearly.
-Error usage_error(const CLI::ParseError& error, const CLI::Option& config_option) {
+// Rewrites CLI11's messages for the mistakes it words least clearly.
+Error usage_error(const CLI::ParseError& error, const CLI::Option& config_option, const BoundedTomlReader& reader) {
   const std::string_view message = error.what();
   if (dynamic_cast<const CLI::FileError*>(&error) != nullptr) {
-    return Error(ErrorKind::usage,
-                 fmt::format("cannot read --config file '{}': check the path", given_path(config_option)));
+    const auto path = given_path(config_option);
+    if (reader.refusal()) {
+      return Error(ErrorKind::usage, path.empty() ? fmt::format("the config {}", *reader.refusal())
+                                                  : fmt::format("--config file '{}' {}", path, *reader.refusal()));
+    }
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored)) {
+      return Error(ErrorKind::usage,
+                   fmt::format("--config file '{}' is a directory: give the TOML file of the settings", path));
+    }
+    return Error(ErrorKind::usage, fmt::format("cannot read --config file '{}': check the path", path));
   }
   if (dynamic_cast<const CLI::ConfigError*>(&error) != nullptr && message.starts_with(kUnknownKeyMessage)) {
     return Error(
@@ -444,6 +494,8 @@ std::variant<AgentConfig, HelpText> parse_with(RunParse run_parse) {
   auto* config_option =
       app.set_config("--config", "", "TOML file of the same settings, keyed by long flag name; flags win")
           ->type_name("FILE");
+  const auto reader = std::make_shared<BoundedTomlReader>();
+  app.config_formatter(reader);
   app.allow_config_extras(false);  // a misspelt key must fail, not be ignored
   app.set_version_flag("--version", std::string("leakwatch-agent ") + LEAKWATCH_VERSION);
 
@@ -454,7 +506,7 @@ std::variant<AgentConfig, HelpText> parse_with(RunParse run_parse) {
   } catch (const CLI::CallForVersion& version) {
     return HelpText{std::string(version.what()) + "\n"};
   } catch (const CLI::ParseError& error) {
-    throw usage_error(error, *config_option);
+    throw usage_error(error, *config_option, *reader);
   }
   apply(raw, config);
   place_under_host_root(app, raw.host_root, config.paths);

@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "../unit/fake_files.h"
 #include "alert_targets.h"
 #include "bpf_test_support.h"
 #include "prometheus_scrape.h"
@@ -385,13 +386,30 @@ struct BadConfig {
   std::vector<std::string> args;
   std::string message;
   int exit_code = 2;  // bad configuration; 9: a host path that cannot be read
+  // Written to a file first; an argument "{file}" is its path.
+  std::optional<std::string> file = std::nullopt;
 };
+
+// Its arguments, in a failure's message (not the file: it may be 1 MiB).
+void PrintTo(const BadConfig& bad, std::ostream* out) {
+  for (const auto& arg : bad.args) *out << (&arg == &bad.args.front() ? "" : " ") << arg;
+}
+
+// Every byte value, as a corrupted or binary file holds them.
+std::string every_byte() {
+  std::string bytes;
+  for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<char>(b));
+  return bytes;
+}
 
 class AgentBadConfigTest : public ::testing::TestWithParam<BadConfig> {};
 
 TEST_P(AgentBadConfigTest, OneLineAndItsExitCode) {
+  const TempDir dir;
+  const auto file = (dir.path() / "file").string();
+  if (GetParam().file) write_file(file, *GetParam().file);
   std::vector<std::string> argv{LW_AGENT_PATH};
-  argv.insert(argv.end(), GetParam().args.begin(), GetParam().args.end());
+  for (const auto& arg : GetParam().args) argv.push_back(arg == "{file}" ? file : arg);
   ChildProcess agent(argv, /*merge_stderr=*/true);
   const auto line = agent.read_line(10s);
   ASSERT_TRUE(line);
@@ -404,18 +422,32 @@ TEST_P(AgentBadConfigTest, OneLineAndItsExitCode) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, AgentBadConfigTest,
-    ::testing::Values(BadConfig{{"--interval", "5x"}, "5x"}, BadConfig{{"--no-such-flag"}, "--no-such-flag"},
-                      BadConfig{{"--listen-address", "nonsense"}, "nonsense"},
-                      BadConfig{{"--listen-address", "999.1.1.1:80"}, "999.1.1.1:80"},
-                      BadConfig{{"--config", "/nonexistent/leakwatch.toml"}, "/nonexistent/leakwatch.toml"},
-                      BadConfig{{"--top-processes", "0"}, "--top-processes"},
-                      BadConfig{{"--host-root", "/nonexistent/host"}, "bad --host-root '/nonexistent/host'"},
-                      BadConfig{{"--alertmanager-url", "https://127.0.0.1:9093", "--alertmanager-username", "lw",
-                                 "--alertmanager-password-file", "/nonexistent/password"},
-                                "bad --alertmanager-password-file '/nonexistent/password': cannot read it"},
-                      BadConfig{{"--host-proc", "/nonexistent/proc"}, "cannot read /nonexistent/proc/1/stat", 9},
-                      BadConfig{
-                          {"--host-cgroup", "/nonexistent/cgroup"}, "/nonexistent/cgroup is not a directory", 9}));
+    ::testing::Values(
+        BadConfig{{"--interval", "5x"}, "5x"}, BadConfig{{"--no-such-flag"}, "--no-such-flag"},
+        BadConfig{{"--listen-address", "nonsense"}, "nonsense"},
+        BadConfig{{"--listen-address", "999.1.1.1:80"}, "999.1.1.1:80"},
+        BadConfig{{"--config", "/nonexistent/leakwatch.toml"}, "/nonexistent/leakwatch.toml"},
+        BadConfig{{"--top-processes", "0"}, "--top-processes"},
+        BadConfig{{"--host-root", "/nonexistent/host"}, "bad --host-root '/nonexistent/host'"},
+        BadConfig{{"--alertmanager-url", "https://127.0.0.1:9093", "--alertmanager-username", "lw",
+                   "--alertmanager-password-file", "/nonexistent/password"},
+                  "bad --alertmanager-password-file '/nonexistent/password': cannot read it"},
+        BadConfig{{"--host-proc", "/nonexistent/proc"}, "cannot read /nonexistent/proc/1/stat", 9},
+        BadConfig{{"--host-cgroup", "/nonexistent/cgroup"}, "/nonexistent/cgroup is not a directory", 9},
+        // What a new user may point --config (or a secret) at by mistake.
+        BadConfig{{"--config", "/tmp"}, "--config file '/tmp' is a directory"},
+        BadConfig{{"--config", "/dev/zero"}, "--config file '/dev/zero' is not a text file (byte 0x00 at offset 0)"},
+        BadConfig{{"--config", "{file}"}, "is larger than 1 MiB", 2, std::string((1 << 20) + 1, '#')},
+        BadConfig{{"--config", LW_AGENT_PATH}, "is not a text file (byte 0x7f at offset 0)"},
+        BadConfig{{"--config", "{file}"}, "is not a text file (byte 0x00 at offset 0)", 2, every_byte()},
+        BadConfig{
+            {"--config", "{file}"}, "is not a text file (byte 0x1b at offset 12)", 2, "interval = \"\x1b[31m5s\"\n"},
+        BadConfig{{"--alertmanager-url", "http://127.0.0.1:9093", "--alertmanager-bearer-token-file", "{file}"},
+                  "the file is empty",
+                  2,
+                  " \n\t\r\n"},
+        BadConfig{{"--alertmanager-url", "http://127.0.0.1:9093", "--alertmanager-bearer-token-file", "/dev/null"},
+                  "bad --alertmanager-bearer-token-file '/dev/null': the file is empty"}));
 
 TEST(AgentListenAddress, PortInUseIsAClearError) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);

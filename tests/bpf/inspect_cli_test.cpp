@@ -198,20 +198,91 @@ TEST_F(InspectCliTest, Zombie) {
   waitpid(child, nullptr, 0);
 }
 
+// A /proc/PID/stat line as Linux writes it, with 23 of its fields.
+std::string stat_line(pid_t pid, const std::string& comm) {
+  return fmt::format("{} ({}) S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n", pid, comm);
+}
+
+// A fake /proc in dir, with an init as a host's has (the CLI checks it at
+// start); the test adds the process it inspects.
+std::filesystem::path fake_proc_in(const TempDir& dir) {
+  write_file(dir.path() / "1" / "stat", "1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n");
+  return dir.path();
+}
+
 // A fake /proc that lists a PID the kernel does not know: exactly what the
 // CLI sees when a process exits between reading /proc and the socket pass.
 TEST_F(InspectCliTest, ProcessExitedDuringSnapshot) {
   pid_t gone = 4194000;
   while (std::filesystem::exists("/proc/" + std::to_string(gone))) --gone;
-  const auto fake_proc = std::filesystem::path(testing::TempDir()) / "fake_proc";
-  std::filesystem::create_directories(fake_proc / std::to_string(gone));
-  std::ofstream(fake_proc / std::to_string(gone) / "stat")
-      << gone << " (gone) S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n";
-  // A /proc that looks like a host's has an init (the CLI checks it at start).
-  std::filesystem::create_directories(fake_proc / "1");
-  std::ofstream(fake_proc / "1" / "stat") << "1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n";
+  const TempDir dir;
+  const auto fake_proc = fake_proc_in(dir);
+  write_file(fake_proc / std::to_string(gone) / "stat", stat_line(gone, "gone"));
   expect_one_line_error(run_cli({"--host-proc", fake_proc.string(), "inspect", std::to_string(gone)}), 6,
                         "exited before its sockets could be read");
+}
+
+// /proc/PID/status of other kernels, or other /proc implementations
+// (gVisor, a copied tree), for a live process the socket pass sees: what
+// is missing is reported as unknown, never as 0, and never a crash.
+TEST_F(InspectCliTest, StatusWithoutMemoryLinesReportsThemAsUnknown) {
+  auto process = start_workload({"sockets", "--unix-pairs", "1"});
+  process->expect_line("ready");
+  const pid_t pid = process->pid();
+  const std::string head = fmt::format("Name:\tlw-workload\nState:\tS (sleeping)\nTgid:\t{}\n", pid);
+  struct Layout {
+    const char* what;
+    std::optional<std::string> status;  // nullopt: no status file
+    bool resident_known;                // VmRSS is there: the footprint is known
+  };
+  const Layout layouts[] = {
+      {"before Linux 4.5: VmRSS, no RssAnon/RssFile/RssShmem", head + "VmRSS:\t    2048 kB\nThreads:\t1\n", true},
+      {"no memory lines at all", head + "Threads:\t1\n", false},
+      {"lines cut before their unit", head + "VmRSS:\t    2048\nRssAnon:\t\nThreads:\t1\n", false},
+      {"an empty status", "", false},
+      {"no status file", std::nullopt, false},
+  };
+  for (const auto& layout : layouts) {
+    SCOPED_TRACE(layout.what);
+    const TempDir dir;
+    const auto fake_proc = fake_proc_in(dir);
+    write_file(fake_proc / std::to_string(pid) / "stat", stat_line(pid, "lw-workload"));
+    if (layout.status) write_file(fake_proc / std::to_string(pid) / "status", *layout.status);
+
+    const auto r = run_cli({"--host-proc", fake_proc.string(), "inspect", std::to_string(pid), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto memory = nlohmann::json::parse(r.out)["memory"];
+    for (const auto* field : {"rss_anon_bytes", "rss_file_bytes", "rss_shmem_bytes"}) {
+      EXPECT_TRUE(memory[field].is_null()) << field << " in " << memory;
+    }
+    EXPECT_EQ(memory["footprint_bytes"].is_number(), layout.resident_known) << memory;
+
+    const auto text = run_cli({"--host-proc", fake_proc.string(), "inspect", std::to_string(pid)});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_TRUE(text.err.empty()) << text.err;
+    EXPECT_NE(text.out.find("unknown"), std::string::npos) << text.out;
+  }
+}
+
+// A /proc/PID/stat that is not the layout proc(5) describes (cut short, no
+// parentheses round the command, empty): one line naming the file, exit 9.
+TEST_F(InspectCliTest, StatOfAnotherLayoutIsOneLineNamingTheFile) {
+  auto process = start_workload({"sockets", "--unix-pairs", "1"});
+  process->expect_line("ready");
+  const pid_t pid = process->pid();
+  for (const std::string& stat :
+       {fmt::format("{} (lw-workload) S 1 1 1 0 -1 4194560 0 0\n", pid),
+        fmt::format("{} lw-workload S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12345\n", pid),
+        fmt::format("{} (lw-workload) S 1 1 1 0 -1 flags 0 0 0 0 0 0 0 0 20 0 1 0 12345\n", pid), std::string()}) {
+    SCOPED_TRACE(stat);
+    const TempDir dir;
+    const auto fake_proc = fake_proc_in(dir);
+    const auto stat_path = fake_proc / std::to_string(pid) / "stat";
+    write_file(stat_path, stat);
+    write_file(fake_proc / std::to_string(pid) / "status", "Name:\tlw-workload\n");
+    expect_one_line_error(run_cli({"--host-proc", fake_proc.string(), "inspect", std::to_string(pid)}), 9,
+                          stat_path.string());
+  }
 }
 
 // nobody: setuid from root to a non-root user clears every capability.

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -145,7 +147,7 @@ nlohmann::json Alertmanager::active_alerts() const {
   return nlohmann::json::parse(get("/api/v2/alerts?active=true&silenced=false&inhibited=false"));
 }
 
-SilentServer::SilentServer() {
+LoopbackListener::LoopbackListener(std::function<void(int fd)> serve) {
   listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -153,26 +155,120 @@ SilentServer::SilentServer() {
   socklen_t len = sizeof(addr);
   if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       listen(listener_, 64) != 0 || getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (listener_ >= 0) close(listener_);
     throw std::runtime_error("cannot listen on loopback");
   }
   port_ = ntohs(addr.sin_port);
-  thread_ = std::thread([this] {
+  thread_ = std::thread([this, serve = std::move(serve)] {
     while (!stop_) {
       pollfd p{listener_, POLLIN, 0};
       if (poll(&p, 1, 50) != 1) continue;
       const int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      held_.push_back(fd);
-      accepted_++;
+      if (fd >= 0) serve(fd);
     }
-    for (const int fd : held_) close(fd);
   });
 }
 
-SilentServer::~SilentServer() {
+void LoopbackListener::stop() {
   stop_ = true;
-  thread_.join();
-  close(listener_);
+  if (thread_.joinable()) thread_.join();
+  if (listener_ >= 0) close(listener_);
+  listener_ = -1;
+}
+
+SilentServer::SilentServer()
+    : listener_([this](int fd) {
+        held_.push_back(fd);
+        accepted_++;
+      }) {}
+
+SilentServer::~SilentServer() {
+  listener_.stop();
+  for (const int fd : held_) close(fd);
+}
+
+namespace {
+
+// Reads from fd until `done` says the text is whole, the peer closes, or
+// nothing arrives for 5 s (a test's client never takes that long).
+template <typename Done>
+bool read_until(int fd, std::string& text, Done done) {
+  char chunk[4096];
+  while (!done(text)) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 5000) != 1) return false;
+    const ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n <= 0) return false;
+    text.append(chunk, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool same_name(std::string_view a, std::string_view b) {
+  const auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+// One request read from fd (headers, then a Content-Length body); nullopt
+// when it did not arrive whole.
+std::optional<HttpRequest> read_request(int fd) {
+  std::string text;
+  if (!read_until(fd, text, [](const std::string& t) { return t.find("\r\n\r\n") != std::string::npos; })) {
+    return std::nullopt;
+  }
+  const size_t body_start = text.find("\r\n\r\n") + 4;
+  HttpRequest request;
+  std::istringstream head(text.substr(0, body_start - 4));
+  const auto without_cr = [](std::string line) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  };
+  std::getline(head, request.request_line);
+  request.request_line = without_cr(request.request_line);
+  size_t content_length = 0;
+  for (std::string line; std::getline(head, line);) {
+    line = without_cr(line);
+    request.headers.push_back(line);
+    const auto colon = line.find(':');
+    if (colon != std::string::npos && same_name(line.substr(0, colon), "Content-Length")) {
+      content_length = std::stoul(line.substr(colon + 1));
+    }
+  }
+  request.body = text.substr(body_start);
+  if (!read_until(fd, request.body, [&](const std::string& b) { return b.size() >= content_length; })) {
+    return std::nullopt;
+  }
+  return request;
+}
+
+}  // namespace
+
+std::vector<std::string> HttpRequest::header_lines(const std::string& name) const {
+  std::vector<std::string> lines;
+  for (const auto& line : headers) {
+    if (line.size() > name.size() && line[name.size()] == ':' && same_name(line.substr(0, name.size()), name)) {
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+RecordingServer::RecordingServer()
+    : listener_([this](int fd) {
+        if (auto request = read_request(fd)) {
+          {
+            std::lock_guard lock(mutex_);
+            requests_.push_back(std::move(*request));
+          }
+          constexpr std::string_view kAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+          static_cast<void>(write(fd, kAnswer.data(), kAnswer.size()));
+        }
+        close(fd);
+      }) {}
+
+std::vector<HttpRequest> RecordingServer::requests() const {
+  std::lock_guard lock(mutex_);
+  return requests_;
 }
 
 }  // namespace lw::test

@@ -226,6 +226,16 @@ TEST(AgentConfig, ConfigFileWithEveryKey) {
   expect_same(config_of({"--config", (dir.path() / "agent.toml").string()}), kEveryKeyConfig);
 }
 
+// An empty TOML file is a valid one, as Prometheus takes an empty config:
+// every setting keeps its default.
+TEST(AgentConfig, EmptyConfigFileKeepsTheDefaults) {
+  TempDir dir;
+  for (const char* text : {"", "\n", "# nothing here yet\r\n\n"}) {
+    write_file(dir.path() / "agent.toml", text);
+    expect_same(config_of({"--config", (dir.path() / "agent.toml").string()}), AgentConfig{});
+  }
+}
+
 TEST(AgentConfig, ConfigTextReadsLikeTheFile) {
   const auto result = parse_agent_config_text(kEveryKey);
   ASSERT_TRUE(std::holds_alternative<AgentConfig>(result));
@@ -235,6 +245,19 @@ TEST(AgentConfig, ConfigTextReadsLikeTheFile) {
     ADD_FAILURE() << "a duration without a unit was accepted";
   } catch (const Error& error) {
     EXPECT_EQ(error.kind(), ErrorKind::usage);
+  }
+}
+
+// A terminal escape in a value (or a binary given as the config) must not
+// reach the one-line message: the text is refused before it is parsed.
+TEST(AgentConfig, ControlBytesInConfigTextAreRefused) {
+  try {
+    parse_agent_config_text("interval = \"\x1b[31m5s\"\n");
+    ADD_FAILURE() << "an escape sequence was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::usage);
+    EXPECT_EQ(std::string(error.what()),
+              "the config is not a text file (byte 0x1b at offset 12): give the TOML file of the settings");
   }
 }
 
