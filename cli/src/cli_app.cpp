@@ -43,6 +43,13 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str();
   BackendFlags backend;
   add_backend_options(*inspect_cmd, backend);
+  std::string bpf_cache = "/sys/fs/bpf/leakwatch";
+  inspect_cmd
+      ->add_option("--bpf-cache", bpf_cache,
+                   "Directory in a BPF filesystem where the loaded socket iterator is kept for the next run (until "
+                   "reboot); none: load it every time")
+      ->type_name("DIR|none")
+      ->capture_default_str();
   std::string watch_for, interval = "2s", stall_after = "60s";
   inspect_cmd->add_option("--watch", watch_for, "Watch for this long (30s, 5m), then give a verdict");
   inspect_cmd->add_option("--interval", interval, "Sampling interval of --watch")->capture_default_str();
@@ -67,6 +74,7 @@ int run_cli(int argc, char** argv) {
     place_under_host_root(app, host_root, inspect.paths);
     require_host_paths(inspect.paths);
     inspect.backend = to_backend_choice(backend);
+    if (bpf_cache != "none") inspect.backend.bpf.program_cache = bpf_cache;
     if (watch_for.empty()) {
       if (inspect_cmd->count("--interval") || inspect_cmd->count("--stall-after")) {
         throw Error(ErrorKind::usage, "--interval and --stall-after only apply with --watch DURATION");

@@ -12,6 +12,11 @@ struct BpfOptions {
   // A BTF file for kernels without /sys/kernel/btf/vmlinux (libbpf's
   // btf_custom_path); empty for the kernel's own.
   std::string btf_path;
+  // A directory in a BPF filesystem where the loaded socket iterator is
+  // pinned and where a later run finds it, instead of loading it again
+  // (parsing the kernel's BTF is most of a one-process command's time);
+  // empty for none. Not used with btf_path.
+  std::string program_cache;
   // For bpf_object_open_opts.btf_custom_path.
   const char* btf_custom_path() const { return btf_path.empty() ? nullptr : btf_path.c_str(); }
 };

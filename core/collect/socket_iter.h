@@ -5,14 +5,16 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "collect/bpf_loading.h"
 #include "collect/socket_source.h"
 #include "model/socket_record.h"
 #include "util/libbpf_ptr.h"
+#include "util/owned_fd.h"
 
-struct bpf_iter_attach_opts;
+union bpf_iter_link_info;
 
 namespace lw {
 
@@ -25,8 +27,11 @@ struct RecordBuffer {
 
 class SocketIterator final : public SocketSource {
  public:
-  // Loads the program. Throws lw::Error(no_privilege) when we lack the
-  // capabilities, lw::Error(bpf_refused) when the kernel refuses it.
+  // Loads the program, or reuses the one pinned in options.program_cache for
+  // this build of it (a BPF filesystem lives as long as the kernel that
+  // mounted it, so what it holds was verified by the running kernel), and
+  // pins it there when it was loaded. Throws lw::Error(no_privilege) when we
+  // lack the capabilities, lw::Error(bpf_refused) when the kernel refuses it.
   explicit SocketIterator(const BpfOptions& options = {});
   ~SocketIterator() override;
   SocketIterator(SocketIterator&&) noexcept = default;
@@ -41,9 +46,11 @@ class SocketIterator final : public SocketSource {
   std::string_view name() const override { return "bpf"; }
 
  private:
-  std::vector<SocketRecord> run(const bpf_iter_attach_opts* opts);
+  std::vector<SocketRecord> run(const bpf_iter_link_info* target);
+  int program_fd() const;
 
-  LibbpfPtr<socket_iter> skel_;
+  LibbpfPtr<socket_iter> skel_;    // the object, when loaded here
+  std::optional<OwnedFd> pinned_;  // the program, when an earlier run's pin is reused
   RecordBuffer buffer_;
 };
 

@@ -1,5 +1,6 @@
 // `leakwatch inspect` as a user runs it: the real binary, real processes,
 // and every documented failure with its exit code and one-line message.
+#include <bpf/bpf.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -19,6 +21,7 @@
 #include "../unit/fake_files.h"
 #include "bpf_test_support.h"
 #include "collect/procfs.h"
+#include "private_bpffs.h"
 #include "run_command.h"
 #include "test_cgroup.h"
 
@@ -283,6 +286,50 @@ TEST_F(InspectCliTest, StatOfAnotherLayoutIsOneLineNamingTheFile) {
     expect_one_line_error(run_cli({"--host-proc", fake_proc.string(), "inspect", std::to_string(pid)}), 9,
                           stat_path.string());
   }
+}
+
+std::vector<std::filesystem::path> entries_of(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) out.push_back(e.path());
+  return out;
+}
+
+// The first inspect pins the loaded iterator; the next ones reuse it, with
+// the same report. Anything else at the pin's name is not run.
+TEST_F(InspectCliTest, TheLoadedIteratorIsKeptInABpfFilesystemAndReused) {
+  const PrivateBpfFs bpffs;
+  const auto cache = bpffs.path() / "leakwatch";
+  auto proc = start_workload({"sockets", "--udp-bind", "127.0.0.1", "--unix-pairs", "3"});
+  proc->expect_line("ready ");
+  const std::vector<std::string> inspect{"-v",     "inspect",     std::to_string(proc->pid()),
+                                         "--json", "--bpf-cache", cache.string()};
+  const auto sockets_total = [](const CommandResult& r) { return nlohmann::json::parse(r.out)["sockets"]["total"]; };
+
+  const auto first = run_cli(inspect);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(sockets_total(first), count_socket_fds(proc->pid()));
+  const auto pins = entries_of(cache);
+  ASSERT_EQ(pins.size(), 1u);
+  EXPECT_EQ(pins[0].filename().string().rfind("socket_iter-", 0), 0u) << pins[0];
+  EXPECT_EQ(first.err.find("reusing the socket iterator"), std::string::npos);
+
+  const auto second = run_cli(inspect);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("reusing the socket iterator pinned at " + pins[0].string()), std::string::npos)
+      << second.err;
+  EXPECT_EQ(sockets_total(second), sockets_total(first));
+
+  // A map where the program should be: loaded afresh, and the report is right.
+  std::filesystem::remove(pins[0]);
+  const int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "not_an_iter", 4, 4, 1, nullptr);
+  ASSERT_GE(map, 0) << std::strerror(errno);
+  ASSERT_EQ(bpf_obj_pin(map, pins[0].c_str()), 0) << std::strerror(errno);
+  close(map);
+  const auto third = run_cli(inspect);
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_NE(third.err.find("is not leakwatch's socket iterator"), std::string::npos) << third.err;
+  EXPECT_EQ(sockets_total(third), count_socket_fds(proc->pid()));
 }
 
 // nobody: setuid from root to a non-root user clears every capability.
