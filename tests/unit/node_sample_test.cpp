@@ -219,28 +219,43 @@ TEST(MetricsExporter, FindingsExportShareOfGrowthAndIngressCorrelation) {
   EXPECT_EQ(values["leakwatch_leak_ingress_correlation"], (std::vector<double>{0.95}));
 }
 
-TEST(MetricsExporter, OnlyBuildInfoBeforeTheFirstSample) {
+TEST(MetricsExporter, OnlyBuildAndBackendBeforeTheFirstSample) {
   MetricsExporter exporter(ExportLimits{});
   const auto families = exporter.Collect();
-  ASSERT_EQ(families.size(), 1u);
+  ASSERT_EQ(families.size(), 2u);
   EXPECT_EQ(families[0].name, "leakwatch_build_info");
+  EXPECT_EQ(families[1].name, "leakwatch_backend_info");
   EXPECT_FALSE(exporter.has_sample());
 }
 
-TEST(MetricsExporter, SaysWhichNodeKernelAndHowOftenItSamples) {
+bool has_label(const prometheus::ClientMetric& m, const std::string& name, const std::string& value) {
+  return std::ranges::any_of(m.label, [&](const auto& l) { return l.name == name && l.value == value; });
+}
+
+TEST(MetricsExporter, SaysWhichNodeKernelBackendAndHowOftenItSamples) {
   MetricsExporter exporter(
       ExportLimits{},
       AgentInfo{.node = "node-7", .interval = std::chrono::milliseconds(2500), .kernel_release = "6.1.0-37-amd64"});
   const auto families = exporter.Collect();
-  ASSERT_EQ(families.size(), 3u);
-  const auto& build = families[0].metric.at(0).label;
-  EXPECT_TRUE(std::ranges::any_of(build, [](const auto& l) { return l.name == "node" && l.value == "node-7"; }));
+  ASSERT_EQ(families.size(), 4u);
+  EXPECT_TRUE(has_label(families[0].metric.at(0), "node", "node-7"));
   EXPECT_EQ(families[1].name, "leakwatch_kernel_info");
-  const auto& kernel = families[1].metric.at(0).label;
-  EXPECT_TRUE(
-      std::ranges::any_of(kernel, [](const auto& l) { return l.name == "release" && l.value == "6.1.0-37-amd64"; }));
-  EXPECT_EQ(families[2].name, "leakwatch_sampling_interval_seconds");
-  EXPECT_DOUBLE_EQ(families[2].metric.at(0).gauge.value, 2.5);
+  EXPECT_TRUE(has_label(families[1].metric.at(0), "release", "6.1.0-37-amd64"));
+  EXPECT_EQ(families[2].name, "leakwatch_backend_info");
+  EXPECT_TRUE(has_label(families[2].metric.at(0), "sockets", "bpf_iter_task_file"));
+  EXPECT_TRUE(has_label(families[2].metric.at(0), "closes", "tp_btf_inet_sock_set_state"));
+  EXPECT_EQ(families[3].name, "leakwatch_sampling_interval_seconds");
+  EXPECT_DOUBLE_EQ(families[3].metric.at(0).gauge.value, 2.5);
+}
+
+TEST(MetricsExporter, TheNetlinkBackendSaysItSeesNoCloses) {
+  MetricsExporter exporter(ExportLimits{}, AgentInfo{.socket_backend = "netlink", .close_events = false});
+  const auto families = exporter.Collect();
+  ASSERT_EQ(families.size(), 2u);
+  const auto& backend = families[1].metric.at(0);
+  EXPECT_TRUE(has_label(backend, "sockets", "sock_diag"));
+  EXPECT_TRUE(has_label(backend, "closes", "none"));
+  EXPECT_TRUE(has_label(backend, "owners", "none"));
 }
 
 }  // namespace
