@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every parser of outside input (tests/fuzz: /proc files, cgroup
 # files, sockstat and tcp_mem, kubelet log names, the TOML config, BPF
-# records as bytes) with libFuzzer, AddressSanitizer and
+# records as bytes, sock_diag messages) with libFuzzer, AddressSanitizer and
 # UndefinedBehaviorSanitizer, each target for a bounded time from its seed
 # corpus. Fails when any target crashes, breaks one of its invariants, leaks
 # or hangs; the input that did it is in BUILD_DIR/fuzz-artifacts/<target>/.

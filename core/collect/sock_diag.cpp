@@ -82,7 +82,8 @@ void read_tcp(const inet_diag_msg& msg, const std::optional<tcp_info>& info, uin
   }
   r.unacked = msg.idiag_wqueue;  // write_seq - snd_una
   if (!info) return;
-  const bool fin = peer_fin_received(r.state, shutdown, info->tcpi_bytes_received);
+  // A FIN without a byte counted for it cannot come from the kernel; never wrap.
+  const bool fin = peer_fin_received(r.state, shutdown, info->tcpi_bytes_received) && info->tcpi_bytes_received > 0;
   r.bytes_received = info->tcpi_bytes_received - (fin ? 1 : 0);
   r.bytes_acked = info->tcpi_bytes_acked;
   r.unread = msg.idiag_rqueue - (fin && msg.idiag_rqueue > 0 ? 1 : 0);  // rcv_nxt - copied_seq
