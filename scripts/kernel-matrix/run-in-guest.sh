@@ -93,8 +93,11 @@ echo "run-in-guest: booting $kernel ($vmlinuz) $mode, timeout ${timeout}s, log $
 set +e
 # -nodefaults: no VGA, network card or parallel port to probe; the console
 # is the first serial port on stdout. stdin is closed so qemu never puts a
-# terminal into raw mode.
-timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
+# terminal into raw mode. thread=single: one host thread runs both vCPUs in
+# turn. With a thread per vCPU, a guest kernel patching its own code (static
+# keys turned on when BPF programs attach) raced with the other vCPU running
+# that code: 6.12 died once of "Oops: int3" in __alloc_pages (2026-12-05).
+timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 2048 \
   -nodefaults -display none -serial stdio -no-reboot \
   -kernel "$vmlinuz" -initrd "$work/initrd" -append "console=ttyS0 panic=-1 quiet" \
   </dev/null | tee "$log"
