@@ -6,17 +6,13 @@
 
 namespace lw {
 
-std::vector<SocketRecord> socket_records_from_bytes(std::span<const std::byte> bytes) {
-  if (bytes.size() % sizeof(SocketRecord) != 0) {
+size_t whole_socket_records(size_t bytes) {
+  if (bytes % sizeof(SocketRecord) != 0) {
     throw Error(ErrorKind::bpf_refused,
                 "the socket iterator returned a partial record: BPF program and "
                 "user space disagree on the record layout");
   }
-  // Copied, not cast: the bytes need not be aligned for the record. One
-  // copy of the whole stream: tens of thousands of records are common.
-  std::vector<SocketRecord> records(bytes.size() / sizeof(SocketRecord));
-  if (!bytes.empty()) std::memcpy(records.data(), bytes.data(), bytes.size());
-  return records;
+  return bytes / sizeof(SocketRecord);
 }
 
 std::optional<lw_close_event> close_event_from_bytes(std::span<const std::byte> bytes) {

@@ -8,17 +8,16 @@
 #include <cstddef>
 #include <optional>
 #include <span>
-#include <vector>
 
 #include "leakwatch_abi.h"
 #include "model/socket_record.h"
 
 namespace lw {
 
-// Every record of the iterator's output. Throws lw::Error(bpf_refused) when
-// the bytes end mid-record: the BPF program and user space then disagree on
-// the layout, and no record of the pass can be trusted.
-std::vector<SocketRecord> socket_records_from_bytes(std::span<const std::byte> bytes);
+// How many records `bytes` of the iterator's output hold. Throws
+// lw::Error(bpf_refused) when they end mid-record: the BPF program and user
+// space then disagree on the layout, and no record of the pass can be trusted.
+size_t whole_socket_records(size_t bytes);
 
 // One ring-buffer sample; nullopt unless it is exactly one lw_close_event.
 std::optional<lw_close_event> close_event_from_bytes(std::span<const std::byte> bytes);

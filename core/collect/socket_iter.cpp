@@ -3,8 +3,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -24,17 +26,33 @@
 namespace lw {
 namespace {
 
-// Reads the iterator's whole output straight into the record array. The
-// kernel only ever emits whole records, but one read() may end mid-record.
-// The buffer is kept between passes and never zero-filled: on a machine with
-// tens of thousands of sockets, page faults on fresh memory would cost more
-// than the pass itself.
-std::vector<SocketRecord> read_records(int iter_fd, RecordBuffer& buffer) {
+// Pages made present in one call, not faulted in one by one as the kernel
+// copies records into them: in a virtual machine each fault is an exit, and
+// a one-shot inspect touches every page fresh. Kernels before 5.14 lack
+// MADV_POPULATE_WRITE and fault as before.
+void populate(void* start, size_t length) {
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto first = reinterpret_cast<uintptr_t>(start) & ~(page - 1);
+  madvise(reinterpret_cast<void*>(first), reinterpret_cast<uintptr_t>(start) + length - first, MADV_POPULATE_WRITE);
+}
+
+// Reads the iterator's whole output straight into the records returned, a
+// chunk at a time (one read() may end mid-record; the kernel only ever
+// emits whole ones). `expected`: the last pass's count, so that a pass of
+// the same size never moves its records.
+std::vector<SocketRecord> read_records(int iter_fd, size_t expected) {
+  constexpr size_t kChunk = (1 << 20) / sizeof(SocketRecord);
+  std::vector<SocketRecord> records;
+  records.reserve(std::max(expected + expected / 4, 8 * kChunk));
   size_t bytes = 0;
   for (;;) {
-    if (bytes == buffer.capacity * sizeof(SocketRecord)) buffer.grow();
-    auto* dest = reinterpret_cast<char*>(buffer.records.get()) + bytes;
-    const ssize_t n = read(iter_fd, dest, buffer.capacity * sizeof(SocketRecord) - bytes);
+    if (bytes == records.size() * sizeof(SocketRecord)) {
+      if (records.capacity() < records.size() + kChunk) records.reserve(2 * records.capacity());
+      populate(records.data() + records.size(), kChunk * sizeof(SocketRecord));
+      records.resize(records.size() + kChunk);
+    }
+    const ssize_t n =
+        read(iter_fd, reinterpret_cast<char*>(records.data()) + bytes, records.size() * sizeof(SocketRecord) - bytes);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -44,7 +62,8 @@ std::vector<SocketRecord> read_records(int iter_fd, RecordBuffer& buffer) {
     }
     bytes += static_cast<size_t>(n);
   }
-  return socket_records_from_bytes({reinterpret_cast<const std::byte*>(buffer.records.get()), bytes});
+  records.resize(whole_socket_records(bytes));
+  return records;
 }
 
 // The iterator walks tasks and skips a thread whose files table is its
@@ -70,9 +89,8 @@ constexpr std::string_view kPinPrefix = "socket_iter-";
 // object the skeleton embeds, so a new leakwatch never runs an old program.
 std::filesystem::path pin_path(const std::filesystem::path& cache) {
   size_t size = 0;
-  const auto* bytes = static_cast<const unsigned char*>(socket_iter::elf_bytes(&size));
-  uint64_t hash = 14695981039346656037ull;  // FNV-1a
-  for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  const auto* bytes = static_cast<const char*>(socket_iter::elf_bytes(&size));
+  const size_t hash = std::hash<std::string_view>{}(std::string_view(bytes, size));
   return cache / fmt::format("{}{:016x}", kPinPrefix, hash);
 }
 
@@ -130,15 +148,6 @@ int SocketIterator::program_fd() const { return pinned_ ? pinned_->get() : bpf_p
 
 SocketIterator::~SocketIterator() = default;
 
-void RecordBuffer::grow() {
-  // Enough for a busy host at once; doubling afterwards.
-  const size_t next = capacity == 0 ? 65536 : capacity * 2;
-  auto bigger = std::make_unique_for_overwrite<SocketRecord[]>(next);
-  if (capacity > 0) std::memcpy(bigger.get(), records.get(), capacity * sizeof(SocketRecord));
-  records = std::move(bigger);
-  capacity = next;
-}
-
 std::vector<SocketRecord> SocketIterator::all() { return run(nullptr); }
 
 std::vector<SocketRecord> SocketIterator::for_process(pid_t pid) {
@@ -167,7 +176,8 @@ std::vector<SocketRecord> SocketIterator::run(const bpf_iter_link_info* target) 
                 err);
   }
   const OwnedFd iter(raw_iter);
-  auto records = read_records(iter.get(), buffer_);
+  auto records = read_records(iter.get(), last_pass_records_);
+  last_pass_records_ = records.size();
   keep_one_record_per_fd(records);
   return records;
 }

@@ -18,13 +18,6 @@ union bpf_iter_link_info;
 
 namespace lw {
 
-// Raw storage the kernel writes records into; reused across passes.
-struct RecordBuffer {
-  std::unique_ptr<SocketRecord[]> records;
-  size_t capacity = 0;  // in records
-  void grow();
-};
-
 class SocketIterator final : public SocketSource {
  public:
   // Loads the program, or reuses the one pinned in options.program_cache for
@@ -51,7 +44,7 @@ class SocketIterator final : public SocketSource {
 
   LibbpfPtr<socket_iter> skel_;    // the object, when loaded here
   std::optional<OwnedFd> pinned_;  // the program, when an earlier run's pin is reused
-  RecordBuffer buffer_;
+  size_t last_pass_records_ = 0;   // room made for the next pass
 };
 
 }  // namespace lw

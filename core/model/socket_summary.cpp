@@ -104,14 +104,20 @@ std::vector<ListenerQueue> listener_queues(std::span<const SocketRecord> records
 }
 
 std::vector<SocketRecord> largest_sockets(std::span<const SocketRecord> records, size_t top_n) {
-  std::vector<SocketRecord> sorted(records.begin(), records.end());
-  const auto by_size = [](const SocketRecord& a, const SocketRecord& b) {
-    return std::make_tuple(queued_bytes(a), a.unread, b.fd) > std::make_tuple(queued_bytes(b), b.unread, a.fd);
+  // Sorted by pointer: a process may hold tens of thousands of 128-byte
+  // records, of which only top_n are copied.
+  std::vector<const SocketRecord*> sorted;
+  sorted.reserve(records.size());
+  for (const auto& r : records) sorted.push_back(&r);
+  const auto by_size = [](const SocketRecord* a, const SocketRecord* b) {
+    return std::make_tuple(queued_bytes(*a), a->unread, b->fd) > std::make_tuple(queued_bytes(*b), b->unread, a->fd);
   };
   const size_t n = std::min(top_n, sorted.size());
   std::partial_sort(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(n), sorted.end(), by_size);
-  sorted.resize(n);
-  return sorted;
+  std::vector<SocketRecord> top;
+  top.reserve(n);
+  for (size_t i = 0; i < n; ++i) top.push_back(*sorted[i]);
+  return top;
 }
 
 }  // namespace

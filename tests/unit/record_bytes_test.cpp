@@ -18,21 +18,14 @@ std::vector<std::byte> bytes_of(const std::vector<T>& values) {
   return bytes;
 }
 
-TEST(RecordBytes, WholeRecordsKeepEveryByte) {
-  const std::vector<SocketRecord> records{RecordBuilder::tcp4("10.0.0.1", 40000, "10.0.0.7", 8080),
-                                          RecordBuilder::unix_stream()};
-  const auto bytes = bytes_of(records);
-  const auto decoded = socket_records_from_bytes(bytes);
-  ASSERT_EQ(decoded.size(), 2u);
-  EXPECT_EQ(std::memcmp(decoded.data(), bytes.data(), bytes.size()), 0);
-  EXPECT_TRUE(socket_records_from_bytes({}).empty());
+TEST(RecordBytes, WholeRecordsAreCounted) {
+  EXPECT_EQ(whole_socket_records(3 * sizeof(SocketRecord)), 3u);
+  EXPECT_EQ(whole_socket_records(0), 0u);
 }
 
 TEST(RecordBytes, ARecordCutShortIsALayoutDisagreement) {
-  auto bytes = bytes_of(std::vector<SocketRecord>{RecordBuilder::udp4(53)});
-  bytes.pop_back();
   try {
-    socket_records_from_bytes(bytes);
+    whole_socket_records(2 * sizeof(SocketRecord) - 1);
     FAIL() << "a partial record was accepted";
   } catch (const Error& error) {
     EXPECT_EQ(error.kind(), ErrorKind::bpf_refused);
