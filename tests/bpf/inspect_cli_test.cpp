@@ -346,6 +346,26 @@ TEST_F(InspectCliTest, MissingPrivileges) {
                         fmt::format("cannot read /proc/{}/fd", getpid()));
 }
 
+// The netlink backend needs no privilege for one's own processes: a user
+// without any capability gets the whole report of a process of theirs. One
+// shell as that user starts the process (1 UDP socket, 2 unix pairs) and
+// inspects it once it is ready; it ends with its parent.
+TEST_F(InspectCliTest, AnUnprivilegedUserInspectsTheirOwnProcessThroughNetlink) {
+  const TempDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+  const auto ready = (dir.path() / "ready").string();
+  const auto script = fmt::format(
+      "{} sockets --udp-bind 127.0.0.1 --unix-pairs 2 --max-seconds 60 > {} & pid=$!; "
+      "while ! grep -q ready {}; do sleep 0.05; done; exec {} inspect $pid --json",
+      LW_WORKLOAD_PATH, ready, ready, LW_CLI_PATH);
+  const auto r = run_command({"sh", "-c", script}, Output::capture, become_nobody);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("using the netlink socket backend: missing privileges"), std::string::npos) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["sockets"]["by_kind"]["udp"], 1) << r.out;
+  EXPECT_EQ(report["sockets"]["by_kind"]["unix-stream"], 4) << r.out;
+}
+
 // A seccomp filter makes the kernel answer bpf(2) with ENOSYS, as a kernel
 // built without BPF or a locked-down container runtime does.
 void refuse_bpf_syscall() {
