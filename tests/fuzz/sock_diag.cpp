@@ -48,14 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span payload(reinterpret_cast<const std::byte*>(data) + 1, size - 1);
   switch (data[0]) {
-    case 0:
-      check_inet(payload, IPPROTO_TCP);
-      break;
-    case 1:
-      check_inet(payload, IPPROTO_UDP);
-      break;
-    default:
-      check_unix(payload);
+    case 0: check_inet(payload, IPPROTO_TCP); break;
+    case 1: check_inet(payload, IPPROTO_UDP); break;
+    default: check_unix(payload);
   }
   return 0;
 }
