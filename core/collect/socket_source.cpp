@@ -14,13 +14,6 @@ bool is_refusal(const Error& e) { return e.kind() == ErrorKind::bpf_refused || e
 
 }  // namespace
 
-std::optional<Backend> parse_backend(std::string_view text) {
-  if (text == "auto") return Backend::automatic;
-  if (text == "bpf") return Backend::bpf;
-  if (text == "netlink") return Backend::netlink;
-  return std::nullopt;
-}
-
 OpenedSource open_socket_source(const BackendChoice& choice, const HostPaths& paths) {
   if (choice.backend == Backend::netlink) return {std::make_unique<NetlinkSockets>(paths), ""};
   try {

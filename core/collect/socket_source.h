@@ -45,9 +45,6 @@ class SocketSource {
 
 enum class Backend { automatic, bpf, netlink };
 
-// "auto", "bpf", "netlink"; nullopt for anything else.
-std::optional<Backend> parse_backend(std::string_view text);
-
 // What --backend and --btf chose.
 struct BackendChoice {
   Backend backend = Backend::automatic;

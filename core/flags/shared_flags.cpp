@@ -22,6 +22,13 @@ std::optional<double> unit_milliseconds(std::string_view unit) {
   return std::nullopt;
 }
 
+std::optional<Backend> parse_backend(std::string_view text) {
+  if (text == "auto") return Backend::automatic;
+  if (text == "bpf") return Backend::bpf;
+  if (text == "netlink") return Backend::netlink;
+  return std::nullopt;
+}
+
 }  // namespace
 
 void bad_value(std::string_view flag, std::string_view value, std::string_view advice) {
