@@ -249,7 +249,10 @@ TEST(MetricsExporter, SaysWhichNodeKernelBackendAndHowOftenItSamples) {
 }
 
 TEST(MetricsExporter, TheNetlinkBackendSaysItSeesNoCloses) {
-  MetricsExporter exporter(ExportLimits{}, AgentInfo{.socket_backend = "netlink", .close_events = false});
+  AgentInfo netlink;
+  netlink.socket_backend = "netlink";
+  netlink.close_events = false;
+  MetricsExporter exporter(ExportLimits{}, netlink);
   const auto families = exporter.Collect();
   ASSERT_EQ(families.size(), 2u);
   const auto& backend = families[1].metric.at(0);
