@@ -1,9 +1,9 @@
 // The socket iterator's output as bytes (whole_socket_records), then
 // everything that reads meaning into a record (socket_record.h) and the
 // per-process summary (summarize_sockets). Only whole records are accepted
-// (anything else is lw::Error(bpf_refused)); an
-// inet address prints as text that parses back to the same bytes; the
-// summary's totals are the sums of its records.
+// (anything else is lw::Error(bpf_refused)); an inet address prints as text
+// that parses back to the same bytes; the summary's totals are the sums of
+// its records.
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
