@@ -221,8 +221,8 @@ void export_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t t
       if (c->memory->limit) limit.add(base, c->memory->limit->bytes);
       sock.add(base, c->memory->sock);
     }
-    queues.add(with(base, "direction", "receive"), static_cast<double>(c->receive_queue_bytes));
-    queues.add(with(base, "direction", "send"), static_cast<double>(c->send_queue_bytes));
+    queues.add(with(base, "direction", "receive"), static_cast<double>(c->sockets.receive_queue_bytes));
+    queues.add(with(base, "direction", "send"), static_cast<double>(c->sockets.send_queue_bytes));
     received.add(base, static_cast<double>(c->ingress.received));
     consumed.add(base, static_cast<double>(c->ingress.consumed));
     procs.add(base, static_cast<double>(c->processes));
@@ -230,15 +230,29 @@ void export_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t t
   for (auto* f : {&usage, &limit, &sock, &queues, &received, &consumed, &procs}) out.push_back(f->take());
 }
 
-void export_node(const NodeStats& n, std::vector<MetricFamily>& out) {
+// The socket pass sees every network namespace; sockstat's counts of sockets
+// in use are the host namespace's only, its allocations and memory global.
+void export_node(const NodeStats& n, const std::optional<SocketSummary>& held, std::vector<MetricFamily>& out) {
   const auto bytes = [&](const std::optional<uint64_t>& pages) -> std::optional<uint64_t> {
     if (!pages) return std::nullopt;
     return *pages * n.page_size;
   };
+  Family held_sockets("leakwatch_node_held_sockets",
+                      "Sockets held by processes of the node, every network namespace, each once", MetricType::Gauge);
+  Family held_queues("leakwatch_node_held_socket_queue_bytes",
+                     "Socket queue memory of the sockets processes hold, every network namespace, each once",
+                     MetricType::Gauge);
+  if (held) {
+    held_sockets.add({{"type", "all"}}, static_cast<double>(held->sockets));
+    for (const auto& [type, count] : held->by_kind) held_sockets.add({{"type", type}}, static_cast<double>(count));
+    held_queues.add({{"direction", "receive"}}, static_cast<double>(held->receive_queue_bytes));
+    held_queues.add({{"direction", "send"}}, static_cast<double>(held->send_queue_bytes));
+  }
   Family sockets("leakwatch_node_sockets", "Sockets on the node (/proc/net/sockstat)", MetricType::Gauge);
   sockets.add({{"kind", "all"}}, n.sockets.sockets_used);
   sockets.add({{"kind", "tcp_inuse"}}, n.sockets.tcp_inuse);
   sockets.add({{"kind", "tcp_orphan"}}, n.sockets.tcp_orphan);
+  sockets.add({{"kind", "tcp_alloc"}}, n.sockets.tcp_alloc);
   sockets.add({{"kind", "tcp_timewait"}}, n.sockets.tcp_tw);
   sockets.add({{"kind", "tcp6_inuse"}}, n.sockets.tcp6_inuse);
   sockets.add({{"kind", "udp_inuse"}}, n.sockets.udp_inuse);
@@ -254,7 +268,7 @@ void export_node(const NodeStats& n, std::vector<MetricFamily>& out) {
     limits.add({{"threshold", "pressure"}}, bytes(n.tcp_mem->pressure_pages));
     limits.add({{"threshold", "max"}}, bytes(n.tcp_mem->max_pages));
   }
-  for (auto* f : {&sockets, &memory, &limits}) out.push_back(f->take());
+  for (auto* f : {&held_sockets, &held_queues, &sockets, &memory, &limits}) out.push_back(f->take());
 }
 
 void export_health(const NodeSample& s, size_t exported_processes, std::vector<MetricFamily>& out) {
@@ -370,7 +384,7 @@ std::vector<MetricFamily> MetricsExporter::Collect() const {
   export_processes(processes, out);
   export_findings(*findings, limits_.max_findings, out);
   export_cgroups(sample->cgroups, limits_.top_cgroups, out);
-  export_node(sample->node, out);
+  export_node(sample->node, sample->held_sockets, out);
   export_health(*sample, processes.size(), out);
   const AlertDelivery alerts = alerts_ ? alerts_->snapshot() : AlertDelivery{};
   Family posts("leakwatch_alert_posts_total", "Posts of alerts to the Alertmanager, by result", MetricType::Counter);

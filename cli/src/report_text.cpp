@@ -64,7 +64,9 @@ std::string cgroup_section(const ProcessReport& r) {
 
 std::string sockets_section(const SocketSummary& s) {
   if (s.sockets == 0) return "Sockets: none\n";
-  std::string out = fmt::format("Sockets: {} ({})\n", s.sockets, join_counts(s.by_kind));
+  std::string out = fmt::format("Sockets: {} ({})", s.sockets, join_counts(s.by_kind));
+  if (s.descriptors != s.sockets) out += fmt::format(", held by {} descriptors", s.descriptors);
+  out += "\n";
   if (!s.by_tcp_state.empty()) out += fmt::format("  TCP states: {}\n", join_counts(s.by_tcp_state));
   if (s.unread_bytes > 0) {
     out += fmt::format("  Unread: {} received but not yet read by the process, on {} sockets\n",

@@ -96,6 +96,7 @@ RoundInputs NodeSampler::read_round() {
   RoundInputs round;
   collect("sockets", [&] {
     round.records = read_sockets();
+    round.every_socket = filter_.pids.empty();
     sort_by_owner(round.records);
   });
   // After the pass: a socket that closed after it was seen is credited the

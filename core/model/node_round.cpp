@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <span>
+#include <tuple>
 
 namespace lw {
 namespace {
@@ -43,6 +44,46 @@ std::optional<SocketOwner> close_event_owner(const CloseEvent& e, const std::map
   return std::nullopt;
 }
 
+// A TCP connection's record and the targeted process its bytes go to.
+struct Holder {
+  const SocketRecord* record;
+  const TargetProcess* process;
+};
+
+// The kernel does not say which of the processes holding a socket read its
+// bytes. The rule: the one that started first, which opened it (fork()
+// hands descriptors from parent to child); once it lets go, the next one.
+std::unordered_map<uint64_t, Holder> credited_holders(const std::vector<SocketRecord>& records,
+                                                      const std::map<pid_t, const TargetProcess*>& by_pid) {
+  const auto started_before = [](const TargetProcess& a, const TargetProcess& b) {
+    return std::tie(a.info.stat.start_time, a.info.pid) < std::tie(b.info.stat.start_time, b.info.pid);
+  };
+  std::unordered_map<uint64_t, Holder> holders;
+  for (const auto& [tgid, held] : spans_by_tgid(records)) {
+    const auto owner = by_pid.find(static_cast<pid_t>(tgid));
+    if (owner == by_pid.end()) continue;
+    for (const auto& r : held) {
+      if (!is_tcp(r) || is_tcp_listener(r)) continue;
+      const Holder candidate{&r, owner->second};
+      const auto [it, added] = holders.try_emplace(r.inode, candidate);
+      if (!added && started_before(*owner->second, *it->second.process)) it->second = candidate;
+    }
+  }
+  return holders;
+}
+
+// A cgroup's sockets: its processes' records taken as one, so a socket
+// several of them hold is counted once.
+SocketSummary cgroup_sockets(const std::vector<std::span<const SocketRecord>>& held, const StallRule& stalls,
+                             size_t top_endpoints) {
+  size_t count = 0;
+  for (const auto& r : held) count += r.size();
+  std::vector<SocketRecord> records;
+  records.reserve(count);
+  for (const auto& r : held) records.insert(records.end(), r.begin(), r.end());
+  return summarize_sockets(records, top_endpoints, 0, &stalls);
+}
+
 ProcessSample process_sample(const TargetProcess& p, std::span<const SocketRecord> records, const StallRule& stalls,
                              size_t top_endpoints) {
   ProcessSample s;
@@ -70,13 +111,10 @@ uint64_t credit_ingress(IngressLedger& ledger, const RoundInputs& in) {
 
   // Live sockets first, then the closes: a close credits only what arrived
   // after the socket's last sighting.
-  for (const auto& [tgid, records] : spans_by_tgid(in.records)) {
-    const auto owner_it = by_pid.find(static_cast<pid_t>(tgid));
-    if (owner_it == by_pid.end()) continue;
-    const SocketOwner owner{key_of(*owner_it->second), owner_it->second->cgroup};
-    for (const auto& r : records) {
-      if (is_tcp(r) && !is_tcp_listener(r)) ledger.observe(r.inode, r.bytes_received, consumed_bytes(r), owner);
-    }
+  for (const auto& [inode, holder] : credited_holders(in.records, by_pid)) {
+    const SocketRecord& r = *holder.record;
+    ledger.observe(inode, r.bytes_received, consumed_bytes(r),
+                   SocketOwner{key_of(*holder.process), holder.process->cgroup});
   }
   uint64_t unattributed = 0;
   for (const auto& e : in.close_events) {
@@ -111,24 +149,29 @@ NodeSample assemble_node_sample(const RoundInputs& in, const IngressLedger& ledg
                                 size_t top_endpoints) {
   NodeSample sample;
   const auto spans = spans_by_tgid(in.records);
+  // A cgroup of one process has that process's summary; others are
+  // summarized again from all their records.
+  std::map<std::string, std::vector<std::span<const SocketRecord>>> cgroup_records;
   for (const auto& p : in.processes) {
-    ProcessSample s = process_sample(p, records_of(spans, p.info.pid), stalls, top_endpoints);
+    const auto records = records_of(spans, p.info.pid);
+    ProcessSample s = process_sample(p, records, stalls, top_endpoints);
     s.ingress = ledger.process_totals(s.key);
 
     CgroupSample& c = sample.cgroups[s.cgroup];
     c.path = s.cgroup;
     if (const auto pod = in.cgroup_pods.find(s.cgroup); pod != in.cgroup_pods.end()) c.pod = pod->second;
-    c.processes++;
-    c.receive_queue_bytes += s.sockets.receive_queue_bytes;
-    c.send_queue_bytes += s.sockets.send_queue_bytes;
+    if (c.processes++ == 0) c.sockets = s.sockets;
+    cgroup_records[s.cgroup].push_back(records);
     sample.processes.push_back(std::move(s));
   }
   for (auto& [path, c] : sample.cgroups) {
+    if (c.processes > 1) c.sockets = cgroup_sockets(cgroup_records[path], stalls, top_endpoints);
     c.ingress = ledger.cgroup_totals(path);
     if (const auto it = in.cgroup_memory.find(path); it != in.cgroup_memory.end()) c.memory = it->second;
   }
   std::stable_sort(sample.processes.begin(), sample.processes.end(),
                    [](const auto& a, const auto& b) { return a.footprint().value_or(0) > b.footprint().value_or(0); });
+  if (in.every_socket) sample.held_sockets = summarize_sockets(in.records, 0, 0);
   sample.node = in.node;
   return sample;
 }

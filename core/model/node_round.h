@@ -36,6 +36,7 @@ struct TargetProcess {
 // Everything one round read, before any accounting.
 struct RoundInputs {
   std::vector<SocketRecord> records;  // every socket on the node, sorted by owner (sort_by_owner)
+  bool every_socket = true;           // false when the pass read only the --pid targets' sockets
   std::vector<CloseEvent> close_events;
   std::vector<TargetProcess> processes;
   std::map<std::string, std::optional<CgroupMemory>> cgroup_memory;  // by path
@@ -50,7 +51,8 @@ struct RoundInputs {
 void sort_by_owner(std::vector<SocketRecord>& records);
 
 // Credits the round's live sockets, then its closes, to the targeted
-// processes and their cgroups; forgets processes that are gone. Returns the
+// processes and their cgroups (a socket several of them hold: to the one
+// that started first); forgets processes that are gone. Returns the
 // bytes of closed sockets whose owner and cgroup were both unknown.
 uint64_t credit_ingress(IngressLedger& ledger, const RoundInputs& inputs);
 

@@ -52,8 +52,8 @@ struct CgroupSample {
   PodIdentity pod;                     // of the container or pod the cgroup is; empty when neither
   std::optional<CgroupMemory> memory;  // nullopt when its files are unreadable
   uint64_t processes = 0;
-  uint64_t receive_queue_bytes = 0;
-  uint64_t send_queue_bytes = 0;
+  // Its processes' sockets, a socket several of them hold counted once.
+  SocketSummary sockets;
   IngressTotals ingress;
 };
 
@@ -101,7 +101,11 @@ struct NodeSample {
   std::chrono::nanoseconds duration{0};
   std::vector<ProcessSample> processes;  // every targeted process, largest footprint first
   std::map<std::string, CgroupSample> cgroups;
-  NodeStats node;
+  // Every socket a process on the node holds, in every network namespace,
+  // targeted or not, each once; unknown when the pass read only the --pid
+  // targets'. Endpoints are not grouped.
+  std::optional<SocketSummary> held_sockets;
+  NodeStats node;  // sockstat: some figures for the host's network namespace only
   AgentHealth health;
 };
 

@@ -31,25 +31,30 @@ void add_cgroup_memory(Observation& o, const CgroupSample* cgroup) {
   if (cgroup->memory->limit) o.memory_limit = as_double(cgroup->memory->limit->bytes);
 }
 
-// A listener shared by pre-forked workers shows in each of them, and
-// SO_REUSEPORT listeners on one port are the port's queue split in parts:
-// per port, the cgroup keeps the fullest, never a sum that counts one queue
-// once per worker.
-std::vector<ListenerQueue> fullest_per_port(const std::map<uint16_t, ListenerQueue>& by_port) {
+// A listener shared by pre-forked workers is one socket, and SO_REUSEPORT
+// listeners on one port are the port's queue split in parts: per port, the
+// cgroup keeps the fullest, never a sum.
+std::vector<ListenerQueue> fullest_per_port(const std::vector<ListenerQueue>& listeners) {
+  std::map<uint16_t, ListenerQueue> by_port;
+  for (const auto& q : listeners) {
+    if (auto [it, added] = by_port.try_emplace(q.port, q); !added && q.waiting > it->second.waiting) it->second = q;
+  }
   std::vector<ListenerQueue> out;
   for (const auto& [port, q] : by_port) out.push_back(q);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.waiting > b.waiting; });
   return out;
 }
 
-std::vector<EndpointGroup> top_endpoints(std::map<std::string, EndpointGroup> merged, size_t top) {
-  std::vector<EndpointGroup> sorted;
-  for (auto& [name, e] : merged) sorted.push_back(std::move(e));
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a.receive_queue_bytes + a.send_queue_bytes > b.receive_queue_bytes + b.send_queue_bytes;
-  });
-  if (sorted.size() > top) sorted.resize(top);
-  return sorted;
+// What a set of sockets, a process's or a cgroup's, shows the analysis.
+void add_sockets(Observation& o, const SocketSummary& s) {
+  o.receive_queue_bytes = static_cast<double>(s.receive_queue_bytes);
+  o.send_queue_bytes = static_cast<double>(s.send_queue_bytes);
+  o.unread_bytes = static_cast<double>(s.unread_bytes);
+  for (const auto& [state, count] : s.by_tcp_state) {
+    if (state != "LISTEN") o.tcp_connections += static_cast<double>(count);
+  }
+  o.close_wait = static_cast<double>(count_of(s.by_tcp_state, "CLOSE_WAIT"));
+  o.endpoints = s.endpoints;
 }
 
 }  // namespace
@@ -58,27 +63,16 @@ Observation observe_cgroup(const CgroupSample& cgroup, const std::vector<const P
                            size_t top) {
   Observation o;
   o.time = time;
-  std::map<std::string, EndpointGroup> endpoints;
-  std::map<uint16_t, ListenerQueue> listeners;
   for (const ProcessSample* p : members) {
-    const Observation m = observe_process(*p, &cgroup, time);
-    add_known(o.resident, m.resident);
-    add_known(o.open_fds, m.open_fds);
-    o.receive_queue_bytes += m.receive_queue_bytes;
-    o.send_queue_bytes += m.send_queue_bytes;
-    o.unread_bytes += m.unread_bytes;
-    o.tcp_connections += m.tcp_connections;
-    o.close_wait += m.close_wait;
-    o.socket_fds += m.socket_fds;
-    for (const auto& e : m.endpoints) merge_endpoint_group(endpoints[endpoint_label(e)], e);
-    for (const auto& q : m.listeners) {
-      if (auto [it, added] = listeners.try_emplace(q.port, q); !added && q.waiting > it->second.waiting) it->second = q;
-    }
+    add_known(o.resident, as_double(p->resident));
+    add_known(o.open_fds, as_double(p->open_fds));
+    o.socket_fds += static_cast<double>(p->sockets.descriptors);
   }
-  o.listeners = fullest_per_port(listeners);
+  add_sockets(o, cgroup.sockets);
+  if (o.endpoints.size() > top) o.endpoints.resize(top);
+  o.listeners = fullest_per_port(cgroup.sockets.listeners);
   o.ingress_bytes_total = static_cast<double>(cgroup.ingress.received);
   add_cgroup_memory(o, &cgroup);
-  o.endpoints = top_endpoints(std::move(endpoints), top);
   return o;
 }
 
@@ -86,18 +80,11 @@ Observation observe_process(const ProcessSample& p, const CgroupSample* cgroup, 
   Observation o;
   o.time = time;
   o.resident = as_double(p.resident);
-  o.receive_queue_bytes = static_cast<double>(p.sockets.receive_queue_bytes);
-  o.send_queue_bytes = static_cast<double>(p.sockets.send_queue_bytes);
-  o.unread_bytes = static_cast<double>(p.sockets.unread_bytes);
+  add_sockets(o, p.sockets);
   o.ingress_bytes_total = static_cast<double>(p.ingress.received);
-  for (const auto& [state, count] : p.sockets.by_tcp_state) {
-    if (state != "LISTEN") o.tcp_connections += static_cast<double>(count);
-  }
-  o.close_wait = static_cast<double>(count_of(p.sockets.by_tcp_state, "CLOSE_WAIT"));
   o.open_fds = as_double(p.open_fds);
-  o.socket_fds = static_cast<double>(p.sockets.sockets);
+  o.socket_fds = static_cast<double>(p.sockets.descriptors);
   add_cgroup_memory(o, cgroup);
-  o.endpoints = p.sockets.endpoints;
   o.listeners = p.sockets.listeners;
   return o;
 }

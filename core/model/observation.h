@@ -22,7 +22,7 @@ struct Observation {
   double tcp_connections = 0;      // TCP sockets other than LISTEN
   double close_wait = 0;
   std::optional<double> open_fds;
-  double socket_fds = 0;                 // sockets among the open fds
+  double socket_fds = 0;                 // open fds that are sockets (a dup()ed socket twice)
   std::optional<double> memory_limit;    // the cgroup's limit, when it has one
   std::optional<double> memory_usage;    // the cgroup's usage
   std::vector<EndpointGroup> endpoints;  // top endpoints by queued bytes
@@ -34,8 +34,9 @@ struct Observation {
 // One process at `time` (seconds, monotonic); cgroup may be null.
 Observation observe_process(const ProcessSample& process, const CgroupSample* cgroup, double time);
 
-// A whole cgroup (container): its processes summed, endpoints merged by
-// name, and its own ingress counter, which outlives recycled workers.
+// A whole cgroup (container): its processes' memory and descriptors summed,
+// its sockets each counted once however many of them hold it, and its own
+// ingress counter, which outlives recycled workers.
 Observation observe_cgroup(const CgroupSample& cgroup, const std::vector<const ProcessSample*>& members, double time,
                            size_t top_endpoints);
 

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <iterator>
 #include <set>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -120,6 +122,20 @@ std::vector<SocketRecord> largest_sockets(std::span<const SocketRecord> records,
   return top;
 }
 
+// One record per socket, by inode, in their order: `records` itself unless
+// a socket is held twice (copied into `storage` only then). A record without
+// an inode is a socket of its own.
+std::span<const SocketRecord> one_record_per_socket(std::span<const SocketRecord> records,
+                                                    std::vector<SocketRecord>& storage) {
+  std::unordered_set<uint64_t> seen(records.size());
+  const auto held_twice = [&](const SocketRecord& r) { return r.inode != 0 && !seen.insert(r.inode).second; };
+  if (std::none_of(records.begin(), records.end(), held_twice)) return records;
+  seen.clear();
+  std::copy_if(records.begin(), records.end(), std::back_inserter(storage),
+               [&](const SocketRecord& r) { return !held_twice(r); });
+  return storage;
+}
+
 }  // namespace
 
 std::string endpoint_label(const EndpointGroup& g) {
@@ -149,9 +165,12 @@ void merge_endpoint_group(EndpointGroup& into, const EndpointGroup& g) {
   if (g.max_idle_ms) into.max_idle_ms = std::max(into.max_idle_ms.value_or(0), *g.max_idle_ms);
 }
 
-SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_endpoints, size_t top_sockets,
+SocketSummary summarize_sockets(std::span<const SocketRecord> held, size_t top_endpoints, size_t top_sockets,
                                 const StallRule* stalls) {
   SocketSummary s;
+  s.descriptors = held.size();
+  std::vector<SocketRecord> storage;
+  const auto records = one_record_per_socket(held, storage);
   // Counted by raw kind and state, named once at the end: naming per socket
   // would dominate the cost on processes with tens of thousands of sockets.
   std::map<std::tuple<uint16_t, uint16_t, uint16_t>, const SocketRecord*> kind_examples;

@@ -59,7 +59,10 @@ void merge_endpoint_group(EndpointGroup& into, const EndpointGroup& g);
 uint64_t count_of(const Counts& counts, std::string_view key);
 
 struct SocketSummary {
+  // A socket held by several descriptors (dup(), or inherited across fork())
+  // is one socket: counted, summed and listed once.
   uint64_t sockets = 0;
+  uint64_t descriptors = 0;  // file descriptors holding them
   uint64_t receive_queue_bytes = 0;
   uint64_t send_queue_bytes = 0;
   uint64_t unread_bytes = 0;

@@ -74,6 +74,7 @@ json listeners_json(const std::vector<ListenerQueue>& listeners) {
 json sockets_json(const SocketSummary& s) {
   return {
       {"total", s.sockets},
+      {"descriptors", s.descriptors},
       {"receive_queue_bytes", s.receive_queue_bytes},
       {"send_queue_bytes", s.send_queue_bytes},
       {"unread_bytes", s.unread_bytes},

@@ -179,6 +179,71 @@ TEST_P(AgentBackendTest, QueuedBytesAndSocketStatesMatchTheWorkload) {
   })) << "CLOSE_WAIT sockets never showed";
 }
 
+// One connection with 100,000 bytes unread, dup()ed, then inherited by a
+// forked sibling in the same cgroup: the cgroup's receive queue was
+// reported 4 times over (456,064 bytes for about 114,000 queued), and the
+// socket's bytes were credited to whichever holder came last.
+TEST_P(AgentBackendTest, ASharedSocketIsCountedOnceAndCreditedToItsOpener) {
+  TestCgroup cgroup("leakwatch-test-shared-" + std::to_string(getpid()));
+  Agent agent(with_backend({"--cgroup-prefix", cgroup.path()}));
+  constexpr double kUnread = 100000;
+  ChildProcess opener(
+      cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--shared-tcp", "100000", "--processes", "2", "--max-seconds", "120"}));
+  const std::string ready = opener.expect_line("ready ");
+  const auto at = ready.find("sibling=");
+  ASSERT_NE(at, std::string::npos) << ready;
+  const std::string sibling = ready.substr(at + 8);
+
+  Scrape s = agent.after_rounds(1);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_cgroup_processes", {{"cgroup", cgroup.path()}}) == 2;
+  })) << "both holders were never reported";
+  const auto receive_queue = [&](const std::string& label, const std::string& value) {
+    return s.value(label == "pid" ? "leakwatch_process_socket_queue_bytes" : "leakwatch_cgroup_socket_queue_bytes",
+                   {{label, value}, {"direction", "receive"}});
+  };
+  const auto queued = receive_queue("cgroup", cgroup.path());
+  ASSERT_TRUE(queued);
+  EXPECT_GE(*queued, kUnread);
+  EXPECT_LT(*queued, 2 * kUnread) << "one queue, counted once";
+  for (const std::string& pid : {pid_of(opener), sibling}) {
+    EXPECT_EQ(receive_queue("pid", pid), *queued) << "PID " << pid << " holds the same one socket";
+    EXPECT_EQ(s.value("leakwatch_process_socket_unread_bytes", {{"pid", pid}}), kUnread) << pid;
+    EXPECT_EQ(s.value("leakwatch_process_tcp_sockets", {{"pid", pid}, {"state", "ESTABLISHED"}}), 2) << pid;
+  }
+  EXPECT_EQ(s.value("leakwatch_process_tcp_received_bytes_total", {{"pid", pid_of(opener)}}), kUnread)
+      << "to the process that opened it";
+  EXPECT_EQ(s.value("leakwatch_process_tcp_received_bytes_total", {{"pid", sibling}}), 0);
+  EXPECT_EQ(s.value("leakwatch_cgroup_tcp_received_bytes_total", {{"cgroup", cgroup.path()}}), kUnread);
+}
+
+// 51 sockets made under `unshare -n` showed as 10 in the node's counts:
+// sockstat's "in use" figures are the reader's network namespace only.
+TEST_P(AgentBackendTest, NodeTotalsCoverEveryNetworkNamespace) {
+  constexpr int kPairs = 25, kSockets = 2 * kPairs + 1;
+  TestCgroup cgroup("leakwatch-test-netns-" + std::to_string(getpid()));
+  Agent agent(with_backend({"--cgroup-prefix", cgroup.path()}));
+  Scrape s = agent.after_rounds(1);
+  const auto held = [&](const std::string& type) { return s.value("leakwatch_node_held_sockets", {{"type", type}}); };
+  const double before = held("all").value_or(0);
+  ASSERT_GT(before, 0);
+  ChildProcess pod({"unshare", "-n", "sh", "-c",
+                    fmt::format("ip link set lo up && exec {} sockets --udp-bind 127.0.0.1 --unix-pairs {} "
+                                "--max-seconds 120",
+                                LW_WORKLOAD_PATH, kPairs)});
+  pod.expect_line("ready ");
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return held("all").value_or(0) >= before + kSockets;
+  })) << "held sockets: "
+      << held("all").value_or(-1) << ", before the pod: " << before;
+  EXPECT_GE(held("unix-stream").value_or(0), 2 * kPairs);
+  EXPECT_GE(held("udp").value_or(0), 1);
+  EXPECT_TRUE(s.value("leakwatch_node_held_socket_queue_bytes", {{"direction", "receive"}}));
+  EXPECT_TRUE(s.value("leakwatch_node_sockets", {{"kind", "tcp_alloc"}}));
+}
+
 // 50 connections waiting in a listener's accept queue ("too few gunicorn
 // workers") showed nowhere before the accept queue was exported.
 TEST_P(AgentBackendTest, ConnectionsWaitingToBeAcceptedAreExportedPerListener) {

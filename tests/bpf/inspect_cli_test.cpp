@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -64,7 +65,8 @@ TEST_F(InspectCliTest, AProcessWhoseMainThreadExitedIsInspectedOncePerSocket) {
   const auto r = run_cli({"inspect", std::to_string(holder->pid()), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto report = nlohmann::json::parse(r.out);
-  EXPECT_EQ(report["sockets"]["total"], 2 * kPairs) << "one record per socket fd, not one per thread";
+  EXPECT_EQ(report["sockets"]["total"], 2 * kPairs);
+  EXPECT_EQ(report["sockets"]["descriptors"], 2 * kPairs) << "one record per socket fd, not one per thread";
   EXPECT_EQ(report["sockets"]["by_kind"]["unix-stream"], 2 * kPairs);
   EXPECT_TRUE(report["memory"]["footprint_bytes"].is_number());
 }
@@ -431,6 +433,41 @@ TEST_F(InspectCliTest, BothBackendsGiveTheSameReport) {
         << netlink.dump(2);
     EXPECT_EQ(bpf["sockets"]["total"], pid == client->pid() ? 5 : 6);
   }
+}
+
+// The PIDs of a `sockets` workload's siblings, from its ready line.
+std::vector<pid_t> siblings_of(const std::string& ready) {
+  std::vector<pid_t> pids;
+  const std::regex sibling(R"(sibling=(\d+))");
+  for (auto it = std::sregex_iterator(ready.begin(), ready.end(), sibling); it != std::sregex_iterator(); ++it) {
+    pids.push_back(std::stoi((*it)[1]));
+  }
+  return pids;
+}
+
+// One connection with 100,000 bytes unread, its descriptor dup()ed, then
+// a fork(): each process used to report 3 TCP sockets and 200,000 unread
+// bytes. Each holds 2 sockets (both ends) through 3 descriptors.
+TEST_F(InspectCliTest, ASocketHeldTwiceAndByAForkedSiblingIsOneSocket) {
+  constexpr int kUnread = 100000;
+  auto holder = start_workload({"sockets", "--shared-tcp", std::to_string(kUnread), "--processes", "2"});
+  const auto siblings = siblings_of(holder->expect_line("ready "));
+  ASSERT_EQ(siblings.size(), 1u);
+  for (const pid_t pid : {holder->pid(), siblings[0]}) {
+    for (const char* backend : {"bpf", "netlink"}) {
+      const auto r = run_cli({"inspect", std::to_string(pid), "--json", "--backend", backend});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const auto sockets = nlohmann::json::parse(r.out)["sockets"];
+      const std::string where = fmt::format("PID {} through {}: {}", pid, backend, sockets.dump());
+      EXPECT_EQ(sockets["total"], 2) << where;
+      EXPECT_EQ(sockets["descriptors"], 3) << where;
+      EXPECT_EQ(sockets["by_tcp_state"]["ESTABLISHED"], 2) << where;
+      EXPECT_EQ(sockets["unread_bytes"], kUnread) << where;
+      EXPECT_EQ(sockets["sockets_with_unread"], 1) << where;
+    }
+  }
+  const auto text = run_cli({"inspect", std::to_string(holder->pid())});
+  EXPECT_NE(text.out.find("Sockets: 2 (tcp 2), held by 3 descriptors"), std::string::npos) << text.out;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "collect/node_sampler.h"
 #include "metrics_exporter.h"
 #include "model/node_round.h"
+#include "model/observation.h"
 #include "record_builder.h"
 
 namespace lw::test {
@@ -92,6 +93,63 @@ TEST(AssembleNodeSample, ExitedProcessDisappearsButItsCgroupKeepsCounting) {
   EXPECT_EQ(s.processes[0].key.pid, 11);
   EXPECT_EQ(s.processes[0].ingress.received, 0u);
   EXPECT_EQ(s.cgroups.at("/pod/a").ingress.received, 4500u) << "counters never go backwards";
+}
+
+// A pre-fork server: the parent connected, then forked; both hold the
+// socket, in one cgroup. PIDs wrap, so the parent's may be the higher one.
+class SharedSocketTest : public ::testing::TestWithParam<std::pair<pid_t, pid_t>> {};
+
+INSTANTIATE_TEST_SUITE_P(ParentAndChildPids, SharedSocketTest,
+                         ::testing::Values(std::pair<pid_t, pid_t>{30, 20}, std::pair<pid_t, pid_t>{20, 30}));
+
+TEST_P(SharedSocketTest, IsOneSocketCreditedToItsOpener) {
+  const auto [parent_pid, child_pid] = GetParam();
+  Rounds rounds;
+  RoundInputs first;
+  TargetProcess parent = process(parent_pid, "master", "/pod/a", 1);
+  TargetProcess child = process(child_pid, "worker", "/pod/a", 1);
+  parent.info.stat.start_time = 100;
+  child.info.stat.start_time = 200;
+  first.processes = {child, parent};
+  SocketRecord shared = received(static_cast<uint32_t>(parent_pid), 7, 5000, 5000);
+  shared.rmem_alloc = 8192;
+  SocketRecord in_child = shared;
+  in_child.tgid = static_cast<uint32_t>(child_pid);
+  first.records = {in_child, shared, shared};  // the parent holds it twice (dup)
+  const NodeSample s = rounds.run(first);
+
+  ASSERT_EQ(s.processes.size(), 2u);
+  for (const auto& p : s.processes) {
+    EXPECT_EQ(p.sockets.sockets, 1u) << p.comm;
+    EXPECT_EQ(p.sockets.unread_bytes, 5000u) << p.comm;
+    EXPECT_EQ(p.ingress.received, p.key.pid == parent_pid ? 5000u : 0u) << p.comm << ": to the one started first";
+  }
+  const CgroupSample& pod = s.cgroups.at("/pod/a");
+  EXPECT_EQ(pod.sockets.sockets, 1u);
+  EXPECT_EQ(pod.sockets.descriptors, 3u);
+  EXPECT_EQ(pod.sockets.receive_queue_bytes, 8192u) << "one queue, counted once";
+  EXPECT_EQ(pod.sockets.unread_bytes, 5000u);
+  EXPECT_EQ(pod.ingress.received, 5000u) << "credited once";
+  ASSERT_TRUE(s.held_sockets);
+  EXPECT_EQ(s.held_sockets->sockets, 1u) << "and once on the node";
+  EXPECT_EQ(s.held_sockets->receive_queue_bytes, 8192u);
+  const Observation o = observe_cgroup(pod, {&s.processes[0], &s.processes[1]}, 0, 5);
+  EXPECT_EQ(o.receive_queue_bytes, 8192);
+  EXPECT_EQ(o.unread_bytes, 5000);
+  EXPECT_EQ(o.tcp_connections, 1);
+  EXPECT_EQ(o.socket_fds, 3) << "descriptors, as open fds are counted";
+
+  // The parent closed its copies; what arrives next is the child's.
+  RoundInputs second;
+  second.processes = {child, parent};
+  in_child.bytes_received = 7000;
+  second.records = {in_child};
+  second.every_socket = false;  // a --pid pass: the node's sockets are unknown
+  const NodeSample later = rounds.run(std::move(second));
+  EXPECT_FALSE(later.held_sockets);
+  for (const auto& p : later.processes)
+    EXPECT_EQ(p.ingress.received, p.key.pid == parent_pid ? 5000u : 2000u) << p.comm;
+  EXPECT_EQ(later.cgroups.at("/pod/a").ingress.received, 7000u);
 }
 
 TEST(TargetFilter, PidCommAndCgroupPrefix) {

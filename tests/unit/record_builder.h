@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "model/socket_record.h"
@@ -86,11 +87,23 @@ class RecordBuilder {
     r_.flags |= LW_SOCK_RCV_AGE_KNOWN;
     return *this;
   }
-  SocketRecord build() const { return r_; }
-  operator SocketRecord() const { return r_; }
+  // The socket's identity; without it each record built is a socket of its
+  // own, with an inode no other record has, as the kernel numbers them.
+  RecordBuilder& inode(uint64_t v) {
+    inode_ = v;
+    return *this;
+  }
+  SocketRecord build() const {
+    SocketRecord r = r_;
+    static uint64_t next_inode = 1'000'000;
+    r.inode = inode_ ? *inode_ : next_inode++;
+    return r;
+  }
+  operator SocketRecord() const { return build(); }
 
  private:
   SocketRecord r_{};
+  std::optional<uint64_t> inode_;
 };
 
 }  // namespace lw::test

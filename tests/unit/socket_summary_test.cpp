@@ -35,6 +35,30 @@ TEST(SocketSummary, TotalsAndCounts) {
   EXPECT_EQ(s.by_tcp_state.at("CLOSE_WAIT"), 1u);
 }
 
+// dup(), or a fork() after connect(): two descriptors, one socket.
+TEST(SocketSummary, ASocketHeldByTwoDescriptorsIsCountedOnce) {
+  const SocketRecord stalled =
+      RecordBuilder::tcp4("127.0.0.1", 40000, "127.0.0.1", 8000).inode(77).fd(5).unread(100000);
+  SocketRecord duplicate = stalled;
+  duplicate.fd = 6;
+  const std::vector<SocketRecord> held{stalled, duplicate, RecordBuilder::unix_stream().fd(3)};
+  const auto s = summarize_sockets(held, 10, 10);
+  EXPECT_EQ(s.sockets, 2u);
+  EXPECT_EQ(s.descriptors, 3u);
+  EXPECT_EQ(s.unread_bytes, 100000u);
+  EXPECT_EQ(s.sockets_with_unread, 1u);
+  EXPECT_EQ(s.by_kind.at("tcp"), 1u);
+  ASSERT_EQ(s.endpoints.size(), 1u);
+  EXPECT_EQ(s.endpoints[0].connections, 1u);
+  EXPECT_EQ(s.top_sockets.size(), 2u) << "listed once";
+}
+
+TEST(SocketSummary, RecordsWithoutAnInodeAreNotMerged) {
+  const std::vector<SocketRecord> held{RecordBuilder::unix_stream().inode(0).fd(3),
+                                       RecordBuilder::unix_stream().inode(0).fd(4)};
+  EXPECT_EQ(summarize_sockets(held, 10, 10).sockets, 2u);
+}
+
 TEST(SocketSummary, GroupsOutboundConnectionsByRemoteEndpointLargestFirst) {
   const auto s = summarize_sockets(streaming_client(), 10, 10);
   ASSERT_EQ(s.endpoints.size(), 2u);

@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -81,6 +82,7 @@ constexpr std::uint64_t kFdHeadroom = 16;                         // stdio, epol
 constexpr std::uint64_t kMaxCount = 1'000'000;                    // sanity bound for --count
 constexpr std::uint64_t kMaxSiblings = 1000;                      // sanity bound for --processes
 constexpr std::uint64_t kMaxUdpPayload = 65507;                   // largest IPv4 UDP datagram
+constexpr std::uint64_t kMaxSharedTcpUnread = 1 << 17;            // fits the receive buffer asked for
 constexpr int kUdpArrivalTimeoutMs = 2000;                        // wait for our own datagram
 constexpr int kMaxWaitMs = 60'000;                                // longest single epoll_wait
 constexpr std::uint64_t kMaxListeners = 16'384;                   // sanity bound for serve --listeners
@@ -1281,6 +1283,7 @@ struct SocketsConfig {
   std::uint64_t unix_pairs = 0;
   std::uint64_t udp_unread = 0;  // bytes in one datagram left unread on the bound socket
   std::uint64_t processes = 1;   // this one plus forked siblings holding --unix-pairs each
+  std::uint64_t shared_tcp = 0;  // bytes left unread on a TCP socket held twice and by every sibling
 };
 
 SocketsConfig parse_sockets(const Args& args) {
@@ -1290,6 +1293,7 @@ SocketsConfig parse_sockets(const Args& args) {
   cfg.udp_unread = args.number("udp-unread", 0, kMaxUdpPayload, 0);
   if (cfg.udp_unread > 0 && !cfg.udp_bind) throw UsageError("--udp-unread needs --udp-bind");
   cfg.processes = args.number("processes", 1, kMaxSiblings, 1);
+  cfg.shared_tcp = args.number("shared-tcp", 0, kMaxSharedTcpUnread, 0);
   return cfg;
 }
 
@@ -1298,6 +1302,7 @@ struct HeldSockets {
   std::optional<OwnedFd> udp_sender;  // --udp-unread: sent that datagram (bound to the same address,
                                       // port 0); kept open
   std::vector<std::pair<OwnedFd, OwnedFd>> unix_pairs;
+  std::vector<OwnedFd> shared_tcp;  // --shared-tcp: receiver, its dup(), sender
 };
 
 // Binds the UDP socket and, if asked, leaves `unread` bytes queued on it; returns its port.
@@ -1392,14 +1397,56 @@ void end_siblings(const std::vector<pid_t>& siblings) {
   for (const pid_t pid : siblings) ::waitpid(pid, nullptr, 0);
 }
 
+// --shared-tcp: a loopback connection to ourselves with `unread` bytes
+// waiting at the receiver, whose descriptor is dup()ed; opened before the
+// siblings are forked, so each of them holds the same sockets too (a fork
+// after connect, as pre-fork servers do with their listener).
+void open_shared_tcp(std::uint64_t unread, HeldSockets& held) {
+  const Endpoint any_port = loopback_endpoint("127.0.0.1", 0);
+  const OwnedFd listener = open_socket(AF_INET, SOCK_STREAM);
+  if (bind(listener.get(), any_port.sa(), any_port.len) != 0 || listen(listener.get(), 1) != 0) fail_errno("listen");
+  const Endpoint server = loopback_endpoint("127.0.0.1", local_port(listener.get()));
+  OwnedFd receiver = open_socket(AF_INET, SOCK_STREAM);
+  // Room for all of it unread: the kernel doubles this, and caps it at rmem_max (212,992 by default).
+  const int room = static_cast<int>(2 * unread);
+  if (setsockopt(receiver.get(), SOL_SOCKET, SO_RCVBUF, &room, sizeof(room)) != 0) fail_errno("SO_RCVBUF");
+  if (connect(receiver.get(), server.sa(), server.len) != 0 && errno != EINPROGRESS) fail_errno("connect");
+  pollfd pending{listener.get(), POLLIN, 0};
+  if (::poll(&pending, 1, kUdpArrivalTimeoutMs) != 1) throw RuntimeError("our own connection was not accepted");
+  OwnedFd sender(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (sender.get() < 0) fail_errno("accept4");
+  const auto& pattern = pattern_buffer();
+  for (std::uint64_t sent = 0; sent < unread;) {
+    const ssize_t n = ::send(sender.get(), pattern.data(), std::min<std::uint64_t>(unread - sent, kIoChunk), 0);
+    if (n <= 0) fail_errno("send");
+    sent += static_cast<std::uint64_t>(n);
+  }
+  // Returns once every byte waits at the receiver.
+  for (int waited = 0;; ++waited) {
+    int queued = 0;
+    if (ioctl(receiver.get(), FIONREAD, &queued) != 0) fail_errno("FIONREAD");
+    if (static_cast<std::uint64_t>(queued) == unread) break;
+    if (waited == kUdpArrivalTimeoutMs) throw RuntimeError("our own bytes did not arrive");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  OwnedFd duplicate(fcntl(receiver.get(), F_DUPFD_CLOEXEC, 0));
+  if (duplicate.get() < 0) fail_errno("dup");
+  held.shared_tcp.push_back(std::move(receiver));
+  held.shared_tcp.push_back(std::move(duplicate));
+  held.shared_tcp.push_back(std::move(sender));
+}
+
 int run_mode(const SocketsConfig& cfg, Runtime& rt) {
-  require_fds(2 * cfg.unix_pairs + 2, rt.fd_limit);
-  const std::vector<pid_t> siblings = start_siblings(cfg.processes - 1, cfg.unix_pairs, rt.deadline);
+  require_fds(2 * cfg.unix_pairs + 5, rt.fd_limit);
   HeldSockets held;
+  if (cfg.shared_tcp > 0) open_shared_tcp(cfg.shared_tcp, held);
+  const std::vector<pid_t> siblings = start_siblings(cfg.processes - 1, cfg.unix_pairs, rt.deadline);
   std::uint16_t udp_port = 0;
   if (cfg.udp_bind) udp_port = open_udp(*cfg.udp_bind, cfg.udp_unread, held);
   open_unix_pairs(cfg.unix_pairs, held);
-  say("ready udp=" + std::to_string(udp_port) + " unix=" + std::to_string(cfg.unix_pairs));
+  std::string siblings_text;
+  for (const pid_t pid : siblings) siblings_text += " sibling=" + std::to_string(pid);
+  say("ready udp=" + std::to_string(udp_port) + " unix=" + std::to_string(cfg.unix_pairs) + siblings_text);
   rt.loop.run([](std::uint64_t, std::uint32_t) {}, [](int) {});
   end_siblings(siblings);
   return kExitOk;
@@ -1524,11 +1571,14 @@ const std::vector<ModeSpec>& modes() {
        {},
        [](const Args& a) -> ModeConfig { return parse_fd_leak(a); }},
       {"sockets",
-       "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K] [--processes P]",
+       "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K] [--processes P] [--shared-tcp B]",
        "Holds a UDP socket bound to ADDR (port 0), with one unread K-byte datagram if asked,\n"
        "and N unix stream socketpairs. With --processes P, forks P-1 siblings that hold N\n"
-       "unix pairs each and end with it. Prints 'ready udp=PORT unix=N' once all hold them.",
-       {"udp-bind", "unix-pairs", "udp-unread", "processes"},
+       "unix pairs each and end with it. --shared-tcp B: first opens a loopback TCP connection\n"
+       "to itself with B bytes left unread at the receiver, whose fd is dup()ed, so that the\n"
+       "process and each sibling hold 3 descriptors of 2 TCP sockets. Prints\n"
+       "'ready udp=PORT unix=N [sibling=PID]...' once all hold them.",
+       {"udp-bind", "unix-pairs", "udp-unread", "processes", "shared-tcp"},
        {},
        [](const Args& a) -> ModeConfig { return parse_sockets(a); }},
       {"leader-exits",
