@@ -338,6 +338,7 @@ int run_soak(const SoakOptions& o) {
       "| alert posts | {:.0f} ok, {:.0f} failed; while Alertmanager was down: {:.0f} ok, {:.0f} failed |\n"
       "| alert payloads dropped | {} |\n"
       "| events lost | {} |\n"
+      "| processes that exited while a round read them | {:.0f} |\n"
       "| collector errors | {} |\n",
       ran_s, o.interval.count(), counter(end, "leakwatch_sockets_seen"), o.sockets, churn_rate, o.churn_rate,
       births.started(), births.exited_ok(), births.exited_badly(), births.cgroups_made(), births.cgroups_removed(),
@@ -347,7 +348,7 @@ int run_soak(const SoakOptions& o) {
           std::max(1.0, counter(end, "leakwatch_snapshot_duration_seconds_count")),
       posts_ok, posts_failed, posts_ok_at_restart - posts_ok_at_stop, posts_failed_at_restart - posts_failed_at_stop,
       by_label(end, "leakwatch_alert_payloads_dropped_total", "reason"),
-      by_label(end, "leakwatch_events_lost_total", "cause"),
+      by_label(end, "leakwatch_events_lost_total", "cause"), counter(end, "leakwatch_processes_exited_mid_round_total"),
       by_label(end, "leakwatch_collector_errors_total", "collector"));
 
   const std::vector<Check> checks = {

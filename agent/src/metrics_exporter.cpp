@@ -296,8 +296,16 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
   lost.add({{"cause", "close_ring_buffer_full"}}, static_cast<double>(h.close_events_lost));
   lost.add({{"cause", "owner_storage_full"}}, static_cast<double>(h.owner_storage_full));
   lost.add({{"cause", "program_recursion"}}, static_cast<double>(h.program_recursion));
-  lost.add({{"cause", "ledger_full"}}, static_cast<double>(h.untracked_sockets));
-  lost.add({{"cause", "process_exited_mid_snapshot"}}, static_cast<double>(h.processes_exited_mid_snapshot));
+  Family untracked("leakwatch_ingress_untracked_sockets",
+                   "Live TCP sockets of the last round whose ingress the full ledger could not follow (credited when "
+                   "they close)",
+                   MetricType::Gauge);
+  untracked.add({}, static_cast<double>(h.untracked_sockets));
+  // Ordinary churn, not a loss: a process that exits while it is read has
+  // nothing left to account for.
+  Family exited("leakwatch_processes_exited_mid_round_total",
+                "Targeted processes that exited while a sampling round read them", MetricType::Counter);
+  exited.add({}, static_cast<double>(h.processes_exited_mid_snapshot));
   Family closes("leakwatch_close_events_total", "TCP close events received from the kernel", MetricType::Counter);
   closes.add({}, static_cast<double>(h.close_events));
   Family unattributed("leakwatch_unattributed_tcp_received_bytes_total",
@@ -318,8 +326,8 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
     seconds.add(l, c.seconds);
     errors.add(l, static_cast<double>(c.errors));
   }
-  for (auto* f : {&duration, &snapshots, &sockets, &unseen, &processes, &exported, &cgroups, &lost, &closes,
-                  &unattributed, &last, &success, &seconds, &errors}) {
+  for (auto* f : {&duration, &snapshots, &sockets, &unseen, &processes, &exported, &cgroups, &lost, &untracked, &exited,
+                  &closes, &unattributed, &last, &success, &seconds, &errors}) {
     out.push_back(f->take());
   }
 }

@@ -24,9 +24,10 @@ struct SocketOwner {
 
 class IngressLedger {
  public:
-  // max_sockets bounds memory. When it is reached, new sockets are not
-  // tracked (and counted in untracked_sockets): forgetting a live socket
-  // instead would credit its bytes a second time when it is seen again.
+  // max_sockets bounds memory. When it is reached, new live sockets are not
+  // tracked (counted in untracked_sockets) and their bytes are credited when
+  // they close: forgetting a live socket instead would credit its bytes a
+  // second time when it is seen again.
   explicit IngressLedger(size_t max_sockets = 1u << 20) : max_sockets_(max_sockets) {}
 
   // A live socket seen in a snapshot with its current counters.
@@ -38,37 +39,57 @@ class IngressLedger {
   void close(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner);
   // Ends a sampling round: closed sockets not seen again are forgotten, and
   // so are sockets unseen for max_idle_rounds (their close event was lost).
-  void end_round(uint64_t max_idle_rounds = 120);
+  void end_round(uint32_t max_idle_rounds = 120);
 
   IngressTotals process_totals(const ProcessKey& key) const;
   IngressTotals cgroup_totals(const std::string& cgroup) const;
-  // Forgets totals of processes that are gone; cgroup totals are kept.
-  void retain_processes(const std::set<ProcessKey>& alive);
+  // Forgets the totals of processes that are gone and of cgroups that no
+  // longer hold a targeted process, once no tracked socket is theirs. A
+  // cgroup's totals outlive its recycled workers as long as one of its
+  // processes is there each round.
+  void retain(const std::set<ProcessKey>& alive_processes, const std::set<std::string>& alive_cgroups);
 
   // Whether a socket was observed or closed and is still remembered.
   bool knows(uint64_t inode) const { return sockets_.contains(inode); }
   size_t tracked_sockets() const { return sockets_.size(); }
-  uint64_t untracked_sockets() const { return untracked_; }
+  size_t tracked_cgroups() const { return cgroups_.size(); }
+  // Live sockets of the last round the full ledger could not track.
+  uint64_t untracked_sockets() const { return untracked_last_round_; }
 
  private:
+  // Totals, and how many tracked sockets are credited to them: a socket
+  // refers to its owners' accounts, so a cgroup path is stored once, not
+  // once per socket.
+  struct Account {
+    IngressTotals totals;
+    uint64_t sockets = 0;
+  };
+  using ProcessAccounts = std::map<ProcessKey, Account>;
+  using CgroupAccounts = std::map<std::string, Account, std::less<>>;
+
   struct SocketState {
     uint64_t received = 0;
     uint64_t consumed = 0;
-    SocketOwner owner;
-    uint64_t last_round = 0;
+    ProcessAccounts::iterator process;  // processes_.end(): only the cgroup is known
+    CgroupAccounts::iterator cgroup;
+    uint32_t last_round = 0;
     bool closed = false;
   };
 
   void credit(SocketState& s, uint64_t received, uint64_t consumed);
+  // Makes `owner` the socket's owner, moving it from its accounts.
+  void bind(SocketState& s, const SocketOwner& owner);
+  void unbind(SocketState& s);
   // nullptr when the ledger is full and the socket is new.
   SocketState* state_for(uint64_t inode, const SocketOwner& owner);
 
   size_t max_sockets_;
-  uint64_t round_ = 1;
+  uint32_t round_ = 1;
   uint64_t untracked_ = 0;
+  uint64_t untracked_last_round_ = 0;
   std::unordered_map<uint64_t, SocketState> sockets_;
-  std::map<ProcessKey, IngressTotals> processes_;
-  std::map<std::string, IngressTotals> cgroups_;
+  ProcessAccounts processes_;
+  CgroupAccounts cgroups_;
 };
 
 }  // namespace lw

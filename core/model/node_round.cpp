@@ -129,8 +129,12 @@ uint64_t credit_ingress(IngressLedger& ledger, const RoundInputs& in) {
   ledger.end_round();
 
   std::set<ProcessKey> alive;
-  for (const auto& p : in.processes) alive.insert(key_of(p));
-  ledger.retain_processes(alive);
+  std::set<std::string> alive_cgroups;
+  for (const auto& p : in.processes) {
+    alive.insert(key_of(p));
+    alive_cgroups.insert(p.cgroup);
+  }
+  ledger.retain(alive, alive_cgroups);
   return unattributed;
 }
 

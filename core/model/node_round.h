@@ -52,7 +52,7 @@ void sort_by_owner(std::vector<SocketRecord>& records);
 
 // Credits the round's live sockets, then its closes, to the targeted
 // processes and their cgroups (a socket several of them hold: to the one
-// that started first); forgets processes that are gone. Returns the
+// that started first); forgets processes and cgroups that are gone. Returns the
 // bytes of closed sockets whose owner and cgroup were both unknown.
 uint64_t credit_ingress(IngressLedger& ledger, const RoundInputs& inputs);
 

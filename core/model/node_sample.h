@@ -92,7 +92,7 @@ struct AgentHealth {
   uint64_t close_events_lost = 0;            // ring buffer full (from the kernel)
   uint64_t owner_storage_full = 0;           // socket storage allocation failed (from the kernel)
   uint64_t program_recursion = 0;            // a close-event program skipped while it ran on that CPU (from the kernel)
-  uint64_t untracked_sockets = 0;            // sockets not counted: the ingress ledger was full
+  uint64_t untracked_sockets = 0;            // gauge: live sockets the full ingress ledger could not track
   uint64_t unattributed_received_bytes = 0;  // closed sockets whose owner and cgroup were unknown
 };
 

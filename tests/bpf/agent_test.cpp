@@ -95,6 +95,8 @@ TEST_P(AgentBackendTest, IngressCountersAreExactForLongAndShortLivedConnections)
   })) << "the reader's consumed bytes never reached the bytes sent";
   expect_within_1_percent(s.value("leakwatch_process_tcp_received_bytes_total", {{"pid", pid_of(reader)}}), long_total,
                           "long-lived received");
+  EXPECT_EQ(s.value("leakwatch_ingress_untracked_sockets"), 0) << "the ledger has room for every socket";
+  EXPECT_TRUE(s.value("leakwatch_processes_exited_mid_round_total")) << "churn is counted, not lost";
   if (!bpf()) {
     EXPECT_EQ(s.value("leakwatch_backend_info", {{"sockets", "sock_diag"}, {"closes", "none"}}), 1);
     EXPECT_EQ(s.value("leakwatch_close_events_total"), 0);

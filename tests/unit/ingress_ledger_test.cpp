@@ -68,9 +68,39 @@ TEST(IngressLedger, TotalsNeverGoBackwards) {
 TEST(IngressLedger, ProcessExitKeepsTheCgroupTotals) {
   IngressLedger ledger;
   ledger.observe(1, 500, 500, kAppOwner);
-  ledger.retain_processes({});
+  ledger.close(1, 500, 500, kAppOwner);
+  ledger.end_round();
+  ledger.end_round();
+  ledger.retain({}, {"/pod/app"});
   EXPECT_EQ(ledger.process_totals(kApp).received, 0u);
   EXPECT_EQ(ledger.cgroup_totals("/pod/app").received, 500u);
+}
+
+// Pods come and go all day: the totals of a cgroup no targeted process is
+// in are forgotten once none of its sockets is tracked, and only then.
+TEST(IngressLedger, GoneCgroupsAreForgottenOnceTheirSocketsAre) {
+  IngressLedger ledger;
+  for (uint64_t pod = 1; pod <= 100; ++pod)
+    ledger.observe(pod, 10, 0, SocketOwner{std::nullopt, "/pod/" + std::to_string(pod)});
+  for (uint64_t pod = 2; pod <= 100; ++pod) ledger.close(pod, 10, 0, SocketOwner{});
+  ledger.retain({}, {});
+  EXPECT_EQ(ledger.tracked_cgroups(), 100u) << "their sockets are still tracked";
+  ledger.end_round();
+  ledger.end_round();
+  ledger.retain({}, {"/pod/100"});
+  EXPECT_EQ(ledger.tracked_cgroups(), 2u) << "/pod/1 holds a live socket, /pod/100 a process";
+  EXPECT_EQ(ledger.cgroup_totals("/pod/1").received, 10u);
+  EXPECT_EQ(ledger.cgroup_totals("/pod/100").received, 10u);
+  EXPECT_EQ(ledger.cgroup_totals("/pod/50").received, 0u);
+}
+
+TEST(IngressLedger, ASocketHandedToAnotherCgroupMovesItsAccount) {
+  IngressLedger ledger;
+  ledger.observe(1, 100, 0, kAppOwner);
+  ledger.observe(1, 300, 0, SocketOwner{std::nullopt, "/pod/other"});
+  ledger.retain({}, {});
+  EXPECT_EQ(ledger.tracked_cgroups(), 1u) << "/pod/app holds nothing any more";
+  EXPECT_EQ(ledger.cgroup_totals("/pod/other").received, 200u);
 }
 
 TEST(IngressLedger, PidReuseStartsANewProcess) {
@@ -82,13 +112,22 @@ TEST(IngressLedger, PidReuseStartsANewProcess) {
   EXPECT_EQ(ledger.process_totals(reused).received, 70u);
 }
 
-TEST(IngressLedger, FullLedgerCountsWhatItCannotTrack) {
+// A socket the full ledger cannot track is counted once per round, however
+// many rounds it lives, and its bytes are credited whole when it closes.
+TEST(IngressLedger, FullLedgerCountsWhatItCannotTrackAndCreditsItsClose) {
   IngressLedger ledger(2);
-  ledger.observe(1, 10, 0, kAppOwner);
-  ledger.observe(2, 10, 0, kAppOwner);
-  ledger.observe(3, 10, 0, kAppOwner);
-  EXPECT_EQ(ledger.untracked_sockets(), 1u);
+  for (int round = 0; round < 3; ++round) {
+    ledger.observe(1, 10, 0, kAppOwner);
+    ledger.observe(2, 10, 0, kAppOwner);
+    ledger.observe(3, 10, 0, kAppOwner);
+    ledger.end_round();
+    EXPECT_EQ(ledger.untracked_sockets(), 1u) << "round " << round;
+  }
   EXPECT_EQ(ledger.process_totals(kApp).received, 20u);
+  ledger.close(3, 30, 0, kAppOwner);
+  ledger.end_round();
+  EXPECT_EQ(ledger.untracked_sockets(), 0u);
+  EXPECT_EQ(ledger.process_totals(kApp).received, 50u);
 }
 
 TEST(IngressLedger, SocketsWhoseCloseWasLostAreForgottenAfterIdleRounds) {
