@@ -131,6 +131,10 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
                 "Kernel memory held in the process's socket queues, by direction", MetricType::Gauge);
   Family unread("leakwatch_process_socket_unread_bytes",
                 "TCP bytes that arrived for the process but that it has not read", MetricType::Gauge);
+  Family drops("leakwatch_process_socket_drops",
+               "Packets the kernel dropped at the receive side of the process's sockets (sk_drops), over the sockets "
+               "it holds now",
+               MetricType::Gauge);
   Family footprint("leakwatch_process_footprint_bytes", "Resident memory plus socket queue memory", MetricType::Gauge);
   Family by_type("leakwatch_process_sockets", "Open sockets of the process by type", MetricType::Gauge);
   Family by_state("leakwatch_process_tcp_sockets", "Open TCP sockets of the process by state", MetricType::Gauge);
@@ -157,6 +161,7 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
     queues.add(with(base, "direction", "receive"), static_cast<double>(p.sockets.receive_queue_bytes));
     queues.add(with(base, "direction", "send"), static_cast<double>(p.sockets.send_queue_bytes));
     unread.add(base, static_cast<double>(p.sockets.unread_bytes));
+    drops.add(base, static_cast<double>(p.sockets.drops));
     footprint.add(base, p.footprint());
     Counts types;
     for (const auto& [kind, count] : p.sockets.by_kind) types[type_label(kind)] += count;
@@ -181,7 +186,7 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
       accept_limit.add(l, static_cast<double>(q.limit));
     }
   }
-  for (auto* f : {&rss, &queues, &unread, &footprint, &by_type, &by_state, &received, &consumed, &fds, &conns,
+  for (auto* f : {&rss, &queues, &unread, &drops, &footprint, &by_type, &by_state, &received, &consumed, &fds, &conns,
                   &endpoint_queues, &accept_waiting, &accept_limit}) {
     out.push_back(f->take());
   }
@@ -209,6 +214,10 @@ void export_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t t
               MetricType::Gauge);
   Family queues("leakwatch_cgroup_socket_queue_bytes", "Socket queue memory of the cgroup's processes, by direction",
                 MetricType::Gauge);
+  Family drops("leakwatch_cgroup_socket_drops",
+               "Packets the kernel dropped at the receive side of the cgroup's sockets (sk_drops), over the sockets "
+               "its processes hold now",
+               MetricType::Gauge);
   Family received("leakwatch_cgroup_tcp_received_bytes_total", "TCP bytes that arrived for the cgroup's sockets",
                   MetricType::Counter);
   Family consumed("leakwatch_cgroup_tcp_consumed_bytes_total", "TCP bytes the cgroup's processes have read",
@@ -223,11 +232,12 @@ void export_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t t
     }
     queues.add(with(base, "direction", "receive"), static_cast<double>(c->sockets.receive_queue_bytes));
     queues.add(with(base, "direction", "send"), static_cast<double>(c->sockets.send_queue_bytes));
+    drops.add(base, static_cast<double>(c->sockets.drops));
     received.add(base, static_cast<double>(c->ingress.received));
     consumed.add(base, static_cast<double>(c->ingress.consumed));
     procs.add(base, static_cast<double>(c->processes));
   }
-  for (auto* f : {&usage, &limit, &sock, &queues, &received, &consumed, &procs}) out.push_back(f->take());
+  for (auto* f : {&usage, &limit, &sock, &queues, &drops, &received, &consumed, &procs}) out.push_back(f->take());
 }
 
 // The socket pass sees every network namespace; sockstat's counts of sockets

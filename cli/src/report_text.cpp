@@ -72,6 +72,10 @@ std::string sockets_section(const SocketSummary& s) {
     out += fmt::format("  Unread: {} received but not yet read by the process, on {} sockets\n",
                        human_bytes(s.unread_bytes), s.sockets_with_unread);
   }
+  if (s.drops > 0) {
+    out += fmt::format("  Dropped: {} packets dropped by the kernel on arrival (on UDP: a full receive buffer)\n",
+                       s.drops);
+  }
   for (const auto& q : s.listeners) {
     if (q.waiting == 0) continue;
     out += fmt::format("  Accept queue: {} connections wait to be accepted on port {} (limit {})\n", q.waiting, q.port,

@@ -182,6 +182,7 @@ SocketSummary summarize_sockets(std::span<const SocketRecord> held, size_t top_e
     s.send_queue_bytes += send_queue_bytes(r);
     s.unread_bytes += r.unread;
     if (r.unread > 0) s.sockets_with_unread++;
+    s.drops += r.drops;
     const auto kind = std::make_tuple(r.family, r.type, r.protocol);
     if (kinds[kind]++ == 0) kind_examples[kind] = &r;
     if (is_tcp(r)) tcp_states[r.state]++;

@@ -67,6 +67,10 @@ struct SocketSummary {
   uint64_t send_queue_bytes = 0;
   uint64_t unread_bytes = 0;
   uint64_t sockets_with_unread = 0;
+  // Packets the kernel dropped at their receive side (sk_drops: a UDP
+  // socket's full buffer, TCP segments refused under memory pressure), over
+  // the sockets held now: it falls when such a socket closes.
+  uint64_t drops = 0;
   Counts by_kind;       // socket_kind() -> count
   Counts by_tcp_state;  // tcp_state_name() -> count
   // Sorted by queued bytes, then connections; at most top_endpoints entries.

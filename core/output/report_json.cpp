@@ -78,6 +78,7 @@ json sockets_json(const SocketSummary& s) {
       {"receive_queue_bytes", s.receive_queue_bytes},
       {"send_queue_bytes", s.send_queue_bytes},
       {"unread_bytes", s.unread_bytes},
+      {"drops", s.drops},
       {"sockets_with_unread", s.sockets_with_unread},
       {"by_kind", s.by_kind},
       {"by_tcp_state", s.by_tcp_state},

@@ -220,6 +220,25 @@ TEST_P(AgentBackendTest, ASharedSocketIsCountedOnceAndCreditedToItsOpener) {
   EXPECT_EQ(s.value("leakwatch_cgroup_tcp_received_bytes_total", {{"cgroup", cgroup.path()}}), kUnread);
 }
 
+// UDP drops reached only inspect --json; now a gauge per process and cgroup,
+// equal to the kernel's own count.
+TEST_P(AgentBackendTest, DatagramsDroppedAtAFullBufferAreExported) {
+  TestCgroup cgroup("leakwatch-test-drops-" + std::to_string(getpid()));
+  Agent agent(with_backend({"--cgroup-prefix", cgroup.path()}));
+  ChildProcess holder(cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--udp-bind", "127.0.0.1", "--max-seconds", "120"}));
+  const auto port = static_cast<uint16_t>(std::stoi(holder.expect_line("ready udp=")));
+  flood_udp_on_loopback(port);
+  const auto dropped = static_cast<double>(kernel_udp_drops(holder.pid(), port));
+  ASSERT_GT(dropped, 0);
+  Scrape s = agent.after_rounds(1);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_process_socket_drops", {{"pid", pid_of(holder)}}) == dropped;
+  })) << "kernel: "
+      << dropped << ", agent: " << s.value("leakwatch_process_socket_drops", {{"pid", pid_of(holder)}}).value_or(-1);
+  EXPECT_EQ(s.value("leakwatch_cgroup_socket_drops", {{"cgroup", cgroup.path()}}), dropped);
+}
+
 // 51 sockets made under `unshare -n` showed as 10 in the node's counts:
 // sockstat's "in use" figures are the reader's network namespace only.
 TEST_P(AgentBackendTest, NodeTotalsCoverEveryNetworkNamespace) {

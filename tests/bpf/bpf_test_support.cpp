@@ -1,9 +1,19 @@
 #include "bpf_test_support.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "util/error.h"
@@ -53,6 +63,37 @@ bool eventually(const std::function<bool()>& check, std::chrono::milliseconds ti
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return check();
+}
+
+void flood_udp_on_loopback(uint16_t port) {
+  const int sender = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(sender, 0) << std::strerror(errno);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string datagram(1000, 'x');
+  for (int i = 0; i < 2000; ++i) {
+    const ssize_t sent =
+        sendto(sender, datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+    EXPECT_EQ(sent, static_cast<ssize_t>(datagram.size())) << std::strerror(errno);
+  }
+  close(sender);
+}
+
+uint64_t kernel_udp_drops(pid_t pid, uint16_t port) {
+  std::ifstream table(fmt::format("/proc/{}/net/udp", pid));
+  const std::string local = fmt::format("0100007F:{:04X}", port);
+  for (std::string line; std::getline(table, line);) {
+    std::istringstream fields(line);
+    std::string slot, address, last;
+    fields >> slot >> address;
+    if (address != local) continue;
+    for (std::string field; fields >> field;) last = field;
+    return std::stoull(last);
+  }
+  ADD_FAILURE() << "no UDP socket on " << local << " in /proc/" << pid << "/net/udp";
+  return 0;
 }
 
 }  // namespace lw::test

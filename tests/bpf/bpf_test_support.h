@@ -40,6 +40,15 @@ std::unique_ptr<ChildProcess> start_workload(const std::vector<std::string>& arg
 // How many of a process's file descriptors are sockets, from /proc/PID/fd.
 size_t count_socket_fds(pid_t pid);
 
+// Sends 2,000 datagrams of 1,000 bytes to 127.0.0.1:port, more than a
+// default receive buffer holds unread.
+void flood_udp_on_loopback(uint16_t port);
+
+// The kernel's own count of the datagrams it dropped at the UDP socket bound
+// to 127.0.0.1:port in pid's network namespace (the last column of
+// /proc/PID/net/udp); 0 with a test failure when there is none.
+uint64_t kernel_udp_drops(pid_t pid, uint16_t port);
+
 // Repeats check until it returns true or the timeout passes; for state the
 // kernel reaches asynchronously (loopback delivery, FIN processing).
 bool eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout = std::chrono::seconds(10));

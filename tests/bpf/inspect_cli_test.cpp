@@ -470,5 +470,25 @@ TEST_F(InspectCliTest, ASocketHeldTwiceAndByAForkedSiblingIsOneSocket) {
   EXPECT_NE(text.out.find("Sockets: 2 (tcp 2), held by 3 descriptors"), std::string::npos) << text.out;
 }
 
+// Datagrams sent faster than a process reads them overflow its socket's
+// buffer; both backends report the kernel's count of them.
+TEST_F(InspectCliTest, UdpDatagramsDroppedAtAFullBufferAreReported) {
+  auto holder = start_workload({"sockets", "--udp-bind", "127.0.0.1"});
+  const std::string ready = holder->expect_line("ready udp=");
+  const auto port = static_cast<uint16_t>(std::stoi(ready));
+  flood_udp_on_loopback(port);
+  const uint64_t dropped = kernel_udp_drops(holder->pid(), port);
+  ASSERT_GT(dropped, 0u) << "2 MB of datagrams fit a buffer of " << ready;
+  for (const char* backend : {"bpf", "netlink"}) {
+    const auto r = run_cli({"inspect", std::to_string(holder->pid()), "--json", "--backend", backend});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["sockets"]["drops"], dropped) << backend;
+  }
+  const auto text = run_cli({"inspect", std::to_string(holder->pid())});
+  EXPECT_NE(text.out.find(fmt::format("Dropped: {} packets dropped by the kernel on arrival", dropped)),
+            std::string::npos)
+      << text.out;
+}
+
 }  // namespace
 }  // namespace lw::test
