@@ -127,6 +127,45 @@ AgentCost measure_agent(const std::string& agent, const std::string& kubelet_log
           1000 * wall / done, rss_mib(running.pid())};
 }
 
+// Connections opened and closed as fast as lw-workload churn can on
+// loopback, between two rounds of an agent at `interval`.
+struct ClosesHeld {
+  std::string interval;
+  int connections = 0;
+  double connections_per_second = 0;
+  double events = 0;        // close events the agent took (two per connection, and the node's own)
+  double ring_lost = 0;     // dropped by the kernel: the ring buffer was full
+  double backlog_lost = 0;  // dropped by the agent: owner unknown, no room to wait
+};
+
+ClosesHeld measure_closes(const std::string& agent, const std::string& workload, const std::string& kubelet_logs,
+                          const std::string& interval, int connections) {
+  RunningAgent running(agent, interval, kubelet_logs);
+  while (running.rounds() < 1) std::this_thread::sleep_for(100ms);
+  const auto before = running.scrape();
+  ChildProcess server(
+      {workload, "serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "1000", "--close-after-send"});
+  const std::string port = server.expect_line("ready ");
+  const auto start = Clock::now();
+  ChildProcess churn({workload, "churn", "--to", "127.0.0.1", "--port", port, "--count", std::to_string(connections),
+                      "--parallel", "4", "--max-seconds", "300"});
+  churn.expect_line("done ", std::chrono::minutes(5));
+  const double seconds = ms_since(start) / 1000;
+  // The closes are all taken by the round after the churn at the latest.
+  const double rounds_done = running.rounds();
+  while (running.rounds() < rounds_done + 1) std::this_thread::sleep_for(100ms);
+  const auto after = running.scrape();
+  const auto grew = [&](const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+    return after.value(name, labels).value_or(0) - before.value(name, labels).value_or(0);
+  };
+  return {interval,
+          connections,
+          connections / seconds,
+          grew("leakwatch_close_events_total"),
+          grew("leakwatch_events_lost_total", {{"cause", "close_ring_buffer_full"}}),
+          grew("leakwatch_events_lost_total", {{"cause", "close_backlog_full"}})};
+}
+
 // One iperf3 run on loopback; bits per second received.
 double iperf3_bps(const std::string& port, int seconds) {
   ChildProcess client({"iperf3", "-c", "127.0.0.1", "-p", port, "-t", std::to_string(seconds), "-J"});
@@ -140,14 +179,20 @@ double iperf3_bps(const std::string& port, int seconds) {
 int main(int argc, char** argv) {
   CLI::App app{"leakwatch-agent benchmark: CPU, memory, and loopback throughput with and without it"};
   std::string agent = LW_AGENT_PATH, workload = LW_WORKLOAD_PATH;
-  int rounds = 10, seconds = 5, repeat = 3;
+  int rounds = 10, seconds = 5, repeat = 3, closes = 200000;
   std::vector<int> socket_counts{10000, 50000};
+  std::vector<std::string> close_intervals{"5s", "60s"};
   app.add_option("--agent", agent, "leakwatch-agent binary")->capture_default_str();
   app.add_option("--workload", workload, "lw-workload binary")->capture_default_str();
   app.add_option("--sockets", socket_counts, "Socket counts to measure the agent at")->capture_default_str();
   app.add_option("--rounds", rounds, "Sampling rounds (1 s apart) per measurement")->check(CLI::Range(2, 600));
   app.add_option("--seconds", seconds, "Length of one iperf3 run")->check(CLI::Range(1, 60));
   app.add_option("--repeat", repeat, "iperf3 runs with and without the agent, alternating")->check(CLI::Range(1, 20));
+  app.add_option("--closes", closes, "Connections opened and closed between two rounds")
+      ->capture_default_str()
+      ->check(CLI::Range(1000, 2000000));
+  app.add_option("--close-intervals", close_intervals, "Agent intervals to measure the closes at")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   const lw::test::TempDir kubelet_logs;
@@ -166,6 +211,18 @@ int main(int argc, char** argv) {
                                c.wall_ms_per_round, c.rss_mib)
                 << std::flush;
     }
+  }
+
+  std::cout << fmt::format(
+      "\nClose events: {} loopback connections opened and closed as fast as 4 parallel clients can, between two "
+      "rounds (4 MiB ring buffer, the default)\n\n| agent interval | connections/s | close events taken | lost: ring "
+      "buffer full | lost: backlog full |\n|---|---:|---:|---:|---:|\n",
+      closes);
+  for (const auto& interval : close_intervals) {
+    const ClosesHeld c = measure_closes(agent, workload, kubelet_logs.path().string(), interval, closes);
+    std::cout << fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} |\n", c.interval, c.connections_per_second,
+                             c.events, c.ring_lost, c.backlog_lost)
+              << std::flush;
   }
 
   const std::string port = "5201";

@@ -304,6 +304,7 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
   cgroups.add({}, static_cast<double>(s.cgroups.size()));
   Family lost("leakwatch_events_lost_total", "Data the agent could not account for, by cause", MetricType::Counter);
   lost.add({{"cause", "close_ring_buffer_full"}}, static_cast<double>(h.close_events_lost));
+  lost.add({{"cause", "close_backlog_full"}}, static_cast<double>(h.close_backlog_full));
   lost.add({{"cause", "owner_storage_full"}}, static_cast<double>(h.owner_storage_full));
   lost.add({{"cause", "program_recursion"}}, static_cast<double>(h.program_recursion));
   Family untracked("leakwatch_ingress_untracked_sockets",

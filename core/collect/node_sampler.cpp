@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <utility>
 
 #include "collect/node_stats.h"
 #include "util/error.h"
@@ -45,33 +46,47 @@ std::vector<SocketRecord> NodeSampler::read_sockets() {
   return records;
 }
 
+namespace {
+
+enum class TargetRead { target, other, dead, exited, unreadable };
+
+// One process into `round` when it is a target.
+TargetRead read_target(const HostPaths& paths, pid_t pid, const TargetFilter& filter, const CgroupNamespace& cgroup_ns,
+                       const PodIdentityResolver& pods, RoundInputs& round) {
+  TargetProcess p;
+  try {
+    p.info = read_process(paths, pid);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::no_such_process || e.kind() == ErrorKind::process_exited) return TargetRead::exited;
+    log::debug("skipping PID {}: {}", pid, e.what());
+    return TargetRead::unreadable;
+  }
+  if (p.info.stat.is_kernel_thread()) return TargetRead::other;
+  if (!p.info.alive()) return TargetRead::dead;
+  cgroup_ns.to_host_paths(p.info.cgroups);
+  const auto location = locate_memory_cgroup(paths, p.info.cgroups);
+  p.cgroup = location ? location->path : "";
+  if (!filter.matches(pid, p.info.status.name.value_or(""), p.cgroup)) return TargetRead::other;
+  if (location && !round.cgroup_memory.contains(p.cgroup)) {
+    round.cgroup_memory.emplace(p.cgroup, read_cgroup_memory(*location));
+    round.cgroup_pods.emplace(p.cgroup, pods.resolve(p.cgroup));
+  }
+  p.pod = pods.resolve(p.info.cgroups);
+  if (const auto id = cgroup_v2_id(paths, p.info.cgroups)) round.cgroup_by_v2_id.emplace(*id, p.cgroup);
+  round.processes.push_back(std::move(p));
+  return TargetRead::target;
+}
+
+}  // namespace
+
 void read_target_processes(const HostPaths& paths, const std::vector<pid_t>& pids, const TargetFilter& filter,
                            const CgroupNamespace& cgroup_ns, const PodIdentityResolver& pods, RoundInputs& round) {
   for (const pid_t pid : pids) {
-    TargetProcess p;
-    try {
-      p.info = read_process(paths, pid);
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::no_such_process || e.kind() == ErrorKind::process_exited) {
-        round.processes_exited++;
-      } else {
-        round.processes_unreadable++;
-        log::debug("skipping PID {}: {}", pid, e.what());
-      }
-      continue;
+    switch (read_target(paths, pid, filter, cgroup_ns, pods, round)) {
+      case TargetRead::exited: round.processes_exited++; break;
+      case TargetRead::unreadable: round.processes_unreadable++; break;
+      default: break;
     }
-    if (p.info.stat.is_kernel_thread() || !p.info.alive()) continue;
-    cgroup_ns.to_host_paths(p.info.cgroups);
-    const auto location = locate_memory_cgroup(paths, p.info.cgroups);
-    p.cgroup = location ? location->path : "";
-    if (!filter.matches(pid, p.info.status.name.value_or(""), p.cgroup)) continue;
-    if (location && !round.cgroup_memory.contains(p.cgroup)) {
-      round.cgroup_memory.emplace(p.cgroup, read_cgroup_memory(*location));
-      round.cgroup_pods.emplace(p.cgroup, pods.resolve(p.cgroup));
-    }
-    p.pod = pods.resolve(p.info.cgroups);
-    if (const auto id = cgroup_v2_id(paths, p.info.cgroups)) round.cgroup_by_v2_id.emplace(*id, p.cgroup);
-    round.processes.push_back(std::move(p));
   }
 }
 
@@ -101,8 +116,15 @@ RoundInputs NodeSampler::read_round() {
   });
   // After the pass: a socket that closed after it was seen is credited the
   // rest of its bytes; one that closed before was never seen and is credited
-  // all of them.
-  if (close_events_) collect("close_events", [&] { close_events_->drain(round.close_events); });
+  // all of them. Closes whose owner is known are credited now (the ledger
+  // keeps a socket's largest counters, so the order against this round's
+  // sightings does not matter); the others wait for this round's processes.
+  if (close_events_) {
+    collect("close_events", [&] {
+      drain_closes();
+      round.close_events = std::exchange(state_.closes.waiting, {});
+    });
+  }
   collect("pods", [&] { pods_.refresh(); });
   collect("processes", [&] {
     read_target_processes(paths_, filter_.pids.empty() ? list_pids(paths_) : filter_.pids, filter_, cgroup_ns_, pods_,
@@ -111,6 +133,23 @@ RoundInputs NodeSampler::read_round() {
   state_.health.collectors["processes"].errors += round.processes_unreadable;
   collect("node", [&] { round.node = read_node_stats(paths_); });
   return round;
+}
+
+void NodeSampler::drain_closes() {
+  if (!close_events_) return;
+  std::vector<CloseEvent> events;
+  close_events_->drain(events);
+  take_closes_between_rounds(state_, events, [&](pid_t pid) {
+    RoundInputs one;
+    switch (read_target(paths_, pid, filter_, cgroup_ns_, pods_, one)) {
+      case TargetRead::target: {
+        const TargetProcess& p = one.processes.front();
+        return ProcessLookup{ProcessLookup::target, SocketOwner{ProcessKey{pid, p.info.stat.start_time}, p.cgroup}};
+      }
+      case TargetRead::other: return ProcessLookup{ProcessLookup::not_target, {}};
+      default: return ProcessLookup{ProcessLookup::gone, {}};
+    }
+  });
 }
 
 NodeSample NodeSampler::sample() {

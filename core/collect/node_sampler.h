@@ -47,6 +47,9 @@ class NodeSampler {
   // One round. Throws lw::Error when the socket pass or the listing of
   // /proc fails; health() then says which source failed.
   NodeSample sample();
+  // Between rounds: takes the close events waiting in the kernel's ring
+  // buffer (see take_closes_between_rounds). Never blocks.
+  void drain_closes();
   const AgentHealth& health() const { return state_.health; }
   // Where this process's cgroup namespace is rooted, found at construction.
   const CgroupNamespace& cgroup_namespace() const { return cgroup_ns_; }

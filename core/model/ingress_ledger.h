@@ -29,6 +29,10 @@ class IngressLedger {
   // they close: forgetting a live socket instead would credit its bytes a
   // second time when it is seen again.
   explicit IngressLedger(size_t max_sockets = 1u << 20) : max_sockets_(max_sockets) {}
+  // Sockets hold iterators into the accounts, processes_.end() among them:
+  // a copy or a move would leave them pointing into another ledger.
+  IngressLedger(const IngressLedger&) = delete;
+  IngressLedger& operator=(const IngressLedger&) = delete;
 
   // A live socket seen in a snapshot with its current counters.
   void observe(uint64_t inode, uint64_t received, uint64_t consumed, const SocketOwner& owner);

@@ -180,9 +180,44 @@ NodeSample assemble_node_sample(const RoundInputs& in, const IngressLedger& ledg
   return sample;
 }
 
+void take_closes_between_rounds(RoundState& state, std::span<const CloseEvent> events, const LookUpProcess& look_up) {
+  CloseBacklog& closes = state.closes;
+  const auto owner_of = [&](const CloseEvent& e) {
+    if (e.tgid == 0) return ProcessLookup{};
+    const auto pid = static_cast<pid_t>(e.tgid);
+    auto it = closes.processes.find(pid);
+    if (it == closes.processes.end()) it = closes.processes.emplace(pid, look_up(pid)).first;
+    return it->second;
+  };
+  for (const auto& e : events) {
+    if (state.ledger.knows(e.inode)) {
+      state.ledger.close(e.inode, e.bytes_received, e.bytes_consumed, SocketOwner{});  // its owner is known already
+      state.health.close_events++;
+      continue;
+    }
+    const ProcessLookup owner = owner_of(e);
+    if (owner.kind == ProcessLookup::gone && closes.waiting.size() < CloseBacklog::kMaxWaiting) {
+      closes.waiting.push_back(e);  // counted by the round that takes it
+      continue;
+    }
+    state.health.close_events++;
+    if (owner.kind == ProcessLookup::target) {
+      state.ledger.close(e.inode, e.bytes_received, e.bytes_consumed, owner.owner);
+    } else if (owner.kind == ProcessLookup::gone) {
+      state.health.close_backlog_full++;
+    }
+    // A process that is not a target: its cgroup may be a target's, but its
+    // bytes are not.
+  }
+}
+
 NodeSample account_round(RoundState& state, const RoundInputs& inputs, double now, double stall_after_seconds,
                          size_t top_endpoints) {
   const uint64_t unattributed = credit_ingress(state.ledger, inputs);
+  state.closes.processes.clear();
+  for (const auto& p : inputs.processes) {
+    state.closes.processes.emplace(p.info.pid, ProcessLookup{ProcessLookup::target, SocketOwner{key_of(p), p.cgroup}});
+  }
   state.read_positions.update(now, inputs.records);
   NodeSample sample =
       assemble_node_sample(inputs, state.ledger, StallRule{state.read_positions, stall_after_seconds}, top_endpoints);

@@ -8,8 +8,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -66,12 +68,39 @@ void count_round(AgentHealth& health, const RoundInputs& inputs, uint64_t unattr
 NodeSample assemble_node_sample(const RoundInputs& inputs, const IngressLedger& ledger, const StallRule& stalls,
                                 size_t top_endpoints);
 
+// What a PID the last round did not see turns out to be, between rounds.
+struct ProcessLookup {
+  enum Kind { target, not_target, gone } kind = gone;  // gone: exited, or unreadable
+  SocketOwner owner;                                   // a target's
+};
+using LookUpProcess = std::function<ProcessLookup(pid_t)>;
+
+// Close events drained between rounds, so that the kernel's ring buffer
+// never has to hold a whole interval's closes.
+struct CloseBacklog {
+  // Events whose owner only the next round can tell (a process gone before
+  // it could be looked up, or none recorded); beyond this many (18 MiB),
+  // they are counted and dropped.
+  static constexpr size_t kMaxWaiting = 1u << 18;
+  std::vector<CloseEvent> waiting;
+  // The last round's targets, and the processes looked up since, by PID.
+  std::unordered_map<pid_t, ProcessLookup> processes;
+};
+
 // What lives across rounds, owned by the sampler.
 struct RoundState {
   IngressLedger ledger;
   ReadPositions read_positions;
   AgentHealth health;
+  CloseBacklog closes;
 };
+
+// Between rounds: credits at once the closes of sockets the ledger tracks
+// and of targeted processes (those of the last round, and those born since,
+// looked up once each with `look_up`); skips those of processes that are
+// not targets; keeps the others for the next round (RoundInputs::
+// close_events takes them first).
+void take_closes_between_rounds(RoundState& state, std::span<const CloseEvent> events, const LookUpProcess& look_up);
 
 // One round's accounting, in its order: credit the ledger, move the read
 // positions (at `now`, seconds), count the round, then assemble the sample

@@ -1,6 +1,9 @@
 // The accounting of one sampling round, on synthetic inputs: no kernel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "collect/node_sampler.h"
 #include "metrics_exporter.h"
 #include "model/node_round.h"
@@ -38,6 +41,14 @@ struct Rounds {
   NodeSample run(RoundInputs in, double now = 0) {
     sort_by_owner(in.records);
     return account_round(state, in, now, 60, top_endpoints);
+  }
+  // A round that saw PID 10, "api" in /pod/a, holding socket 1 with 4000
+  // bytes received.
+  void see_api_with_one_socket() {
+    RoundInputs first;
+    first.processes = {process(10, "api", "/pod/a", 1)};
+    first.records = {received(10, 1, 4000, 0)};
+    run(std::move(first));
   }
 };
 
@@ -79,10 +90,7 @@ TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
 
 TEST(AssembleNodeSample, ExitedProcessDisappearsButItsCgroupKeepsCounting) {
   Rounds rounds;
-  RoundInputs first;
-  first.processes = {process(10, "api", "/pod/a", 1)};
-  first.records = {received(10, 1, 4000, 0)};
-  rounds.run(std::move(first));
+  rounds.see_api_with_one_socket();
 
   RoundInputs second;
   second.processes = {process(11, "api", "/pod/a", 1)};  // restarted
@@ -93,6 +101,51 @@ TEST(AssembleNodeSample, ExitedProcessDisappearsButItsCgroupKeepsCounting) {
   EXPECT_EQ(s.processes[0].key.pid, 11);
   EXPECT_EQ(s.processes[0].ingress.received, 0u);
   EXPECT_EQ(s.cgroups.at("/pod/a").ingress.received, 4500u) << "counters never go backwards";
+}
+
+// Closes taken between rounds: those of a tracked socket or of a process
+// the last round targeted are credited at once; one of a process born since
+// waits, and the next round credits it to that process.
+TEST(CloseBacklog, ClosesBetweenRoundsAreCreditedAtOnceOrWaitForTheirOwner) {
+  Rounds rounds;
+  rounds.see_api_with_one_socket();
+
+  // PID 12 was born since and is a target, PID 13 is not one, PID 14 is gone.
+  std::vector<pid_t> looked_up;
+  const auto look_up = [&](pid_t pid) {
+    looked_up.push_back(pid);
+    if (pid == 12) return ProcessLookup{ProcessLookup::target, SocketOwner{ProcessKey{12, 1012}, "/pod/a"}};
+    return ProcessLookup{pid == 13 ? ProcessLookup::not_target : ProcessLookup::gone, {}};
+  };
+  const std::vector<CloseEvent> between = {close_event(1, 10, 0, 4500),  // tracked: 500 more
+                                           close_event(60, 10, 0, 300),  // opened and closed by PID 10
+                                           close_event(61, 12, 0, 200),  close_event(62, 12, 0, 50),
+                                           close_event(63, 13, 0, 7000), close_event(64, 14, 777, 80)};
+  take_closes_between_rounds(rounds.state, between, look_up);
+  EXPECT_EQ(looked_up, (std::vector<pid_t>{12, 13, 14})) << "once each, and never a target of the last round";
+  EXPECT_EQ(rounds.state.ledger.process_totals(ProcessKey{10, 1010}).received, 4800u) << "credited before the round";
+  EXPECT_EQ(rounds.state.ledger.process_totals(ProcessKey{12, 1012}).received, 250u);
+  EXPECT_EQ(rounds.state.closes.waiting.size(), 1u);
+  EXPECT_EQ(rounds.state.health.close_events, 5u) << "the waiting one is counted by the round that takes it";
+
+  RoundInputs second;
+  second.processes = {process(10, "api", "/pod/a", 1), process(12, "new", "/pod/a", 1)};
+  second.cgroup_by_v2_id = {{777, "/pod/a"}};  // PID 14's close is the cgroup's, as a round would credit it
+  second.close_events = std::exchange(rounds.state.closes.waiting, {});  // as NodeSampler::read_round does
+  const NodeSample s = rounds.run(std::move(second));
+  EXPECT_EQ(s.cgroups.at("/pod/a").ingress.received, 4500u + 300 + 250 + 80) << "not PID 13's 7000";
+  const auto born = std::find_if(s.processes.begin(), s.processes.end(), [](auto& p) { return p.key.pid == 12; });
+  ASSERT_NE(born, s.processes.end());
+  EXPECT_EQ(born->ingress.received, 250u) << "the same process the round finds";
+  EXPECT_EQ(rounds.state.health.close_events, 6u);
+}
+
+TEST(CloseBacklog, ClosesThatCannotWaitAreCountedAsLost) {
+  Rounds rounds;
+  std::vector<CloseEvent> unknown(CloseBacklog::kMaxWaiting + 3, close_event(0, 99, 0, 1));
+  take_closes_between_rounds(rounds.state, unknown, [](pid_t) { return ProcessLookup{}; });
+  EXPECT_EQ(rounds.state.closes.waiting.size(), CloseBacklog::kMaxWaiting);
+  EXPECT_EQ(rounds.state.health.close_backlog_full, 3u);
 }
 
 // A pre-fork server: the parent connected, then forked; both hold the
