@@ -384,6 +384,24 @@ void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
   add_alertmanager_options(app, raw);
 }
 
+// A verdict needs min_samples samples in the window: at a 60 s interval the
+// default 5 minutes held 5 (a round's jitter pushes the sixth out), and no
+// leak was ever named as one. A window given too short for the interval is
+// an error; the default one is widened.
+void fit_window_to_interval(const RawSettings& raw, AgentConfig& config) {
+  const auto needed =
+      static_cast<double>(config.analysis.min_samples) * std::chrono::duration<double>(config.interval).count();
+  if (config.analysis.window_seconds >= needed) return;
+  if (raw.analysis_window) {
+    bad_value("analysis-window", *raw.analysis_window,
+              fmt::format("it holds fewer than the {} samples a verdict needs at this --interval: use {:g}s or more, "
+                          "or a shorter --interval",
+                          config.analysis.min_samples, needed));
+  }
+  config.analysis.window_seconds = needed;
+  config.analysis_window_widened = true;
+}
+
 void apply(const RawSettings& raw, AgentConfig& config) {
   if (raw.interval) config.interval = to_interval(*raw.interval);
   if (raw.top_processes) config.top_processes = to_top_count("top-processes", *raw.top_processes);
@@ -396,6 +414,7 @@ void apply(const RawSettings& raw, AgentConfig& config) {
   if (raw.analysis_window)
     config.analysis.window_seconds = seconds(to_duration("analysis-window", *raw.analysis_window));
   if (raw.stall_after) config.analysis.stall_after_seconds = seconds(to_duration("stall-after", *raw.stall_after));
+  fit_window_to_interval(raw, config);
   config.alertmanager = to_alertmanager(raw);
   config.backend = to_backend_choice(raw.backend);
   check_listen_address(config.listen_address);

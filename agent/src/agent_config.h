@@ -56,8 +56,11 @@ struct AgentConfig {
   log::Format log_format = log::Format::text;
   size_t ring_buffer_bytes = 4u << 20;  // close-event ring buffer; power of two >= 4096
   AnalysisConfig analysis;              // --analysis-window, --stall-after
-  AlertmanagerConfig alertmanager;      // --alertmanager-*
-  BackendChoice backend;                // --backend, --btf
+  // The default window was too short for --interval and was widened to hold
+  // the samples a verdict needs; the agent says so at start.
+  bool analysis_window_widened = false;
+  AlertmanagerConfig alertmanager;  // --alertmanager-*
+  BackendChoice backend;            // --backend, --btf
 };
 
 // What --help or --version asked for. The caller prints it to stdout and exits 0.

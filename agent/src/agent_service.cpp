@@ -214,6 +214,10 @@ int run(const AgentConfig& config) {
   NodeSampler sampler(*opened.source, close_events.get(), config.paths, target_filter(config), config.top_endpoints,
                       config.analysis.stall_after_seconds);
   log_cgroup_namespace(sampler.cgroup_namespace());
+  if (config.analysis_window_widened) {
+    log::info("analysis window widened to {:g}s: a verdict needs {} samples, taken every {} ms",
+              config.analysis.window_seconds, config.analysis.min_samples, config.interval.count());
+  }
   // Alertmanager resolves an alert that is not posted again by its end time;
   // a few missed rounds must not resolve it.
   const auto valid_for =

@@ -194,6 +194,19 @@ TEST(AgentConfig, EveryFlag) {
               kEveryKeyConfig);
 }
 
+// At a 60 s interval the default 5-minute window held 5 samples, under the
+// 6 a verdict needs: no leak was ever named.
+TEST(AgentConfig, TheWindowHoldsTheSamplesAVerdictNeeds) {
+  const AgentConfig defaults = config_of({"--interval", "60s"});
+  EXPECT_EQ(defaults.analysis.window_seconds, 360) << "the default window widened";
+  EXPECT_TRUE(defaults.analysis_window_widened);
+  EXPECT_FALSE(config_of({"--interval", "15s"}).analysis_window_widened);
+  EXPECT_EQ(config_of({"--interval", "60s", "--analysis-window", "6m"}).analysis.window_seconds, 360);
+  const std::string message = usage_error_of({"--interval", "60s", "--analysis-window", "5m"});
+  EXPECT_NE(message.find("the 6 samples a verdict needs at this --interval: use 360s or more"), std::string::npos)
+      << message;
+}
+
 TEST(AgentConfig, BtfFileForKernelsWithoutTheirOwn) {
   TempDir dir;
   write_file(dir.path() / "vmlinux.btf", "BTF");
@@ -295,8 +308,8 @@ TEST(AgentConfig, FlagsOverrideTheFile) {
   TempDir dir;
   write_file(dir.path() / "agent.toml", kEveryKey);
   const auto config = config_of(
-      {"--config", (dir.path() / "agent.toml").string(), "--interval", "2m", "--pid", "5", "--log-format", "text"});
-  EXPECT_EQ(config.interval, 2min);
+      {"--config", (dir.path() / "agent.toml").string(), "--interval", "90s", "--pid", "5", "--log-format", "text"});
+  EXPECT_EQ(config.interval, 90s);
   EXPECT_EQ(config.pids, (std::vector<pid_t>{5}));
   EXPECT_EQ(config.log_format, log::Format::text);
   EXPECT_EQ(config.top_processes, 20u);  // from the file
