@@ -10,6 +10,13 @@ struct AnalysisConfig {
   double window_seconds = 300;      // samples older than this are dropped
   size_t min_samples = 6;           // fewer: no verdict yet
   double stall_after_seconds = 60;  // a read position still this long is stalled
+  // A stalled reader is a finding only once this much sits unread. Below it
+  // is what peers leave on idle pooled connections before going quiet, a few
+  // control messages (a TLS close_notify is 31 bytes, an HTTP/2 GOAWAY 17 and
+  // up), which costs no memory worth a page; 64 KiB is half the kernel's
+  // default receive buffer (tcp_rmem's 131,072), a socket's worth of data
+  // that stopped being read.
+  double min_stalled_unread_bytes = 64 * 1024;
   // A trend must be at least this steep and this steady to be a finding.
   double min_memory_growth_bytes_per_second = 64 * 1024;
   double min_count_growth_per_second = 0.05;  // connections, fds

@@ -317,6 +317,19 @@ TEST(HealthyControls, ShortSwingOfASmallCountIsNoLeak) {
 }
 
 // A busy server catches a burst in its queue now and then, and empties it.
+// A TLS close_notify (31 bytes) left unread on an idle pooled connection
+// raised a socket-receive-backlog warning on a live process.
+TEST(HealthyControls, AFewBytesLeftOnAnIdlePooledConnection) {
+  EXPECT_TRUE(findings_of([](Observation& o, double elapsed, Jitter&) {
+                auto pooled = endpoint("10.2.0.9:443", 1);
+                pooled.receive_queue_bytes = 768;
+                pooled.unread_bytes = pooled.stalled_unread_bytes = 31;
+                pooled.stalled_sockets = 1;
+                pooled.max_stalled_seconds = 600 + elapsed;
+                o.endpoints.push_back(pooled);
+              }).empty());
+}
+
 TEST(HealthyControls, AcceptQueueBurstsThatEmpty) {
   const auto findings = findings_of([](Observation& o, double elapsed, Jitter&) {
     const bool burst = static_cast<int>(elapsed) % 50 < 5;

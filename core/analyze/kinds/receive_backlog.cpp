@@ -11,11 +11,14 @@
 namespace lw {
 namespace {
 
-// The endpoint whose stalled readers hold the most unread bytes, if any.
-const EndpointGroup* most_stalled(const std::vector<EndpointGroup>& endpoints) {
+// The endpoint whose stalled readers hold the most unread bytes, if they
+// hold enough to matter.
+const EndpointGroup* most_stalled(const std::vector<EndpointGroup>& endpoints, const AnalysisConfig& config) {
   const EndpointGroup* worst = nullptr;
   for (const auto& e : endpoints) {
-    if (e.stalled_sockets == 0 || e.stalled_unread_bytes == 0) continue;
+    if (e.stalled_sockets == 0 || static_cast<double>(e.stalled_unread_bytes) < config.min_stalled_unread_bytes) {
+      continue;
+    }
     if (!worst || e.stalled_unread_bytes > worst->stalled_unread_bytes) worst = &e;
   }
   return worst;
@@ -33,7 +36,7 @@ std::optional<Finding> detect_receive_backlog(const Subject& s) {
   const auto trend = trend_of(s, [](const Observation& o) { return o.receive_queue_bytes; });
   const double min_rate = s.config.min_memory_growth_bytes_per_second;
   const bool growing = grows(trend, min_rate, s.config.min_steadiness);
-  const EndpointGroup* stalled = most_stalled(s.latest.endpoints);
+  const EndpointGroup* stalled = most_stalled(s.latest.endpoints, s.config);
   if (!growing && !stalled) return std::nullopt;
 
   const double slope = trend ? trend->slope : 0;
