@@ -53,6 +53,11 @@ enum class TargetRead { target, other, dead, exited, unreadable };
 // One process into `round` when it is a target.
 TargetRead read_target(const HostPaths& paths, pid_t pid, const TargetFilter& filter, const CgroupNamespace& cgroup_ns,
                        const PodIdentityResolver& pods, RoundInputs& round) {
+  // A PID the filter does not list needs no /proc reads to be told apart
+  // (between rounds, every PID that closed a connection is looked up).
+  if (!filter.pids.empty() && std::find(filter.pids.begin(), filter.pids.end(), pid) == filter.pids.end()) {
+    return TargetRead::other;
+  }
   TargetProcess p;
   try {
     p.info = read_process(paths, pid);
