@@ -58,7 +58,7 @@ constexpr std::array<std::pair<std::string_view, log::Format>, 2> kLogFormats{{
 // checks and the same message. --help also wins over a bad value this way.
 struct RawSettings {
   std::optional<std::string> interval, top_processes, top_endpoints, ring_buffer_bytes;
-  std::optional<std::string> analysis_window, stall_after;
+  std::optional<std::string> analysis_window, stall_after, page_after;
   std::optional<std::string> alertmanager_url, alertmanager_ca_file, alertmanager_username, alertmanager_password_file,
       alertmanager_bearer_token_file, alertmanager_timeout;
   std::optional<std::string> log_level, log_format;
@@ -79,6 +79,14 @@ std::chrono::milliseconds to_interval(const std::string& text) {
 std::chrono::milliseconds to_duration(std::string_view flag, const std::string& text) {
   const auto d = parse_duration(text);
   if (!d) bad_value(flag, text, "use a number with a unit: 30s, 5m, 1h");
+  return *d;
+}
+
+// 0s is a valid choice here: page on the first round at warning or above.
+std::chrono::milliseconds to_page_after(const std::string& text) {
+  if (text == "0" || text == "0s") return std::chrono::milliseconds(0);
+  const auto d = parse_duration(text);
+  if (!d) bad_value("page-after", text, "use a number with a unit: 15m, 1h, or 0s to page at once");
   return *d;
 }
 
@@ -381,6 +389,11 @@ void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
                   "A socket with unread data whose read position stands still this long is a stalled reader",
                   fmt::format("{}s", defaults.analysis.stall_after_seconds))
       ->type_name("DURATION");
+  add_text_option(app, "--page-after", raw.page_after,
+                  "A finding of warning or critical severity pages (leakwatch_leak_paging, Alertmanager) once it has "
+                  "held this long; info never pages",
+                  fmt::format("{}s", std::chrono::duration_cast<std::chrono::seconds>(defaults.page_after).count()))
+      ->type_name("DURATION");
   add_alertmanager_options(app, raw);
 }
 
@@ -415,6 +428,7 @@ void apply(const RawSettings& raw, AgentConfig& config) {
     config.analysis.window_seconds = seconds(to_duration("analysis-window", *raw.analysis_window));
   if (raw.stall_after) config.analysis.stall_after_seconds = seconds(to_duration("stall-after", *raw.stall_after));
   fit_window_to_interval(raw, config);
+  if (raw.page_after) config.page_after = to_page_after(*raw.page_after);
   config.alertmanager = to_alertmanager(raw);
   config.backend = to_backend_choice(raw.backend);
   check_listen_address(config.listen_address);

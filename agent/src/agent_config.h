@@ -59,6 +59,9 @@ struct AgentConfig {
   // The default window was too short for --interval and was widened to hold
   // the samples a verdict needs; the agent says so at start.
   bool analysis_window_widened = false;
+  // A finding of warning or above pages (leakwatch_leak_paging, Alertmanager)
+  // once it has held this long; info never pages.
+  std::chrono::milliseconds page_after{std::chrono::minutes(15)};
   AlertmanagerConfig alertmanager;  // --alertmanager-*
   BackendChoice backend;            // --backend, --btf
 };

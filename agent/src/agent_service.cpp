@@ -11,12 +11,14 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <variant>
 
 #include "agent_config.h"
 #include "alertmanager_client.h"
 #include "analyze/leak_detector.h"
+#include "analyze/paging.h"
 #include "collect/host_paths.h"
 #include "collect/node_sampler.h"
 #include "collect/socket_close.h"
@@ -145,17 +147,24 @@ void log_changes(const std::vector<FindingChange>& changes) {
 // What one round does after sampling: diagnose, tell, publish.
 struct Outputs {
   LeakDetector& detector;
+  PagingRule& paging;
   MetricsExporter& exporter;
   AlertSender* alerts;  // null without --alertmanager-url; enqueue only, never waits on the network
 };
 
 void sample_once(NodeSampler& sampler, Outputs& out) {
   const auto sample = std::make_shared<const NodeSample>(sampler.sample());
-  out.detector.update(*sample, std::chrono::duration<double>(Clock::now().time_since_epoch()).count());
-  const auto changes = out.detector.take_changes();
-  log_changes(changes);
-  if (out.alerts) out.alerts->enqueue(out.detector.active(), changes);
-  out.exporter.publish(sample, out.detector.active());
+  const double now = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+  out.detector.update(*sample, now);
+  log_changes(out.detector.take_changes());
+  std::vector<ActiveFinding> findings = out.detector.active();
+  const auto paging_changes = out.paging.update(findings, now);
+  if (out.alerts) {
+    std::vector<ActiveFinding> paging;
+    std::ranges::copy_if(findings, std::back_inserter(paging), &ActiveFinding::paging);
+    out.alerts->enqueue(std::move(paging), paging_changes);
+  }
+  out.exporter.publish(sample, std::move(findings));
 }
 
 // How often close events are taken from the kernel between rounds: the
@@ -241,7 +250,8 @@ int run(const AgentConfig& config) {
                                                               .close_events = close_events != nullptr},
                                                     alerts ? alerts->counters() : nullptr);
   LeakDetector detector(config.analysis);
-  Outputs outputs{detector, *exporter, alerts.get()};
+  PagingRule paging(std::chrono::duration<double>(config.page_after).count());
+  Outputs outputs{detector, paging, *exporter, alerts.get()};
   const auto exposer = listen(config.listen_address);
   exposer->RegisterCollectable(exporter);
   log::info("serving metrics on http://{}/metrics, sampling every {} ms",

@@ -94,6 +94,10 @@ std::vector<const ProcessSample*> exported_processes(const std::vector<ProcessSa
 
 void export_findings(const std::vector<ActiveFinding>& findings, size_t max, std::vector<MetricFamily>& out) {
   Family suspected("leakwatch_leak_suspected", "1 while a leak finding is active for the process", MetricType::Gauge);
+  Family paging("leakwatch_leak_paging",
+                "1 while a finding pages: warning or critical, held for the agent's --page-after; what the shipped "
+                "LeakwatchLeakSuspected alert fires on",
+                MetricType::Gauge);
   Family growth("leakwatch_leak_growth_per_second",
                 "Growth behind the finding: bytes/s for memory kinds, connections/s or fds/s for leak kinds",
                 MetricType::Gauge);
@@ -114,14 +118,16 @@ void export_findings(const std::vector<ActiveFinding>& findings, size_t max, std
                                   {"cgroup", f.cgroup},
                                   {"kind", std::string(to_string(f.finding.kind))}},
                                  f.pod);
-    suspected.add(with(base, "severity", std::string(to_string(f.finding.severity))), 1);
+    const Labels with_severity = with(base, "severity", std::string(to_string(f.finding.severity)));
+    suspected.add(with_severity, 1);
+    if (f.paging) paging.add(with_severity, 1);
     growth.add(base, f.finding.growth_per_second);
     if (f.finding.seconds_to_limit) to_limit.add(base, *f.finding.seconds_to_limit);
     confidence.add(base, f.finding.confidence);
     share.add(base, f.finding.share_of_growth);
     if (f.finding.ingress_correlation) correlation.add(base, *f.finding.ingress_correlation);
   }
-  for (auto* f : {&suspected, &growth, &to_limit, &confidence, &share, &correlation}) out.push_back(f->take());
+  for (auto* f : {&suspected, &paging, &growth, &to_limit, &confidence, &share, &correlation}) out.push_back(f->take());
 }
 
 void export_processes(const std::vector<const ProcessSample*>& processes, std::vector<MetricFamily>& out) {

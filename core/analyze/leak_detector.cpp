@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <tuple>
 #include <utility>
 
 #include "model/observation.h"
@@ -13,11 +12,9 @@ namespace {
 // Endpoints kept per cgroup observation, as per process by default.
 constexpr size_t kCgroupEndpoints = 5;
 
-using FindingKey = std::tuple<std::optional<ProcessKey>, std::string, FindingKind>;
+}  // namespace
 
 FindingKey key_of(const ActiveFinding& f) { return {f.process, f.cgroup, f.finding.kind}; }
-
-}  // namespace
 
 std::vector<ActiveFinding> LeakDetector::process_findings(const NodeSample& sample, double now) {
   std::vector<ActiveFinding> found;

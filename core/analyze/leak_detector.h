@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -21,8 +22,14 @@ struct ActiveFinding {
   std::string cgroup;
   PodIdentity pod;  // of the process, or of the cgroup when there is none
   Finding finding;
-  double since = 0;  // seconds, monotonic: when it was first reported
+  double since = 0;     // seconds, monotonic: when it was first reported
+  bool paging = false;  // set by PagingRule: someone should be woken for it
 };
+
+// A finding's identity across rounds: its subject and kind (not its
+// severity, which may change while it lasts).
+using FindingKey = std::tuple<std::optional<ProcessKey>, std::string, FindingKind>;
+FindingKey key_of(const ActiveFinding& f);
 
 struct FindingChange {
   bool started = true;  // false: it ended

@@ -422,8 +422,8 @@ TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {
   auto leaking = start_workload({"heap-grow", "--bytes-per-second", "4000000"});
   leaking->expect_line("ready");
   const std::string pid = pid_of(*leaking);
-  Agent agent({"--pid", pid, "--interval", "500ms", "--analysis-window", "20s", "--log-format", "json",
-               "--alertmanager-url", alertmanager.url()});
+  Agent agent({"--pid", pid, "--interval", "500ms", "--analysis-window", "20s", "--page-after", "3s", "--log-format",
+               "json", "--alertmanager-url", alertmanager.url()});
 
   Scrape s = agent.after_rounds(1);
   ASSERT_TRUE(eventually(
@@ -438,6 +438,21 @@ TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {
   EXPECT_NE(agent.log().find(R"("msg":"leak finding started")"), std::string::npos) << agent.log();
   EXPECT_NE(agent.log().find(R"("kind":"heap-growth")"), std::string::npos) << agent.log();
 
+  // It pages once held at warning or above for --page-after, and the alert
+  // posted is the paging one, severity included.
+  std::string paging_severity;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto paging = agent.scrape().find("leakwatch_leak_paging", {{"pid", pid}, {"kind", "heap-growth"}});
+        if (paging.empty()) return false;
+        paging_severity = paging[0].labels.at("severity");
+        return true;
+      },
+      30s))
+      << "the finding never paged; agent log:\n"
+      << agent.log();
+  EXPECT_NE(paging_severity, "info");
+
   std::optional<nlohmann::json> alert;
   ASSERT_TRUE(eventually(
       [&] {
@@ -448,6 +463,7 @@ TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {
       << "the alert never reached Alertmanager; agent log:\n"
       << agent.log();
   EXPECT_EQ((*alert)["labels"]["comm"], "lw-workload");
+  EXPECT_NE((*alert)["labels"]["severity"], "info");
   EXPECT_FALSE((*alert)["annotations"]["description"].get<std::string>().empty());
   EXPECT_TRUE(eventually([&] {
     return agent.scrape().value("leakwatch_alert_posts_total", {{"result", "ok"}}).value_or(0) >= 1;
@@ -467,8 +483,8 @@ TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {
 TEST_F(AgentTest, UnreachableAlertmanagerIsCountedNotFatal) {
   auto leaking = start_workload({"heap-grow", "--bytes-per-second", "4000000"});
   leaking->expect_line("ready");
-  Agent agent({"--pid", pid_of(*leaking), "--interval", "500ms", "--analysis-window", "20s", "--alertmanager-url",
-               "http://127.0.0.1:" + std::to_string(free_loopback_port())});
+  Agent agent({"--pid", pid_of(*leaking), "--interval", "500ms", "--analysis-window", "20s", "--page-after", "0s",
+               "--alertmanager-url", "http://127.0.0.1:" + std::to_string(free_loopback_port())});
   Scrape s = agent.after_rounds(1);
   ASSERT_TRUE(eventually(
       [&] {

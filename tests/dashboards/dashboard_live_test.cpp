@@ -177,13 +177,13 @@ TEST_F(DashboardLiveTest, EveryPanelQueryAndAlertWorksAgainstTheRealAgent) {
   client.keep_draining();
 
   RunningAgent agent(LW_AGENT_PATH,
-                     {"--interval", "1s", "--analysis-window", "20s", "--stall-after", "5s", "--cgroup-prefix",
-                      cgroup.path(), "--host-log", (dir.path() / "var" / "log").string()});
+                     {"--interval", "1s", "--analysis-window", "20s", "--stall-after", "5s", "--page-after", "5s",
+                      "--cgroup-prefix", cgroup.path(), "--host-log", (dir.path() / "var" / "log").string()});
   Prometheus prometheus(dir.path(), agent.port());
   const std::string heap_pid = std::to_string(heap.pid());
 
   // The leak alert fires: the agent needs about 10 rounds for a finding, then
-  // the (shortened) `for:` of the rule.
+  // holds it for its (shortened) --page-after.
   nlohmann::json firing;
   ASSERT_TRUE(eventually(
       [&] {

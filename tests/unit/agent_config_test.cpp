@@ -72,6 +72,7 @@ log-format = "json"
 ring-buffer-bytes = 65536
 analysis-window = "10m"
 stall-after = "30s"
+page-after = "30m"
 alertmanager-url = "http://alertmanager.monitoring:9093/"
 alertmanager-timeout = "5s"
 backend = "netlink"
@@ -98,6 +99,7 @@ const AgentConfig kEveryKeyConfig{
     .log_format = log::Format::json,
     .ring_buffer_bytes = 65536,
     .analysis = {.window_seconds = 600, .stall_after_seconds = 30},
+    .page_after = 30min,
     .alertmanager = alertmanager_at("http://alertmanager.monitoring:9093", 5s),
     .backend = {.backend = Backend::netlink, .bpf = {}},
 };
@@ -118,6 +120,7 @@ void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
   EXPECT_EQ(actual.ring_buffer_bytes, expected.ring_buffer_bytes);
   EXPECT_EQ(actual.analysis.window_seconds, expected.analysis.window_seconds);
   EXPECT_EQ(actual.analysis.stall_after_seconds, expected.analysis.stall_after_seconds);
+  EXPECT_EQ(actual.page_after, expected.page_after);
   EXPECT_EQ(actual.alertmanager.url, expected.alertmanager.url);
   EXPECT_EQ(actual.alertmanager.ca_file, expected.alertmanager.ca_file);
   EXPECT_EQ(actual.alertmanager.username, expected.alertmanager.username);
@@ -145,6 +148,7 @@ TEST(AgentConfig, Defaults) {
                                  .log_format = log::Format::text,
                                  .ring_buffer_bytes = 4u << 20,
                                  .analysis = {.window_seconds = 300, .stall_after_seconds = 60},
+                                 .page_after = 15min,
                                  .alertmanager = alertmanager_at("", 10s),
                                  .backend = {.backend = Backend::automatic, .bpf = {}},
                              });
@@ -184,6 +188,8 @@ TEST(AgentConfig, EveryFlag) {
                   "10m",
                   "--stall-after",
                   "30s",
+                  "--page-after",
+                  "30m",
                   "--alertmanager-url",
                   "http://alertmanager.monitoring:9093/",
                   "--alertmanager-timeout",
@@ -192,6 +198,11 @@ TEST(AgentConfig, EveryFlag) {
                   "netlink",
               }),
               kEveryKeyConfig);
+}
+
+TEST(AgentConfig, PageAfterZeroPagesAtOnce) {
+  EXPECT_EQ(config_of({"--page-after", "0s"}).page_after, 0ms);
+  EXPECT_EQ(config_of({"--page-after", "1h"}).page_after, 1h);
 }
 
 // At a 60 s interval the default 5-minute window held 5 samples, under the
@@ -387,6 +398,8 @@ TEST(AgentConfig, BadFlagValues) {
       {{"--listen-address", "10.1.1:80"}, {"--listen-address", "'10.1.1:80'"}},
       {{"--analysis-window", "long"}, {"--analysis-window", "'long'", "5m"}},
       {{"--stall-after", "10"}, {"--stall-after", "'10'"}},
+      {{"--page-after", "later"}, {"--page-after", "'later'", "0s to page at once"}},
+      {{"--page-after", "-5m"}, {"--page-after", "'-5m'"}},
       {{"--alertmanager-url", "ftp://am:9093"}, {"--alertmanager-url", "'ftp://am:9093'", "http(s)://HOST:PORT"}},
       {{"--alertmanager-url", "am:9093"}, {"--alertmanager-url", "'am:9093'"}},
       {{"--alertmanager-url", "http://am:9093?x=1"}, {"--alertmanager-url", "'http://am:9093?x=1'"}},
