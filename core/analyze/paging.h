@@ -31,7 +31,7 @@ class PagingRule {
 
  private:
   double page_after_;
-  std::map<FindingKey, double> serious_since_;     // at warning or above since, without a break
+  std::map<FindingKey, double> serious_since_;  // at warning or above since, without a break
   std::map<FindingKey, ActiveFinding> paging_;  // as last reported paging
 };
 

@@ -27,7 +27,8 @@ class AlertingTest : public BpfTest {
     leaking_->expect_line("ready");
   }
   pid_t leaking_pid() const { return leaking_->pid(); }
-  // The agent's flags for watching the leak and posting to url.
+  // The agent's flags for watching the leak and posting to url, paging at
+  // once (what pages, and when, is PagingRule's, tested on its own).
   std::vector<std::string> watch_and_post_to(const std::string& url, std::vector<std::string> more) const {
     std::vector<std::string> args{"--pid",
                                   std::to_string(leaking_->pid()),
@@ -35,6 +36,8 @@ class AlertingTest : public BpfTest {
                                   "500ms",
                                   "--analysis-window",
                                   "20s",
+                                  "--page-after",
+                                  "0s",
                                   "--alertmanager-url",
                                   url};
     args.insert(args.end(), more.begin(), more.end());
