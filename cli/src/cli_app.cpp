@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "analyze_command.h"
 #include "collect/host_paths.h"
 #include "flags/shared_flags.h"
 #include "inspect_command.h"
@@ -57,6 +58,17 @@ int run_cli(int argc, char** argv) {
       ->add_option("--stall-after", stall_after,
                    "A socket with unread data whose read position stands still this long is a stalled reader")
       ->capture_default_str();
+  std::string record;
+  inspect_cmd
+      ->add_option("--record", record,
+                   "With --watch: write every sample to FILE (JSON lines) for 'leakwatch analyze FILE'")
+      ->type_name("FILE");
+
+  AnalyzeOptions analyze;
+  auto* analyze_cmd = app.add_subcommand(
+      "analyze", "Read a recording of 'inspect --watch --record FILE' back through the analysis: the same verdict");
+  analyze_cmd->add_option("file", analyze.path, "The recording")->required();
+  analyze_cmd->add_flag("--json", analyze.json, "Print JSON (the 'watch' object of docs/inspect-json.md)");
 
   try {
     app.parse(argc, argv);
@@ -71,19 +83,21 @@ int run_cli(int argc, char** argv) {
 
   log::configure(verbose ? log::Level::debug : log::Level::error, log::Format::text);
   return exit_code_of("leakwatch", [&] {
+    if (analyze_cmd->parsed()) return run_analyze(analyze, std::cout, std::cerr);
     place_under_host_root(app, host_root, inspect.paths);
     require_host_paths(inspect.paths);
     inspect.backend = to_backend_choice(backend);
     if (bpf_cache != "none") inspect.backend.bpf.program_cache = bpf_cache;
     if (watch_for.empty()) {
-      if (inspect_cmd->count("--interval") || inspect_cmd->count("--stall-after")) {
-        throw Error(ErrorKind::usage, "--interval and --stall-after only apply with --watch DURATION");
+      if (inspect_cmd->count("--interval") || inspect_cmd->count("--stall-after") || inspect_cmd->count("--record")) {
+        throw Error(ErrorKind::usage, "--interval, --stall-after and --record only apply with --watch DURATION");
       }
       return run_inspect(inspect, std::cout);
     }
     const WatchOptions watch{.duration = duration_flag("--watch", watch_for),
                              .interval = duration_flag("--interval", interval),
-                             .stall_after = duration_flag("--stall-after", stall_after)};
+                             .stall_after = duration_flag("--stall-after", stall_after),
+                             .record = record};
     if (watch.interval > watch.duration) {
       throw Error(ErrorKind::usage, "--interval is longer than --watch: nothing would be sampled twice");
     }

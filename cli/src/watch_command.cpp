@@ -6,19 +6,21 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "analyze/subject_window.h"
 #include "collect/node_sampler.h"
 #include "model/observation.h"
+#include "output/recording.h"
 #include "output/report_json.h"
 #include "report_text.h"
-#include "terminal_chart.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
-#include "verdict_text.h"
+#include "watch_view.h"
 
 namespace lw::cli {
 namespace {
@@ -41,31 +43,6 @@ class InterruptScope {
 };
 
 double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
-
-// What the chart shows, one value per sample.
-struct WatchSeries {
-  std::vector<double> anon, file_shmem, receive, send, ingress_rate;
-  double last_time = 0, last_ingress = 0;
-
-  void add(const Observation& o) {
-    anon.push_back(o.resident.anon.value_or(0));
-    file_shmem.push_back(o.resident.file.value_or(0) + o.resident.shmem.value_or(0));
-    receive.push_back(o.receive_queue_bytes);
-    send.push_back(o.send_queue_bytes);
-    const double dt = o.time - last_time;
-    ingress_rate.push_back(anon.size() > 1 && dt > 0 ? std::max(0.0, o.ingress_bytes_total - last_ingress) / dt : 0);
-    last_time = o.time;
-    last_ingress = o.ingress_bytes_total;
-  }
-
-  std::string chart() const {
-    return render_chart({{"anon", anon, "bytes"},
-                         {"file+shmem", file_shmem, "bytes"},
-                         {"recv queues", receive, "bytes"},
-                         {"send queues", send, "bytes"}},
-                        {{"ingress", ingress_rate, "bytes/s"}});
-  }
-};
 
 const ProcessSample* find_process(const NodeSample& sample, const ProcessKey& key) {
   for (const auto& p : sample.processes) {
@@ -94,10 +71,27 @@ void sleep_until(Clock::time_point when) {
   }
 }
 
+// The header of a recording of this watch.
+RecordingHeader recording_header(const ProcessReport& first, const WatchOptions& watch, const AnalysisConfig& config,
+                                 std::string_view backend) {
+  return {.pid = first.process.pid,
+          .command = first.process.status.name.value_or(""),
+          .start_time_ticks = first.process.stat.start_time,
+          .cgroup = first.cgroup ? first.cgroup->path : "",
+          .interval_seconds = seconds(watch.interval),
+          .window_seconds = config.window_seconds,
+          .stall_after_seconds = config.stall_after_seconds,
+          .started_at = fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(first.taken_at)),
+          .backend = std::string(backend)};
+}
+
 }  // namespace
 
 int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ostream& out, std::ostream& progress) {
   const pid_t pid = parse_pid(inspect.pid);
+  // Before anything is loaded: a path that cannot be written fails at once.
+  std::optional<RecordingWriter> recording;
+  if (!watch.record.empty()) recording.emplace(watch.record);
   const auto opened = open_sockets(inspect);
   SocketSource& sockets = *opened.source;
   say_fallback(opened);
@@ -114,6 +108,7 @@ int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ost
   AnalysisConfig config;
   config.window_seconds = seconds(watch.duration + watch.interval);
   config.stall_after_seconds = seconds(watch.stall_after);
+  if (recording) recording->write(to_json(recording_header(first, watch, config, sockets.name())));
   SubjectWindow window(config);
   WatchSeries series;
   const bool live = isatty(STDERR_FILENO) != 0;
@@ -134,33 +129,31 @@ int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ost
                         seconds(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)));
     window.add(o);
     series.add(o);
-    if (live) show_progress(progress, o.time, seconds(watch.duration), o, series.ingress_rate.back());
+    if (recording) recording->write(to_json(o));
+    if (live) show_progress(progress, o.time, seconds(watch.duration), o, series.last_ingress_rate());
     if (next + watch.interval > start + watch.duration || g_interrupted) break;
     sleep_until(next + watch.interval);
     if (g_interrupted) break;
   }
   if (live) progress << "\n";
+  if (recording && exited) recording->write(process_exited_line());
 
-  const auto findings = window.findings();
-  const double watched = window.span_seconds();
+  const WatchOutcome outcome = outcome_of(window, seconds(watch.interval), exited);
   const ProcessReport last = exited ? first : inspect_process(sockets, inspect.paths, pid, inspect.top);
   if (inspect.json) {
     auto report = to_json(last);
-    nlohmann::ordered_json found = nlohmann::ordered_json::array();
-    for (const auto& f : findings) found.push_back(to_json(f));
-    report["watch"] = {{"seconds", watched},
-                       {"samples", window.samples()},
-                       {"interval_seconds", seconds(watch.interval)},
-                       {"process_exited", exited},
-                       {"findings", found}};
+    report["watch"] = watch_json(outcome);
     out << report.dump(2) << "\n";
   } else {
-    out << render_text(last) << "\nFootprint against ingress over the watch\n"
-        << series.chart() << render_verdict(findings, watched, window.samples());
-    if (exited) out << fmt::format("PID {} exited during the watch; the verdict covers what was seen.\n", pid);
+    out << render_text(last) << watch_text(outcome, series, pid);
+  }
+  // The report stands; the recording the user asked for is incomplete.
+  if (recording && recording->failure()) {
+    throw Error(ErrorKind::io, fmt::format("the recording '{}' stopped after {} of its lines: {}", recording->path(),
+                                           recording->lines_written(), *recording->failure()));
   }
   if (exited) return kExitProcessExited;
-  return findings.empty() ? kExitOk : kExitLeakFound;
+  return outcome.findings.empty() ? kExitOk : kExitLeakFound;
 }
 
 }  // namespace lw::cli

@@ -2,6 +2,8 @@
 
 #include <fmt/chrono.h>
 
+#include "output/endpoint_json.h"
+
 namespace lw {
 namespace {
 
@@ -90,17 +92,8 @@ json sockets_json(const SocketSummary& s) {
 }  // namespace
 
 json to_json(const EndpointGroup& g) {
-  json j = {
-      {"peer", g.peer},
-      {"direction", g.inbound ? "inbound" : "outbound"},
-      {"connections", g.connections},
-      {"states", g.states},
-      {"receive_queue_bytes", g.receive_queue_bytes},
-      {"send_queue_bytes", g.send_queue_bytes},
-      {"unread_bytes", g.unread_bytes},
-      {"max_unread_bytes", g.max_unread_bytes},
-      {"max_idle_seconds", optional_seconds(g.max_idle_ms)},
-  };
+  json j = endpoint_counts_json(g);
+  j["max_idle_seconds"] = optional_seconds(g.max_idle_ms);
   if (g.inbound) j["local_port"] = g.local_port;
   return j;
 }

@@ -490,5 +490,62 @@ TEST_F(InspectCliTest, UdpDatagramsDroppedAtAFullBufferAreReported) {
       << text.out;
 }
 
+// A watch recorded, then read back: `leakwatch analyze` reaches the watch's
+// verdict, finding for finding, from the file alone.
+TEST_F(InspectCliTest, AWatchRecordedAndAnalyzedGivesTheSameVerdict) {
+  TempDir dir;
+  const std::string recording = (dir.path() / "watch.jsonl").string();
+  auto leaking = start_workload({"heap-grow", "--bytes-per-second", "4000000"});
+  leaking->expect_line("ready");
+  const auto watch = run_cli({"inspect", std::to_string(leaking->pid()), "--watch", "4s", "--interval", "500ms",
+                              "--record", recording, "--json"});
+  ASSERT_EQ(watch.exit_code, 10) << watch.err;
+  const auto watched = nlohmann::json::parse(watch.out)["watch"];
+  ASSERT_FALSE(watched["findings"].empty()) << watched.dump(2);
+  EXPECT_EQ(watched["findings"][0]["kind"], "heap-growth");
+
+  const auto replay = run_cli({"analyze", recording, "--json"});
+  ASSERT_EQ(replay.exit_code, 10) << replay.err;
+  EXPECT_TRUE(replay.err.empty()) << replay.err;
+  const auto replayed = nlohmann::json::parse(replay.out);
+  EXPECT_EQ(replayed["watch"], watched);
+  EXPECT_EQ(replayed["recording"]["pid"], leaking->pid());
+  EXPECT_EQ(replayed["recording"]["command"], "lw-workload");
+
+  const auto text = run_cli({"analyze", recording});
+  EXPECT_EQ(text.exit_code, 10) << text.err;
+  EXPECT_NE(text.out.find(fmt::format("Recording of PID {} (lw-workload)", leaking->pid())), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("heap-growth"), std::string::npos) << text.out;
+}
+
+TEST_F(InspectCliTest, RecordingAndAnalyzeFailuresAreOneLineWithTheirExitCode) {
+  TempDir dir;
+  auto idle = start_workload({"heap-grow", "--bytes-per-second", "1"});
+  idle->expect_line("ready");
+  const std::string pid = std::to_string(idle->pid());
+  expect_one_line_error(run_cli({"inspect", pid, "--record", (dir.path() / "r.jsonl").string()}), 2,
+                        "only apply with --watch");
+  expect_one_line_error(
+      run_cli({"inspect", pid, "--watch", "1s", "--interval", "500ms", "--record", "/nonexistent/dir/r.jsonl"}), 9,
+      "cannot write the recording '/nonexistent/dir/r.jsonl'");
+
+  // A full disk: the watch goes on and reports, then says the recording is
+  // incomplete, with exit code 9.
+  const auto full = run_cli({"inspect", pid, "--watch", "1s", "--interval", "500ms", "--record", "/dev/full"});
+  EXPECT_EQ(full.exit_code, 9) << full.err;
+  EXPECT_NE(full.out.find("Verdict"), std::string::npos) << full.out;
+  EXPECT_EQ(full.err,
+            "leakwatch: error: the recording '/dev/full' stopped after 0 of its lines: No space left on device\n");
+
+  expect_one_line_error(run_cli({"analyze", "/nonexistent/r.jsonl"}), 9,
+                        "cannot read the recording '/nonexistent/r.jsonl'");
+  expect_one_line_error(run_cli({"analyze", dir.path().string()}), 2, "is a directory, not a recording");
+  write_file(dir.path() / "report.json", "{\"schema_version\": 1}\n");
+  expect_one_line_error(run_cli({"analyze", (dir.path() / "report.json").string()}), 2, "not a leakwatch recording");
+  expect_one_line_error(run_cli({"analyze", "/dev/zero"}), 2, "line 1 is longer than");
+  expect_one_line_error(run_cli({"analyze"}), 2, "file is required");
+}
+
 }  // namespace
 }  // namespace lw::test

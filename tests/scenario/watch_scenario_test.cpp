@@ -10,7 +10,9 @@
 #include <sstream>
 #include <thread>
 
+#include "../unit/fake_files.h"
 #include "bpf_test_support.h"
+#include "run_command.h"
 #include "running_agent.h"
 
 namespace lw::test {
@@ -162,14 +164,20 @@ TEST_P(WatchScenario, VerdictNamesTheRightLeakOrNone) {
   std::string port;
   const pid_t pid = sc.start(held, port);
 
+  const TempDir dir;
+  const std::string recording = (dir.path() / "watch.jsonl").string();
   ChildProcess watch({LW_CLI_PATH, "inspect", std::to_string(pid), "--watch", kWatch, "--interval", "1s",
-                      "--stall-after", "5s", "--json"});
+                      "--stall-after", "5s", "--json", "--record", recording});
   std::string out;
   while (auto line = watch.read_line(60s)) out += *line + "\n";
   const int status = watch.wait();
   ASSERT_TRUE(WIFEXITED(status)) << status;
   const auto report = nlohmann::json::parse(out);
   const auto& findings = report["watch"]["findings"];
+  // The recording, read back, gives the same verdict to the last field.
+  const auto replay = run_command({LW_CLI_PATH, "analyze", recording, "--json"}, Output::capture);
+  EXPECT_EQ(replay.exit_code, WEXITSTATUS(status)) << replay.err;
+  EXPECT_EQ(nlohmann::json::parse(replay.out)["watch"], report["watch"]);
   if (!sc.kind) {
     EXPECT_EQ(WEXITSTATUS(status), 0) << findings.dump(2);
     EXPECT_TRUE(findings.empty()) << findings.dump(2);
