@@ -31,6 +31,9 @@ class Family {
   void add(Labels labels, const std::optional<uint64_t>& value) {
     if (value) add(std::move(labels), static_cast<double>(*value));
   }
+  void add(Labels labels, const std::optional<double>& value) {
+    if (value) add(std::move(labels), *value);
+  }
   void add_histogram(Labels labels, const DurationHistogram& h) {
     ClientMetric m;
     m.label = std::move(labels);
@@ -142,6 +145,9 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
                "it holds now",
                MetricType::Gauge);
   Family footprint("leakwatch_process_footprint_bytes", "Resident memory plus socket queue memory", MetricType::Gauge);
+  Family per_connection("leakwatch_process_memory_per_connection_bytes",
+                        "Footprint divided by the process's TCP connections (not listeners); absent without any",
+                        MetricType::Gauge);
   Family by_type("leakwatch_process_sockets", "Open sockets of the process by type", MetricType::Gauge);
   Family by_state("leakwatch_process_tcp_sockets", "Open TCP sockets of the process by state", MetricType::Gauge);
   Family received("leakwatch_process_tcp_received_bytes_total",
@@ -169,6 +175,7 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
     unread.add(base, static_cast<double>(p.sockets.unread_bytes));
     drops.add(base, static_cast<double>(p.sockets.drops));
     footprint.add(base, p.footprint());
+    per_connection.add(base, memory_per_connection(p.footprint(), tcp_connections(p.sockets.by_tcp_state)));
     Counts types;
     for (const auto& [kind, count] : p.sockets.by_kind) types[type_label(kind)] += count;
     for (const auto& [type, count] : types) by_type.add(with(base, "type", type), static_cast<double>(count));
@@ -192,8 +199,8 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
       accept_limit.add(l, static_cast<double>(q.limit));
     }
   }
-  for (auto* f : {&rss, &queues, &unread, &drops, &footprint, &by_type, &by_state, &received, &consumed, &fds, &conns,
-                  &endpoint_queues, &accept_waiting, &accept_limit}) {
+  for (auto* f : {&rss, &queues, &unread, &drops, &footprint, &per_connection, &by_type, &by_state, &received,
+                  &consumed, &fds, &conns, &endpoint_queues, &accept_waiting, &accept_limit}) {
     out.push_back(f->take());
   }
 }
@@ -229,12 +236,17 @@ void export_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t t
   Family consumed("leakwatch_cgroup_tcp_consumed_bytes_total", "TCP bytes the cgroup's processes have read",
                   MetricType::Counter);
   Family procs("leakwatch_cgroup_processes", "Processes of the cgroup the agent reports on", MetricType::Gauge);
+  Family per_connection("leakwatch_cgroup_memory_per_connection_bytes",
+                        "Memory charged to the cgroup divided by its processes' TCP connections (each socket once, not "
+                        "listeners); absent without any",
+                        MetricType::Gauge);
   for (const CgroupSample* c : top_cgroups(cgroups, top)) {
     const Labels base = with_pod({{"cgroup", c->path}}, c->pod);
     if (c->memory) {
       usage.add(base, c->memory->usage);
       if (c->memory->limit) limit.add(base, c->memory->limit->bytes);
       sock.add(base, c->memory->sock);
+      per_connection.add(base, memory_per_connection(c->memory->usage, tcp_connections(c->sockets.by_tcp_state)));
     }
     queues.add(with(base, "direction", "receive"), static_cast<double>(c->sockets.receive_queue_bytes));
     queues.add(with(base, "direction", "send"), static_cast<double>(c->sockets.send_queue_bytes));
@@ -243,7 +255,9 @@ void export_cgroups(const std::map<std::string, CgroupSample>& cgroups, size_t t
     consumed.add(base, static_cast<double>(c->ingress.consumed));
     procs.add(base, static_cast<double>(c->processes));
   }
-  for (auto* f : {&usage, &limit, &sock, &queues, &drops, &received, &consumed, &procs}) out.push_back(f->take());
+  for (auto* f : {&usage, &limit, &sock, &per_connection, &queues, &drops, &received, &consumed, &procs}) {
+    out.push_back(f->take());
+  }
 }
 
 // The socket pass sees every network namespace; sockstat's counts of sockets

@@ -31,6 +31,14 @@ std::optional<T> footprint_bytes(const ResidentMemory<T>& m, T socket_queues) {
   return *resident + socket_queues;
 }
 
+// Memory per TCP connection: steady while memory follows the connections a
+// service is asked to hold (load), rising when each connection costs more
+// over time (a leak). Unknown without connections or without the memory.
+inline std::optional<double> memory_per_connection(std::optional<uint64_t> bytes, uint64_t connections) {
+  if (!bytes || connections == 0) return std::nullopt;
+  return static_cast<double>(*bytes) / static_cast<double>(connections);
+}
+
 inline ResidentMemory<uint64_t> resident_of(const ProcessStatus& s) {
   return {s.rss_anon, s.rss_file, s.rss_shmem, s.vm_rss};
 }

@@ -50,9 +50,7 @@ void add_sockets(Observation& o, const SocketSummary& s) {
   o.receive_queue_bytes = static_cast<double>(s.receive_queue_bytes);
   o.send_queue_bytes = static_cast<double>(s.send_queue_bytes);
   o.unread_bytes = static_cast<double>(s.unread_bytes);
-  for (const auto& [state, count] : s.by_tcp_state) {
-    if (state != "LISTEN") o.tcp_connections += static_cast<double>(count);
-  }
+  o.tcp_connections = static_cast<double>(tcp_connections(s.by_tcp_state));
   o.close_wait = static_cast<double>(count_of(s.by_tcp_state, "CLOSE_WAIT"));
   o.endpoints = s.endpoints;
 }

@@ -142,6 +142,14 @@ std::string endpoint_label(const EndpointGroup& g) {
   return g.inbound ? fmt::format("{}->:{}", g.peer, g.local_port) : g.peer;
 }
 
+uint64_t tcp_connections(const Counts& by_tcp_state) {
+  uint64_t connections = 0;
+  for (const auto& [state, count] : by_tcp_state) {
+    if (state != "LISTEN") connections += count;
+  }
+  return connections;
+}
+
 uint64_t count_of(const Counts& counts, std::string_view key) {
   const auto it = counts.find(key);
   return it == counts.end() ? 0 : it->second;

@@ -57,6 +57,8 @@ void merge_endpoint_group(EndpointGroup& into, const EndpointGroup& g);
 
 // counts[key], 0 when absent.
 uint64_t count_of(const Counts& counts, std::string_view key);
+// TCP connections: TCP sockets in any state but LISTEN.
+uint64_t tcp_connections(const Counts& by_tcp_state);
 
 struct SocketSummary {
   // A socket held by several descriptors (dup(), or inherited across fork())

@@ -261,7 +261,8 @@ Recording parse_recording(std::istream& in) {
     nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {
       if (!whole && have_header) {
-        recording.cut_short = fmt::format("line {} is incomplete (the recording was cut short) and was ignored", number);
+        recording.cut_short =
+            fmt::format("line {} is incomplete (the recording was cut short) and was ignored", number);
         break;
       }
       throw Error(ErrorKind::usage, fmt::format("{}: not JSON", where));

@@ -151,6 +151,14 @@ TEST_P(AgentBackendTest, QueuedBytesAndSocketStatesMatchTheWorkload) {
       kConns * kBytes);
   EXPECT_EQ(s.value("leakwatch_process_tcp_sockets", {{"pid", pid_of(client)}, {"state", "ESTABLISHED"}}), kConns);
   EXPECT_EQ(s.value("leakwatch_process_sockets", {{"pid", pid_of(client)}, {"type", "tcp"}}), kConns);
+  // Memory per connection, from the same round's footprint and usage.
+  const auto footprint = s.value("leakwatch_process_footprint_bytes", me);
+  ASSERT_TRUE(footprint);
+  EXPECT_DOUBLE_EQ(s.value("leakwatch_process_memory_per_connection_bytes", me).value_or(0), *footprint / kConns);
+  const auto usage = s.value("leakwatch_cgroup_memory_usage_bytes", {{"cgroup", cgroup.path()}});
+  ASSERT_TRUE(usage);
+  EXPECT_DOUBLE_EQ(s.value("leakwatch_cgroup_memory_per_connection_bytes", {{"cgroup", cgroup.path()}}).value_or(0),
+                   *usage / kConns);
   EXPECT_EQ(
       s.value("leakwatch_process_endpoint_connections", {{"pid", pid_of(client)}, {"endpoint", "127.0.0.1:" + port}}),
       kConns);

@@ -204,7 +204,9 @@ TEST(Recording, WhatIsNotAWholeRecordingIsRefusedNamingLineAndField) {
     return j.dump() + "\n";
   };
   EXPECT_EQ(refusal(""), "not a leakwatch recording: it is empty");
-  EXPECT_EQ(refusal("\x7f" "ELF\x02\x01\x01\n"), "line 1: not JSON");
+  EXPECT_EQ(refusal("\x7f"
+                    "ELF\x02\x01\x01\n"),
+            "line 1: not JSON");
   EXPECT_EQ(refusal("{\"schema_version\": 1}\n"),
             "not a leakwatch recording: its first line has no \"leakwatch_recording\"");
   auto v2 = to_json(header());
