@@ -58,7 +58,7 @@ constexpr std::array<std::pair<std::string_view, log::Format>, 2> kLogFormats{{
 // checks and the same message. --help also wins over a bad value this way.
 struct RawSettings {
   std::optional<std::string> interval, top_processes, top_endpoints, ring_buffer_bytes;
-  std::optional<std::string> analysis_window, stall_after, page_after;
+  std::optional<std::string> analysis_window, stall_after, page_after, record_dir, record_max_bytes;
   std::optional<std::string> alertmanager_url, alertmanager_ca_file, alertmanager_username, alertmanager_password_file,
       alertmanager_bearer_token_file, alertmanager_timeout;
   std::optional<std::string> log_level, log_format;
@@ -224,6 +224,25 @@ size_t to_top_count(std::string_view flag, const std::string& text) {
   const auto count = parse_integer<size_t>(text);
   if (!count || *count == 0) bad_value(flag, text, "use a whole number of 1 or more");
   return *count;
+}
+
+// Recordings are of chosen processes: one file per process of a whole
+// node would be thousands of files and all of the limit in minutes.
+void apply_recording(const RawSettings& raw, AgentConfig& config) {
+  if (raw.record_max_bytes) {
+    const auto bytes = parse_integer<uint64_t>(*raw.record_max_bytes);
+    if (!bytes || *bytes < 4096)
+      bad_value("record-max-bytes", *raw.record_max_bytes, "use a byte count of 4096 or more");
+    if (!raw.record_dir) bad_value("record-max-bytes", *raw.record_max_bytes, "it needs --record-dir");
+    config.record_max_bytes = *bytes;
+  }
+  if (!raw.record_dir) return;
+  if (raw.record_dir->empty()) bad_value("record-dir", *raw.record_dir, "use a directory");
+  if (config.pids.empty() && config.comm_pattern.empty() && config.cgroup_prefix.empty()) {
+    bad_value("record-dir", *raw.record_dir,
+              "it records the processes --pid, --comm or --cgroup-prefix choose: give one");
+  }
+  config.record_dir = *raw.record_dir;
 }
 
 size_t to_ring_buffer_bytes(const std::string& text) {
@@ -394,6 +413,15 @@ void add_options(CLI::App& app, AgentConfig& config, RawSettings& raw) {
                   "held this long; info never pages",
                   fmt::format("{}s", std::chrono::duration_cast<std::chrono::seconds>(defaults.page_after).count()))
       ->type_name("DURATION");
+  add_text_option(app, "--record-dir", raw.record_dir,
+                  "Record every targeted process's samples here, one file each, for 'leakwatch analyze FILE'; "
+                  "needs --pid, --comm or --cgroup-prefix",
+                  "")
+      ->type_name("DIR");
+  add_text_option(app, "--record-max-bytes", raw.record_max_bytes,
+                  "What all recordings together may take; lines past it are counted, not written",
+                  std::to_string(defaults.record_max_bytes))
+      ->type_name("BYTES");
   add_alertmanager_options(app, raw);
 }
 
@@ -429,6 +457,7 @@ void apply(const RawSettings& raw, AgentConfig& config) {
   if (raw.stall_after) config.analysis.stall_after_seconds = seconds(to_duration("stall-after", *raw.stall_after));
   fit_window_to_interval(raw, config);
   if (raw.page_after) config.page_after = to_page_after(*raw.page_after);
+  apply_recording(raw, config);
   config.alertmanager = to_alertmanager(raw);
   config.backend = to_backend_choice(raw.backend);
   check_listen_address(config.listen_address);

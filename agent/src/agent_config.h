@@ -62,8 +62,11 @@ struct AgentConfig {
   // A finding of warning or above pages (leakwatch_leak_paging, Alertmanager)
   // once it has held this long; info never pages.
   std::chrono::milliseconds page_after{std::chrono::minutes(15)};
-  AlertmanagerConfig alertmanager;  // --alertmanager-*
-  BackendChoice backend;            // --backend, --btf
+  // Recordings of the targeted processes for `leakwatch analyze`; empty: none.
+  std::string record_dir;
+  uint64_t record_max_bytes = uint64_t{256} << 20;  // all files together
+  AlertmanagerConfig alertmanager;                  // --alertmanager-*
+  BackendChoice backend;                            // --backend, --btf
 };
 
 // What --help or --version asked for. The caller prints it to stdout and exits 0.

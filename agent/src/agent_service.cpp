@@ -25,6 +25,7 @@
 #include "collect/socket_source.h"
 #include "metrics_exporter.h"
 #include "output/report_json.h"
+#include "process_recorder.h"
 #include "util/error.h"
 #include "util/exit_codes.h"
 #include "util/log.h"
@@ -148,6 +149,7 @@ void log_changes(const std::vector<FindingChange>& changes) {
 struct Outputs {
   LeakDetector& detector;
   PagingRule& paging;
+  ProcessRecorder* recorder;  // null without --record-dir
   MetricsExporter& exporter;
   AlertSender* alerts;  // null without --alertmanager-url; enqueue only, never waits on the network
 };
@@ -156,6 +158,7 @@ void sample_once(NodeSampler& sampler, Outputs& out) {
   const auto sample = std::make_shared<const NodeSample>(sampler.sample());
   const double now = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
   out.detector.update(*sample, now);
+  if (out.recorder) out.recorder->record(*sample, now);
   log_changes(out.detector.take_changes());
   std::vector<ActiveFinding> findings = out.detector.active();
   const auto paging_changes = out.paging.update(findings, now);
@@ -211,6 +214,7 @@ void sample_until_stopped(NodeSampler& sampler, Outputs& outputs, std::chrono::m
 int run(const AgentConfig& config) {
   log::configure(config.log_level, config.log_format);
   require_host_paths(config.paths);
+  if (!config.record_dir.empty()) prepare_recording_dir(config.record_dir);
   // Before any thread exists, so every thread inherits the mask and the
   // stop signals reach only sigtimedwait.
   const sigset_t set = handled_signals();
@@ -240,6 +244,17 @@ int run(const AgentConfig& config) {
     options.target = config.alertmanager.url;
     alerts = std::make_unique<AlertSender>(make_curl_poster(config.alertmanager), std::move(options));
   }
+  std::unique_ptr<ProcessRecorder> recorder;
+  if (!config.record_dir.empty()) {
+    recorder = std::make_unique<ProcessRecorder>(RecorderOptions{
+        .directory = config.record_dir,
+        .max_bytes = config.record_max_bytes,
+        .interval_seconds = std::chrono::duration<double>(config.interval).count(),
+        .window_seconds = config.analysis.window_seconds,
+        .stall_after_seconds = config.analysis.stall_after_seconds,
+        .backend = std::string(opened.source->name()),
+    });
+  }
   auto exporter = std::make_shared<MetricsExporter>(ExportLimits{.top_processes = config.top_processes,
                                                                  .top_cgroups = config.top_processes,
                                                                  .max_findings = config.top_processes},
@@ -248,10 +263,11 @@ int run(const AgentConfig& config) {
                                                               .kernel_release = kernel_release(),
                                                               .socket_backend = std::string(opened.source->name()),
                                                               .close_events = close_events != nullptr},
-                                                    alerts ? alerts->counters() : nullptr);
+                                                    alerts ? alerts->counters() : nullptr,
+                                                    recorder ? recorder->counters() : nullptr);
   LeakDetector detector(config.analysis);
   PagingRule paging(std::chrono::duration<double>(config.page_after).count());
-  Outputs outputs{detector, paging, *exporter, alerts.get()};
+  Outputs outputs{detector, paging, recorder.get(), *exporter, alerts.get()};
   const auto exposer = listen(config.listen_address);
   exposer->RegisterCollectable(exporter);
   log::info("serving metrics on http://{}/metrics, sampling every {} ms",

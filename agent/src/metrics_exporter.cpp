@@ -301,6 +301,25 @@ void export_node(const NodeStats& n, const std::optional<SocketSummary>& held, s
   for (auto* f : {&held_sockets, &held_queues, &sockets, &memory, &limits}) out.push_back(f->take());
 }
 
+// All zero without --record-dir.
+void export_recordings(const RecordingCounters* counters, std::vector<MetricFamily>& out) {
+  const auto count = [&](const std::atomic<uint64_t> RecordingCounters::*field) {
+    return counters ? static_cast<double>((counters->*field).load()) : 0.0;
+  };
+  Family lines("leakwatch_recording_lines_total",
+               "Lines of --record-dir recordings: written, not written because all recordings reached "
+               "--record-max-bytes (over_limit), or not written because a file could not be created or written "
+               "(failed)",
+               MetricType::Counter);
+  lines.add({{"result", "written"}}, count(&RecordingCounters::lines_written));
+  lines.add({{"result", "over_limit"}}, count(&RecordingCounters::lines_over_limit));
+  lines.add({{"result", "failed"}}, count(&RecordingCounters::lines_failed));
+  Family bytes("leakwatch_recording_bytes_total", "Bytes written to --record-dir recordings", MetricType::Counter);
+  bytes.add({}, count(&RecordingCounters::bytes_written));
+  out.push_back(lines.take());
+  out.push_back(bytes.take());
+}
+
 void export_health(const NodeSample& s, size_t exported_processes, std::vector<MetricFamily>& out) {
   const AgentHealth& h = s.health;
   Family duration("leakwatch_snapshot_duration_seconds", "Duration of one sampling round", MetricType::Histogram);
@@ -437,6 +456,7 @@ std::vector<MetricFamily> MetricsExporter::Collect() const {
   dropped.add({{"reason", "superseded"}}, static_cast<double>(alerts.dropped_superseded));
   dropped.add({{"reason", "queue_full"}}, static_cast<double>(alerts.dropped_queue_full));
   out.push_back(dropped.take());
+  export_recordings(recordings_.get(), out);
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include "alertmanager_client.h"
 #include "analyze/leak_detector.h"
 #include "model/node_sample.h"
+#include "process_recorder.h"
 
 namespace lw {
 
@@ -40,9 +41,12 @@ class MetricsExporter : public prometheus::Collectable {
  public:
   // alerts: the alert sender's counters, read at scrape time (null: no
   // --alertmanager-url, and every count is 0).
+  // recordings: the --record-dir counters, read at scrape time (null: no
+  // recordings, and no such series).
   explicit MetricsExporter(ExportLimits limits, AgentInfo info = {},
-                           std::shared_ptr<const AlertCounters> alerts = nullptr)
-      : limits_(limits), info_(std::move(info)), alerts_(std::move(alerts)) {}
+                           std::shared_ptr<const AlertCounters> alerts = nullptr,
+                           std::shared_ptr<const RecordingCounters> recordings = nullptr)
+      : limits_(limits), info_(std::move(info)), alerts_(std::move(alerts)), recordings_(std::move(recordings)) {}
   void publish(std::shared_ptr<const NodeSample> sample, std::vector<ActiveFinding> findings = {});
   // After a failed round: the last sample stays, with the health that says
   // what failed (nothing before the first sample).
@@ -57,7 +61,8 @@ class MetricsExporter : public prometheus::Collectable {
   mutable std::mutex mutex_;
   std::shared_ptr<const NodeSample> sample_;
   std::shared_ptr<const std::vector<ActiveFinding>> findings_;
-  const std::shared_ptr<const AlertCounters> alerts_;  // atomics: read without mutex_
+  const std::shared_ptr<const AlertCounters> alerts_;          // atomics: read without mutex_
+  const std::shared_ptr<const RecordingCounters> recordings_;  // atomics: read without mutex_
 };
 
 }  // namespace lw

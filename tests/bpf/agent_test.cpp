@@ -21,6 +21,7 @@
 #include "alert_targets.h"
 #include "bpf_test_support.h"
 #include "prometheus_scrape.h"
+#include "run_command.h"
 #include "running_agent.h"
 #include "test_cgroup.h"
 
@@ -488,6 +489,55 @@ TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {
   EXPECT_EQ(s.value("leakwatch_alert_posts_total", {{"result", "failed"}}), 0);
 }
 
+// --record-dir: one file per targeted process that `leakwatch analyze`
+// replays to the agent's finding, ended with the process's exit; bounded
+// by --record-max-bytes, with every line not written counted.
+TEST_F(AgentTest, RecordsTargetedProcessesForAnalyzeWithinItsBound) {
+  const TempDir dir;
+  auto leaking = start_workload({"heap-grow", "--bytes-per-second", "4000000"});
+  leaking->expect_line("ready");
+  const std::string pid = pid_of(*leaking);
+  Agent agent(
+      {"--pid", pid, "--interval", "500ms", "--analysis-window", "20s", "--record-dir", (dir.path() / "all").string()});
+  ASSERT_TRUE(eventually(
+      [&] {
+        return agent.scrape().value("leakwatch_leak_suspected", {{"pid", pid}, {"kind", "heap-growth"}}) == 1;
+      },
+      30s))
+      << agent.log();
+  leaking->signal(SIGTERM);
+  leaking->wait();
+  const Scrape s = agent.after_rounds(2);
+  EXPECT_GT(s.value("leakwatch_recording_lines_total", {{"result", "written"}}).value_or(0), 6);
+  EXPECT_EQ(s.value("leakwatch_recording_lines_total", {{"result", "over_limit"}}), 0);
+  EXPECT_EQ(s.value("leakwatch_recording_lines_total", {{"result", "failed"}}), 0);
+
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "all")) files.push_back(entry.path());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].filename().string().rfind("lw-workload-" + pid + "-", 0), 0u) << files[0];
+  const auto replay = run_command({LW_CLI_PATH, "analyze", files[0].string(), "--json"}, Output::capture);
+  EXPECT_EQ(replay.exit_code, 10) << replay.err;
+  const auto report = nlohmann::json::parse(replay.out);
+  EXPECT_TRUE(report["watch"]["process_exited"].get<bool>());
+  ASSERT_FALSE(report["watch"]["findings"].empty()) << replay.out;
+  EXPECT_EQ(report["watch"]["findings"][0]["kind"], "heap-growth");
+
+  // 4 KiB for everything: the header and a few samples, then counted.
+  auto another = start_workload({"heap-grow", "--bytes-per-second", "1000"});
+  another->expect_line("ready");
+  Agent bounded({"--pid", pid_of(*another), "--interval", "200ms", "--record-dir", (dir.path() / "small").string(),
+                 "--record-max-bytes", "4096"});
+  ASSERT_TRUE(eventually([&] {
+    return bounded.scrape().value("leakwatch_recording_lines_total", {{"result", "over_limit"}}).value_or(0) >= 3;
+  })) << bounded.log();
+  uint64_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "small")) total += entry.file_size();
+  EXPECT_GT(total, 0u);
+  EXPECT_LE(total, 4096u);
+  EXPECT_EQ(bounded.scrape().value("leakwatch_recording_bytes_total"), total);
+}
+
 TEST_F(AgentTest, UnreachableAlertmanagerIsCountedNotFatal) {
   auto leaking = start_workload({"heap-grow", "--bytes-per-second", "4000000"});
   leaking->expect_line("ready");
@@ -578,6 +628,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "bad --alertmanager-password-file '/nonexistent/password': cannot read it"},
         BadConfig{{"--host-proc", "/nonexistent/proc"}, "cannot read /nonexistent/proc/1/stat", 9},
         BadConfig{{"--host-cgroup", "/nonexistent/cgroup"}, "/nonexistent/cgroup is not a directory", 9},
+        BadConfig{{"--record-dir", "/tmp/leakwatch-recordings"}, "--pid, --comm or --cgroup-prefix"},
+        BadConfig{{"--pid", "1", "--record-dir", "/proc/leakwatch-recordings"},
+                  "cannot write recordings in '/proc/leakwatch-recordings'",
+                  9},
         // What a new user may point --config (or a secret) at by mistake.
         BadConfig{{"--config", "/tmp"}, "--config file '/tmp' is a directory"},
         BadConfig{{"--config", "/dev/zero"}, "--config file '/dev/zero' is not a text file (byte 0x00 at offset 0)"},

@@ -73,6 +73,8 @@ ring-buffer-bytes = 65536
 analysis-window = "10m"
 stall-after = "30s"
 page-after = "30m"
+record-dir = "/var/lib/leakwatch/recordings"
+record-max-bytes = 1048576
 alertmanager-url = "http://alertmanager.monitoring:9093/"
 alertmanager-timeout = "5s"
 backend = "netlink"
@@ -100,6 +102,8 @@ const AgentConfig kEveryKeyConfig{
     .ring_buffer_bytes = 65536,
     .analysis = {.window_seconds = 600, .stall_after_seconds = 30},
     .page_after = 30min,
+    .record_dir = "/var/lib/leakwatch/recordings",
+    .record_max_bytes = 1048576,
     .alertmanager = alertmanager_at("http://alertmanager.monitoring:9093", 5s),
     .backend = {.backend = Backend::netlink, .bpf = {}},
 };
@@ -121,6 +125,8 @@ void expect_same(const AgentConfig& actual, const AgentConfig& expected) {
   EXPECT_EQ(actual.analysis.window_seconds, expected.analysis.window_seconds);
   EXPECT_EQ(actual.analysis.stall_after_seconds, expected.analysis.stall_after_seconds);
   EXPECT_EQ(actual.page_after, expected.page_after);
+  EXPECT_EQ(actual.record_dir, expected.record_dir);
+  EXPECT_EQ(actual.record_max_bytes, expected.record_max_bytes);
   EXPECT_EQ(actual.alertmanager.url, expected.alertmanager.url);
   EXPECT_EQ(actual.alertmanager.ca_file, expected.alertmanager.ca_file);
   EXPECT_EQ(actual.alertmanager.username, expected.alertmanager.username);
@@ -149,6 +155,8 @@ TEST(AgentConfig, Defaults) {
                                  .ring_buffer_bytes = 4u << 20,
                                  .analysis = {.window_seconds = 300, .stall_after_seconds = 60},
                                  .page_after = 15min,
+                                 .record_dir = "",
+                                 .record_max_bytes = 256u << 20,
                                  .alertmanager = alertmanager_at("", 10s),
                                  .backend = {.backend = Backend::automatic, .bpf = {}},
                              });
@@ -190,6 +198,10 @@ TEST(AgentConfig, EveryFlag) {
                   "30s",
                   "--page-after",
                   "30m",
+                  "--record-dir",
+                  "/var/lib/leakwatch/recordings",
+                  "--record-max-bytes",
+                  "1048576",
                   "--alertmanager-url",
                   "http://alertmanager.monitoring:9093/",
                   "--alertmanager-timeout",
@@ -400,6 +412,11 @@ TEST(AgentConfig, BadFlagValues) {
       {{"--stall-after", "10"}, {"--stall-after", "'10'"}},
       {{"--page-after", "later"}, {"--page-after", "'later'", "0s to page at once"}},
       {{"--page-after", "-5m"}, {"--page-after", "'-5m'"}},
+      {{"--record-dir", "/tmp/r"}, {"--record-dir", "'/tmp/r'", "--pid, --comm or --cgroup-prefix"}},
+      {{"--pid", "1", "--record-dir", ""}, {"--record-dir", "use a directory"}},
+      {{"--pid", "1", "--record-max-bytes", "4096"}, {"--record-max-bytes", "it needs --record-dir"}},
+      {{"--pid", "1", "--record-dir", "/tmp/r", "--record-max-bytes", "1000"},
+       {"--record-max-bytes", "'1000'", "4096 or more"}},
       {{"--alertmanager-url", "ftp://am:9093"}, {"--alertmanager-url", "'ftp://am:9093'", "http(s)://HOST:PORT"}},
       {{"--alertmanager-url", "am:9093"}, {"--alertmanager-url", "'am:9093'"}},
       {{"--alertmanager-url", "http://am:9093?x=1"}, {"--alertmanager-url", "'http://am:9093?x=1'"}},

@@ -1,0 +1,120 @@
+#include "process_recorder.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "util/error.h"
+#include "util/log.h"
+
+namespace lw {
+namespace {
+
+std::string file_name(const ProcessSample& p) {
+  std::string comm = p.comm;
+  for (char& c : comm) {
+    if (c == '/' || c == ' ' || static_cast<unsigned char>(c) < 0x20) c = '_';
+  }
+  return fmt::format("{}-{}-{}.jsonl", comm.empty() ? "unknown" : comm, p.key.pid, p.key.start_time);
+}
+
+}  // namespace
+
+void prepare_recording_dir(const std::string& directory) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error || ::access(directory.c_str(), W_OK | X_OK) != 0) {
+    const std::string why = error ? error.message() : std::strerror(errno);
+    throw Error(ErrorKind::io,
+                fmt::format("cannot write recordings in '{}': {} (choose a writable --record-dir)", directory, why));
+  }
+}
+
+ProcessRecorder::ProcessRecorder(RecorderOptions options) : options_(std::move(options)) {
+  prepare_recording_dir(options_.directory);
+}
+
+ProcessRecorder::OpenRecording ProcessRecorder::open(const ProcessSample& p, double now) {
+  OpenRecording r{RecordingWriter((std::filesystem::path(options_.directory) / file_name(p)).string()), now};
+  write(r, to_json(RecordingHeader{
+               .pid = p.key.pid,
+               .command = p.comm,
+               .start_time_ticks = p.key.start_time,
+               .cgroup = p.cgroup,
+               .interval_seconds = options_.interval_seconds,
+               .window_seconds = options_.window_seconds,
+               .stall_after_seconds = options_.stall_after_seconds,
+               .started_at = fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(
+                                                          std::chrono::system_clock::now())),
+               .backend = options_.backend,
+           }));
+  return r;
+}
+
+void ProcessRecorder::write(OpenRecording& r, const nlohmann::ordered_json& line) {
+  if (r.failed) {
+    ++counters_->lines_failed;
+    return;
+  }
+  const size_t size = line.dump().size() + 1;
+  if (bytes_ + size > options_.max_bytes) {
+    ++counters_->lines_over_limit;
+    return;
+  }
+  r.writer.write(line);
+  if (const auto& failure = r.writer.failure()) {
+    log::warn("recording {} stopped: {}", r.writer.path(), *failure);
+    r.failed = true;
+    ++counters_->lines_failed;
+    return;
+  }
+  bytes_ += size;
+  ++counters_->lines_written;
+  counters_->bytes_written += size;
+}
+
+void ProcessRecorder::record(const NodeSample& sample, double now) {
+  std::set<ProcessKey> present;
+  for (const auto& p : sample.processes) {
+    present.insert(p.key);
+    if (unopenable_.contains(p.key)) {
+      ++counters_->lines_failed;
+      continue;
+    }
+    auto it = open_.find(p.key);
+    if (it == open_.end()) {
+      if (bytes_ >= options_.max_bytes) {
+        ++counters_->lines_over_limit;
+        continue;
+      }
+      try {
+        it = open_.emplace(p.key, open(p, now)).first;
+      } catch (const Error& e) {
+        log::warn("{}", e.what());
+        unopenable_.insert(p.key);
+        ++counters_->lines_failed;
+        continue;
+      }
+    }
+    const auto cgroup = sample.cgroups.find(p.cgroup);
+    Observation o = observe_process(p, cgroup == sample.cgroups.end() ? nullptr : &cgroup->second, now);
+    o.time = now - it->second.started;
+    write(it->second, to_json(o));
+  }
+  std::erase_if(unopenable_, [&](const ProcessKey& key) { return !present.contains(key); });
+  for (auto it = open_.begin(); it != open_.end();) {
+    if (present.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    write(it->second, process_exited_line());
+    it = open_.erase(it);
+  }
+}
+
+}  // namespace lw
