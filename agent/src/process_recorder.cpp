@@ -49,8 +49,8 @@ ProcessRecorder::OpenRecording ProcessRecorder::open(const ProcessSample& p, dou
                .interval_seconds = options_.interval_seconds,
                .window_seconds = options_.window_seconds,
                .stall_after_seconds = options_.stall_after_seconds,
-               .started_at = fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(
-                                                          std::chrono::system_clock::now())),
+               .started_at =
+                   fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())),
                .backend = options_.backend,
            }));
   return r;

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "model/node_sample.h"

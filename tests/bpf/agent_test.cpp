@@ -2,6 +2,7 @@
 // real BPF programs, real workloads on loopback, scraped over HTTP.
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -10,7 +11,9 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -536,6 +539,57 @@ TEST_F(AgentTest, RecordsTargetedProcessesForAnalyzeWithinItsBound) {
   EXPECT_GT(total, 0u);
   EXPECT_LE(total, 4096u);
   EXPECT_EQ(bounded.scrape().value("leakwatch_recording_bytes_total"), total);
+}
+
+// A tmpfs of a given size (or read-only) for the length of a test: a disk
+// that fills, without filling the machine's.
+class SmallTmpfs {
+ public:
+  SmallTmpfs(const std::filesystem::path& at, const std::string& options) : at_(at) {
+    std::filesystem::create_directories(at_);
+    if (::mount("tmpfs", at_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+      throw std::runtime_error("cannot mount a tmpfs at " + at_.string() + ": " + std::strerror(errno));
+    }
+  }
+  SmallTmpfs(const SmallTmpfs&) = delete;
+  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+  ~SmallTmpfs() { ::umount2(at_.c_str(), MNT_DETACH); }
+
+ private:
+  std::filesystem::path at_;
+};
+
+// A full disk stops the recording and is counted; sampling goes on. A
+// read-only one is refused at start.
+TEST_F(AgentTest, AFullOrReadOnlyDiskForRecordingsIsCountedOrRefused) {
+  const TempDir dir;
+  const SmallTmpfs full(dir.path() / "full", "size=8k");
+  auto process = start_workload({"heap-grow", "--bytes-per-second", "1000"});
+  process->expect_line("ready");
+  Agent agent({"--pid", pid_of(*process), "--interval", "200ms", "--record-dir", (dir.path() / "full").string()});
+  Scrape s = agent.after_rounds(1);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_recording_lines_total", {{"result", "failed"}}).value_or(0) >= 3;
+  })) << agent.log();
+  EXPECT_GT(s.value("leakwatch_recording_lines_total", {{"result", "written"}}).value_or(0), 0);
+  EXPECT_EQ(s.value("leakwatch_recording_lines_total", {{"result", "over_limit"}}), 0);
+  const double rounds = s.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0);
+  EXPECT_GT(agent.after_rounds(3).value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0), rounds)
+      << "sampling goes on";
+  EXPECT_NE(agent.log().find("No space left on device"), std::string::npos) << agent.log();
+
+  const SmallTmpfs read_only(dir.path() / "ro", "size=64k,mode=0755");
+  ASSERT_EQ(::mount(nullptr, (dir.path() / "ro").c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0)
+      << std::strerror(errno);
+  ChildProcess refused({LW_AGENT_PATH, "--pid", pid_of(*process), "--record-dir", (dir.path() / "ro" / "r").string()},
+                       /*merge_stderr=*/true);
+  const auto line = refused.read_line(20s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("cannot write recordings in"), std::string::npos) << *line;
+  EXPECT_NE(line->find("Read-only file system"), std::string::npos) << *line;
+  const int status = refused.wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 9) << status;
 }
 
 TEST_F(AgentTest, UnreachableAlertmanagerIsCountedNotFatal) {
