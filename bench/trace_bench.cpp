@@ -71,7 +71,10 @@ std::vector<Trace> traces() {
        "",
        4,
        {[base](double t) { return base + 200 * kKiB * sawtooth(t, 40 * kMinute); }, flat(20)}},
-      {"cache warming 20 min", "", 4, {[base](double t) { return base + 500 * kKiB * std::min(t, 20 * kMinute); }, flat(20)}},
+      {"cache warming 20 min",
+       "",
+       4,
+       {[base](double t) { return base + 500 * kKiB * std::min(t, 20 * kMinute); }, flat(20)}},
   };
 }
 
