@@ -105,9 +105,6 @@ RecordingHeader recording_header(const ProcessReport& first, const WatchOptions&
 
 int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ostream& out, std::ostream& progress) {
   const pid_t pid = parse_pid(inspect.pid);
-  // Before anything is loaded: a path that cannot be written fails at once.
-  std::optional<RecordingWriter> recording;
-  if (!watch.record.empty()) recording.emplace(watch.record);
   const auto opened = open_sockets(inspect);
   SocketSource& sockets = *opened.source;
   say_fallback(opened);
@@ -117,6 +114,10 @@ int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ost
   // cannot be watched (gone, kernel thread, zombie).
   const ProcessReport first = inspect_process(sockets, inspect.paths, pid, inspect.top);
   const ProcessKey key{pid, first.process.stat.start_time};
+  // Once the process is known to be there, so a mistyped PID leaves an
+  // earlier recording of that name as it was.
+  std::optional<RecordingWriter> recording;
+  if (!watch.record.empty()) recording.emplace(watch.record);
 
   NodeSampler sampler(sockets, closes.get(), inspect.paths,
                       TargetFilter{.pids = {pid}, .comm = {}, .cgroup_prefix = {}}, inspect.top,

@@ -530,6 +530,16 @@ TEST_F(InspectCliTest, RecordingAndAnalyzeFailuresAreOneLineWithTheirExitCode) {
       run_cli({"inspect", pid, "--watch", "1s", "--interval", "500ms", "--record", "/nonexistent/dir/r.jsonl"}), 9,
       "cannot write the recording '/nonexistent/dir/r.jsonl'");
 
+  // A mistyped PID leaves an earlier recording of that name untouched.
+  pid_t free_pid = 4194000;
+  while (std::filesystem::exists("/proc/" + std::to_string(free_pid))) --free_pid;
+  const auto kept = dir.path() / "kept.jsonl";
+  write_file(kept, "an earlier recording\n");
+  expect_one_line_error(
+      run_cli({"inspect", std::to_string(free_pid), "--watch", "1s", "--interval", "500ms", "--record", kept.string()}),
+      3, "no process with PID");
+  EXPECT_EQ(std::filesystem::file_size(kept), 21u);
+
   // A full disk: the watch goes on and reports, then says the recording is
   // incomplete, with exit code 9.
   const auto full = run_cli({"inspect", pid, "--watch", "1s", "--interval", "500ms", "--record", "/dev/full"});
