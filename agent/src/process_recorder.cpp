@@ -61,12 +61,13 @@ void ProcessRecorder::write(OpenRecording& r, const nlohmann::ordered_json& line
     ++counters_->lines_failed;
     return;
   }
-  const size_t size = line.dump().size() + 1;
+  const std::string text = line.dump() + "\n";
+  const size_t size = text.size();
   if (bytes_ + size > options_.max_bytes) {
     ++counters_->lines_over_limit;
     return;
   }
-  r.writer.write(line);
+  r.writer.write_line(text);
   if (const auto& failure = r.writer.failure()) {
     log::warn("recording {} stopped: {}", r.writer.path(), *failure);
     r.failed = true;

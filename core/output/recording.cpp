@@ -329,9 +329,8 @@ OwnedFd create_recording(const std::string& path) {
 
 RecordingWriter::RecordingWriter(const std::string& path) : path_(path), fd_(create_recording(path)) {}
 
-void RecordingWriter::write(const nlohmann::ordered_json& line) {
+void RecordingWriter::write_line(const std::string& text) {
   if (failure_) return;
-  const std::string text = line.dump() + "\n";
   size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd_.get(), text.data() + done, text.size() - done);

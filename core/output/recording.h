@@ -66,7 +66,9 @@ class RecordingWriter {
  public:
   // lw::Error(io) when the file cannot be created.
   explicit RecordingWriter(const std::string& path);
-  void write(const nlohmann::ordered_json& line);
+  void write(const nlohmann::ordered_json& line) { write_line(line.dump() + "\n"); }
+  // One line, its newline included.
+  void write_line(const std::string& text);
   const std::string& path() const { return path_; }
   size_t lines_written() const { return lines_; }
   // Why writing stopped; nullopt while it works.
