@@ -9,6 +9,7 @@
 
 #include "curl_ptr.h"
 #include "util/error.h"
+#include "util/json_text.h"
 #include "util/log.h"
 
 namespace lw {
@@ -239,7 +240,7 @@ bool AlertSender::deliver(AlertBatch& batch, std::unique_lock<std::mutex>& lock)
   lock.unlock();
   std::optional<std::string> error;
   try {
-    poster_->post(body.dump(), [this] { return cancelled(); });
+    poster_->post(json_text(body), [this] { return cancelled(); });
   } catch (const std::exception& e) {
     error = e.what();
   }

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "util/utf8.h"
+
 namespace lw {
 namespace {
 
@@ -20,7 +22,7 @@ class Family {
   Family(std::string name, std::string help, MetricType type) { f_ = {std::move(name), std::move(help), type, {}}; }
   void add(Labels labels, double value) {
     ClientMetric m;
-    m.label = std::move(labels);
+    m.label = valid(std::move(labels));
     if (f_.type == MetricType::Counter) {
       m.counter.value = value;
     } else {
@@ -36,7 +38,7 @@ class Family {
   }
   void add_histogram(Labels labels, const DurationHistogram& h) {
     ClientMetric m;
-    m.label = std::move(labels);
+    m.label = valid(std::move(labels));
     m.histogram.sample_count = h.total;
     m.histogram.sample_sum = h.sum;
     for (size_t i = 0; i < std::size(DurationHistogram::kBounds); ++i) {
@@ -48,6 +50,13 @@ class Family {
   MetricFamily take() { return std::move(f_); }
 
  private:
+  // A process names itself with any bytes, and Prometheus refuses a whole
+  // scrape for one label value that is not UTF-8.
+  static Labels valid(Labels labels) {
+    for (auto& label : labels) label.value = valid_utf8(label.value);
+    return labels;
+  }
+
   MetricFamily f_;
 };
 

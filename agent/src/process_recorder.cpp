@@ -61,7 +61,7 @@ void ProcessRecorder::write(OpenRecording& r, const nlohmann::ordered_json& line
     ++counters_->lines_failed;
     return;
   }
-  const std::string text = line.dump() + "\n";
+  const std::string text = json_text(line) + "\n";
   const size_t size = text.size();
   if (bytes_ + size > options_.max_bytes) {
     ++counters_->lines_over_limit;

@@ -8,6 +8,7 @@
 #include "output/recording.h"
 #include "output/report_json.h"
 #include "util/exit_codes.h"
+#include "util/json_text.h"
 #include "util/units.h"
 #include "watch_view.h"
 
@@ -40,7 +41,7 @@ int run_analyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& 
     nlohmann::ordered_json report{{"schema_version", kInspectSchemaVersion}, {"recording", to_json(recording.header)}};
     report["recording"].erase("leakwatch_recording");
     report["watch"] = watch_json(outcome);
-    out << report.dump(2) << "\n";
+    out << json_text(report, 2) << "\n";
   } else {
     out << header_text(recording.header, recording.samples.size()) << watch_text(outcome, series, recording.header.pid);
   }

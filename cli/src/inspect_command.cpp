@@ -10,6 +10,7 @@
 #include "report_text.h"
 #include "util/error.h"
 #include "util/exit_codes.h"
+#include "util/json_text.h"
 
 namespace lw::cli {
 
@@ -42,7 +43,7 @@ int run_inspect(const InspectOptions& options, std::ostream& out) {
   const ProcessReport report = inspect_process(*opened.source, options.paths, pid, options.top);
   say_fallback(opened);
   if (options.json) {
-    out << to_json(report).dump(2) << "\n";
+    out << json_text(to_json(report), 2) << "\n";
   } else {
     out << render_text(report);
   }

@@ -19,6 +19,7 @@
 #include "output/report_json.h"
 #include "report_text.h"
 #include "util/exit_codes.h"
+#include "util/json_text.h"
 #include "util/units.h"
 #include "watch_view.h"
 
@@ -160,7 +161,7 @@ int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ost
   if (inspect.json) {
     auto report = to_json(last);
     report["watch"] = watch_json(outcome);
-    out << report.dump(2) << "\n";
+    out << json_text(report, 2) << "\n";
   } else {
     out << render_text(last) << watch_text(outcome, series, pid);
   }

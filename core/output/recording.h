@@ -16,6 +16,7 @@
 
 #include "analyze/analysis_config.h"
 #include "model/observation.h"
+#include "util/json_text.h"
 #include "util/owned_fd.h"
 
 namespace lw {
@@ -66,7 +67,7 @@ class RecordingWriter {
  public:
   // lw::Error(io) when the file cannot be created.
   explicit RecordingWriter(const std::string& path);
-  void write(const nlohmann::ordered_json& line) { write_line(line.dump() + "\n"); }
+  void write(const nlohmann::ordered_json& line) { write_line(json_text(line) + "\n"); }
   // One line, its newline included.
   void write_line(const std::string& text);
   const std::string& path() const { return path_; }

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_text.h"
+
 namespace lw::log {
 namespace {
 
@@ -32,14 +34,14 @@ std::string json_line(Level level, std::string_view message, const nlohmann::ord
       {"msg", message},
   };
   if (fields.is_object()) line.update(fields);
-  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(line);
 }
 
 std::string text_fields(const nlohmann::ordered_json& fields) {
   std::string out;
   if (!fields.is_object()) return out;
   for (const auto& [key, value] : fields.items()) {
-    out += fmt::format(" {}={}", key, value.is_string() ? value.get<std::string>() : value.dump());
+    out += fmt::format(" {}={}", key, value.is_string() ? value.get<std::string>() : json_text(value));
   }
   return out;
 }

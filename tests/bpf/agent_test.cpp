@@ -621,6 +621,37 @@ TEST_F(AgentTest, AFullOrReadOnlyDiskForRecordingsIsCountedOrRefused) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 9) << status;
 }
 
+// A leaking process named with bytes that are not UTF-8: its alert and its
+// recording are written with U+FFFD for them, and the agent goes on.
+TEST_F(AgentTest, AProcessNamedWithBytesThatAreNotUtf8IsAlertedAndRecorded) {
+  Alertmanager alertmanager;
+  const BadlyNamedChild leaking(4000000);
+  const std::string pid = std::to_string(leaking.pid());
+  const TempDir dir;
+  Agent agent({"--pid", pid, "--interval", "500ms", "--analysis-window", "20s", "--page-after", "0s",
+               "--alertmanager-url", alertmanager.url(), "--record-dir", dir.path().string()});
+  std::optional<nlohmann::json> alert;
+  ASSERT_TRUE(eventually(
+      [&] {
+        alert = leak_alert(alertmanager.active_alerts(), leaking.pid(), "heap-growth");
+        return alert.has_value();
+      },
+      30s))
+      << agent.log();
+  EXPECT_EQ((*alert)["labels"]["comm"], BadlyNamedChild::kNameAsUtf8);
+  const Scrape s = agent.after_rounds(1);
+  const auto footprint = s.find("leakwatch_process_footprint_bytes", {{"pid", pid}});
+  ASSERT_EQ(footprint.size(), 1u);
+  EXPECT_EQ(footprint[0].labels.at("comm"), BadlyNamedChild::kNameAsUtf8) << "Prometheus refuses a scrape otherwise";
+  EXPECT_GT(s.value("leakwatch_recording_lines_total", {{"result", "written"}}).value_or(0), 6);
+  EXPECT_EQ(s.value("leakwatch_recording_lines_total", {{"result", "failed"}}), 0);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    const auto replay = run_command({LW_CLI_PATH, "analyze", entry.path().string(), "--json"}, Output::capture);
+    EXPECT_EQ(replay.exit_code, 10) << replay.err;
+    EXPECT_EQ(nlohmann::json::parse(replay.out)["recording"]["command"], BadlyNamedChild::kNameAsUtf8);
+  }
+}
+
 TEST_F(AgentTest, UnreachableAlertmanagerIsCountedNotFatal) {
   auto leaking = start_workload({"heap-grow", "--bytes-per-second", "4000000"});
   leaking->expect_line("ready");

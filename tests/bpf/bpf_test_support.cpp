@@ -2,7 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -44,6 +48,36 @@ std::unique_ptr<ChildProcess> start_workload(const std::vector<std::string>& arg
   argv.push_back("--max-seconds");
   argv.push_back("120");
   return std::make_unique<ChildProcess>(argv);
+}
+
+BadlyNamedChild::BadlyNamedChild(size_t bytes_per_second) : pid_(fork()) {
+  if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid_ > 0) {
+    // Named before anyone looks at it.
+    const auto named = [this] {
+      std::string comm;
+      std::getline(std::ifstream(fmt::format("/proc/{}/comm", pid_)), comm);
+      return comm == kName;
+    };
+    while (!named()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return;
+  }
+  // The child: system calls only (the parent has threads; malloc's lock may be held).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_NAME, std::string(kName).c_str());
+  const size_t chunk = bytes_per_second / 10;
+  for (;;) {
+    if (chunk > 0) {
+      void* block = mmap(nullptr, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (block != MAP_FAILED) std::memset(block, 0x5a, chunk);
+    }
+    usleep(100000);
+  }
+}
+
+BadlyNamedChild::~BadlyNamedChild() {
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
 }
 
 size_t count_socket_fds(pid_t pid) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "child_process.h"
@@ -36,6 +37,25 @@ class BpfTest : public ::testing::Test {
 
 // lw-workload with the given arguments (its path comes from CMake).
 std::unique_ptr<ChildProcess> start_workload(const std::vector<std::string>& args);
+
+// A child of the test that names itself with bytes that are not UTF-8
+// ("lw" 0xff 0xfe "bad": prctl(PR_SET_NAME) takes any bytes) and grows its
+// heap by bytes_per_second until it is killed, by its PID, on destruction.
+class BadlyNamedChild {
+ public:
+  static constexpr std::string_view kName =
+      "lw\xff\xfe"
+      "bad";
+  static constexpr std::string_view kNameAsUtf8 = "lw\uFFFD\uFFFDbad";  // as JSON writes it back
+  explicit BadlyNamedChild(size_t bytes_per_second);
+  BadlyNamedChild(const BadlyNamedChild&) = delete;
+  BadlyNamedChild& operator=(const BadlyNamedChild&) = delete;
+  ~BadlyNamedChild();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_;
+};
 
 // How many of a process's file descriptors are sockets, from /proc/PID/fd.
 size_t count_socket_fds(pid_t pid);

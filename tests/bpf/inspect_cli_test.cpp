@@ -557,5 +557,24 @@ TEST_F(InspectCliTest, RecordingAndAnalyzeFailuresAreOneLineWithTheirExitCode) {
   expect_one_line_error(run_cli({"analyze"}), 2, "file is required");
 }
 
+// A process may name itself with any bytes. inspect --json, a recording and
+// analyze failed on them with "unexpected failure" (exit 1): the name is
+// now written with U+FFFD for what is not UTF-8.
+TEST_F(InspectCliTest, ACommandNameThatIsNotUtf8IsWrittenNotFatal) {
+  const BadlyNamedChild named(0);
+  const std::string pid = std::to_string(named.pid());
+  const auto report = run_cli({"inspect", pid, "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_EQ(nlohmann::json::parse(report.out)["process"]["command"], BadlyNamedChild::kNameAsUtf8);
+
+  TempDir dir;
+  const std::string recording = (dir.path() / "watch.jsonl").string();
+  const auto watch = run_cli({"inspect", pid, "--watch", "1s", "--interval", "500ms", "--record", recording});
+  ASSERT_EQ(watch.exit_code, 0) << watch.err;
+  const auto replay = run_cli({"analyze", recording, "--json"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  EXPECT_EQ(nlohmann::json::parse(replay.out)["recording"]["command"], BadlyNamedChild::kNameAsUtf8);
+}
+
 }  // namespace
 }  // namespace lw::test
