@@ -15,13 +15,15 @@ TEST(ValidUtf8, WellFormedTextIsUnchanged) {
 
 TEST(ValidUtf8, EachByteThatStartsNoSequenceBecomesOneReplacement) {
   const std::string r = "\xEF\xBF\xBD";
-  EXPECT_EQ(valid_utf8("lw\xFF\xFE" "bad"), "lw" + r + r + "bad");
-  EXPECT_EQ(valid_utf8("\x80x"), r + "x");                     // a lone continuation byte
-  EXPECT_EQ(valid_utf8("ab\xE2\x82"), "ab" + r + r);          // cut short at the end
-  EXPECT_EQ(valid_utf8("\xC0\x80"), r + r);                   // overlong NUL
-  EXPECT_EQ(valid_utf8("\xE0\x80\xAF"), r + r + r);           // overlong '/'
-  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), r + r + r);           // a UTF-16 surrogate
-  EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);   // past U+10FFFF
+  EXPECT_EQ(valid_utf8("lw\xFF\xFE"
+                       "bad"),
+            "lw" + r + r + "bad");
+  EXPECT_EQ(valid_utf8("\x80x"), r + "x");                   // a lone continuation byte
+  EXPECT_EQ(valid_utf8("ab\xE2\x82"), "ab" + r + r);         // cut short at the end
+  EXPECT_EQ(valid_utf8("\xC0\x80"), r + r);                  // overlong NUL
+  EXPECT_EQ(valid_utf8("\xE0\x80\xAF"), r + r + r);          // overlong '/'
+  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), r + r + r);          // a UTF-16 surrogate
+  EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);  // past U+10FFFF
   EXPECT_EQ(valid_utf8("\xF5\x80"), r + r);
 }
 
