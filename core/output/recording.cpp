@@ -11,18 +11,13 @@
 
 #include <fmt/format.h>
 
-#include "output/endpoint_json.h"
+#include "output/json_fields.h"
 #include "util/error.h"
 
 namespace lw {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-template <typename T>
-json optional_value(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
 
 // Everything the analysis reads of an endpoint, exact: idle time in ms as
 // kept, the stall counts that only a watch across samples knows.

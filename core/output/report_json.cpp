@@ -2,17 +2,12 @@
 
 #include <fmt/chrono.h>
 
-#include "output/endpoint_json.h"
+#include "output/json_fields.h"
 
 namespace lw {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-template <typename T>
-json optional_value(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
 
 json optional_seconds(const std::optional<uint64_t>& ms) {
   return ms ? json(static_cast<double>(*ms) / 1000.0) : json(nullptr);

@@ -1,12 +1,20 @@
-// The fields an endpoint group has in every JSON leakwatch writes (the
-// inspect report, recordings); each adds what it needs on top.
+// What every JSON leakwatch writes (the inspect report, recordings) shares:
+// null for what is unknown, and the fields an endpoint group always has
+// (each writer adds what it needs on top).
 #pragma once
+
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "model/socket_summary.h"
 
 namespace lw {
+
+template <typename T>
+nlohmann::ordered_json optional_value(const std::optional<T>& v) {
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
 
 inline nlohmann::ordered_json endpoint_counts_json(const EndpointGroup& g) {
   return {
