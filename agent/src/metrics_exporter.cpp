@@ -53,7 +53,9 @@ class Family {
   // A process names itself with any bytes, and Prometheus refuses a whole
   // scrape for one label value that is not UTF-8.
   static Labels valid(Labels labels) {
-    for (auto& label : labels) label.value = valid_utf8(label.value);
+    for (auto& label : labels) {
+      if (!is_valid_utf8(label.value)) label.value = valid_utf8(label.value);
+    }
     return labels;
   }
 

@@ -33,6 +33,15 @@ inline size_t utf8_sequence_length(std::string_view text) {
   return 0;
 }
 
+inline bool is_valid_utf8(std::string_view text) {
+  while (!text.empty()) {
+    const size_t length = utf8_sequence_length(text);
+    if (length == 0) return false;
+    text.remove_prefix(length);
+  }
+  return true;
+}
+
 inline std::string valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());

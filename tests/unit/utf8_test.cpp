@@ -10,6 +10,7 @@ namespace {
 TEST(ValidUtf8, WellFormedTextIsUnchanged) {
   for (const std::string text : {"", "gunicorn", "caf\xC3\xA9", "\xE2\x82\xAC 5", "\xF0\x9F\x90\x8D py", "\x7F"}) {
     EXPECT_EQ(valid_utf8(text), text);
+    EXPECT_TRUE(is_valid_utf8(text)) << text;
   }
 }
 
@@ -25,6 +26,9 @@ TEST(ValidUtf8, EachByteThatStartsNoSequenceBecomesOneReplacement) {
   EXPECT_EQ(valid_utf8("\xED\xA0\x80"), r + r + r);          // a UTF-16 surrogate
   EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);  // past U+10FFFF
   EXPECT_EQ(valid_utf8("\xF5\x80"), r + r);
+  for (const std::string text : {"lw\xFF", "\x80", "ab\xE2\x82", "\xC0\x80", "\xED\xA0\x80", "\xF5"}) {
+    EXPECT_FALSE(is_valid_utf8(text)) << text;
+  }
 }
 
 }  // namespace
