@@ -250,8 +250,7 @@ int run(const AgentConfig& config) {
         .directory = config.record_dir,
         .max_bytes = config.record_max_bytes,
         .interval_seconds = std::chrono::duration<double>(config.interval).count(),
-        .window_seconds = config.analysis.window_seconds,
-        .stall_after_seconds = config.analysis.stall_after_seconds,
+        .analysis = config.analysis,
         .backend = std::string(opened.source->name()),
     });
   }

@@ -47,8 +47,9 @@ ProcessRecorder::OpenRecording ProcessRecorder::open(const ProcessSample& p, dou
                .start_time_ticks = p.key.start_time,
                .cgroup = p.cgroup,
                .interval_seconds = options_.interval_seconds,
-               .window_seconds = options_.window_seconds,
-               .stall_after_seconds = options_.stall_after_seconds,
+               .window_seconds = options_.analysis.window_seconds,
+               .longer_windows_seconds = options_.analysis.longer_windows_seconds,
+               .stall_after_seconds = options_.analysis.stall_after_seconds,
                .started_at =
                    fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())),
                .backend = options_.backend,

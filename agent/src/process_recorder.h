@@ -22,8 +22,7 @@ struct RecorderOptions {
   std::string directory;
   uint64_t max_bytes = 0;
   double interval_seconds = 0;
-  double window_seconds = 0;
-  double stall_after_seconds = 0;
+  AnalysisConfig analysis;  // the agent's, so a replay judges as it did
   std::string backend;
 };
 

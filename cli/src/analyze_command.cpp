@@ -27,10 +27,7 @@ int run_analyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& 
   const Recording recording = read_recording(options.path);
   if (recording.cut_short) err << "leakwatch: " << options.path << ": " << *recording.cut_short << "\n";
   // The watch's own analysis settings, so the verdict is the one it gave.
-  AnalysisConfig config;
-  config.window_seconds = recording.header.window_seconds;
-  config.stall_after_seconds = recording.header.stall_after_seconds;
-  SubjectWindow window(config);
+  SubjectWindow window(analysis_config(recording.header));
   WatchSeries series;
   for (const auto& o : recording.samples) {
     window.add(o);

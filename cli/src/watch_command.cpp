@@ -88,6 +88,22 @@ uint64_t close_events_lost(const AgentHealth& h) {
   return h.close_events_lost + h.close_backlog_full + h.owner_storage_full + h.program_recursion;
 }
 
+// The verdict covers the whole watch, and its last minutes and hours too: a
+// leak that began late in a long watch is as steep there as anywhere. The
+// shortest window is the agent's default, widened to hold the samples a
+// verdict needs at this interval.
+AnalysisConfig watch_analysis(const WatchOptions& watch) {
+  AnalysisConfig config;
+  const double whole = seconds(watch.duration + watch.interval);
+  const double shortest =
+      std::max(config.window_seconds, static_cast<double>(config.min_samples) * seconds(watch.interval));
+  std::erase_if(config.longer_windows_seconds, [whole](double span) { return span >= whole; });
+  config.longer_windows_seconds.push_back(whole);
+  config.window_seconds = std::min(shortest, whole);
+  config.stall_after_seconds = seconds(watch.stall_after);
+  return config;
+}
+
 // The header of a recording of this watch.
 RecordingHeader recording_header(const ProcessReport& first, const WatchOptions& watch, const AnalysisConfig& config,
                                  std::string_view backend) {
@@ -97,6 +113,7 @@ RecordingHeader recording_header(const ProcessReport& first, const WatchOptions&
           .cgroup = first.cgroup ? first.cgroup->path : "",
           .interval_seconds = seconds(watch.interval),
           .window_seconds = config.window_seconds,
+          .longer_windows_seconds = config.longer_windows_seconds,
           .stall_after_seconds = config.stall_after_seconds,
           .started_at = fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(first.taken_at)),
           .backend = std::string(backend)};
@@ -123,9 +140,7 @@ int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ost
   NodeSampler sampler(sockets, closes.get(), inspect.paths,
                       TargetFilter{.pids = {pid}, .comm = {}, .cgroup_prefix = {}}, inspect.top,
                       seconds(watch.stall_after));
-  AnalysisConfig config;
-  config.window_seconds = seconds(watch.duration + watch.interval);
-  config.stall_after_seconds = seconds(watch.stall_after);
+  const AnalysisConfig config = watch_analysis(watch);
   if (recording) recording->write(to_json(recording_header(first, watch, config, sockets.name())));
   SubjectWindow window(config);
   WatchSeries series;

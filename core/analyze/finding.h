@@ -40,6 +40,7 @@ struct Finding {
   double share_of_growth = 0;                 // of the footprint's growth this explains, 0..1
   std::optional<double> ingress_correlation;  // Pearson r of footprint vs cumulative ingress
   std::optional<double> seconds_to_limit;     // at the current footprint growth
+  double window_seconds = 0;                  // the time the samples it rests on cover
   std::vector<Contributor> top_contributors;  // largest first
   std::string explanation;                    // one plain sentence
   std::string suggested_fix;                  // one plain sentence

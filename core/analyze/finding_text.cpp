@@ -7,9 +7,10 @@
 namespace lw {
 namespace {
 
-// "; memory tracks ingress (r = 0.98); the memory limit is reached in about 41 minutes."
+// "; seen over the last 52 minutes; memory tracks ingress (r = 0.98); the
+// memory limit is reached in about 41 minutes."
 std::string subject_context(const Subject& s) {
-  std::string text;
+  std::string text = fmt::format("; seen over the last {}", rough_duration(s.latest.time - s.samples.front().time));
   // On a flat footprint r only measures noise; it is still in the finding.
   const bool memory_grows = s.footprint && s.footprint->slope >= s.config.min_memory_growth_bytes_per_second;
   if (s.ingress_correlation && memory_grows) {

@@ -41,17 +41,29 @@ Severity severity_of(const Finding& f) {
 
 }  // namespace
 
-Subject describe_subject(const AnalysisConfig& config, const std::deque<Observation>& samples) {
+Subject describe_subject(const AnalysisConfig& config, const std::deque<Observation>& samples,
+                         const Observation& latest, const std::deque<Observation>* longer) {
   const Series series = series_of(samples, footprint);
-  Subject s{config, samples, samples.back(), fit_trend(series), std::nullopt, std::nullopt, std::nullopt};
-  if (!series.y.empty()) s.latest_footprint = series.y.back();
+  Subject s{config, samples, longer, latest, fit_trend(series), std::nullopt, std::nullopt, std::nullopt};
+  s.latest_footprint = latest.footprint();
+  if (!s.latest_footprint && !series.y.empty()) s.latest_footprint = series.y.back();
   s.ingress_correlation = ingress_correlation(samples);
   s.seconds_to_limit = seconds_to_limit(s.latest, s.latest_footprint, s.footprint);
   return s;
 }
 
+std::optional<double> earlier_peak(const Subject& s, const Accessor& value) {
+  std::optional<double> peak;
+  if (!s.longer) return peak;
+  for (const auto& o : *s.longer) {
+    if (o.time >= s.samples.front().time) break;
+    if (const auto v = value(o)) peak = std::max(peak.value_or(*v), *v);
+  }
+  return peak;
+}
+
 std::optional<Trend> trend_of(const Subject& s, const Accessor& value) {
-  return fit_trend(series_of(s.samples, value));
+  return fit_trend(series_of(s.samples, value), earlier_peak(s, value));
 }
 
 double queue_slope(const Subject& s) {

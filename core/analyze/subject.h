@@ -18,8 +18,13 @@ namespace lw {
 
 struct Subject {
   const AnalysisConfig& config;
+  // The window's samples; in a longer window, each a slice's mean.
   const std::deque<Observation>& samples;
-  const Observation& latest;
+  // The highest of each number in each of the next longer window's points
+  // (nullptr: none): what level a quantity already held before these
+  // samples began.
+  const std::deque<Observation>* longer;
+  const Observation& latest;  // the latest sample as it came
   std::optional<Trend> footprint;
   std::optional<double> latest_footprint;
   std::optional<double> ingress_correlation;
@@ -27,8 +32,14 @@ struct Subject {
 };
 
 // samples not empty.
-Subject describe_subject(const AnalysisConfig& config, const std::deque<Observation>& samples);
+Subject describe_subject(const AnalysisConfig& config, const std::deque<Observation>& samples,
+                         const Observation& latest, const std::deque<Observation>* longer);
 
+// The highest `value` of the longer window's samples from before this
+// window's first: a level the subject already held.
+std::optional<double> earlier_peak(const Subject& s, const Accessor& value);
+
+// value's trend over the window, told its earlier peak.
 std::optional<Trend> trend_of(const Subject& s, const Accessor& value);
 
 // The trend of the memory open connections hold (their queues), per second.

@@ -25,6 +25,20 @@ double residual_noise(const Series& s, double slope) {
   return median(std::move(residuals));
 }
 
+// The latest level, robust to one odd sample: the median of the last three.
+double latest_level(const Series& s) {
+  const size_t n = std::min<size_t>(3, s.y.size());
+  return median({s.y.end() - static_cast<std::ptrdiff_t>(n), s.y.end()});
+}
+
+// Within its noise of an earlier peak is not past it.
+bool regains_earlier_level(const Series& s, std::optional<double> earlier_peak, double noise) {
+  const double from = s.t.back() - (s.t.back() - s.t.front()) / 2;
+  std::optional<double> peak = earlier_peak;
+  for (size_t i = 0; i < s.t.size() && s.t[i] < from; ++i) peak = std::max(peak.value_or(s.y[i]), s.y[i]);
+  return peak && latest_level(s) <= *peak + noise;
+}
+
 }  // namespace
 
 Series series_of(const std::deque<Observation>& samples, const Accessor& value) {
@@ -38,18 +52,20 @@ Series series_of(const std::deque<Observation>& samples, const Accessor& value) 
   return s;
 }
 
-std::optional<Trend> fit_trend(const Series& s) {
+std::optional<Trend> fit_trend(const Series& s, std::optional<double> earlier_peak) {
   const auto slope = theil_sen_slope(s.t, s.y);
   if (!slope) return std::nullopt;
   const Series recent = recent_half(s);
+  const double noise = residual_noise(s, *slope);
   // Without two recent points the growth cannot be shown to continue.
-  return Trend{*slope, theil_sen_slope(recent.t, recent.y).value_or(0), steadiness(s.y),
-               *slope * (s.t.back() - s.t.front()), residual_noise(s, *slope)};
+  return Trend{*slope,          theil_sen_slope(recent.t, recent.y).value_or(0),
+               steadiness(s.y), *slope * (s.t.back() - s.t.front()),
+               noise,           regains_earlier_level(s, earlier_peak, noise)};
 }
 
 bool grows(const std::optional<Trend>& trend, double min_rate, double min_steadiness) {
   return trend && trend->slope >= min_rate && trend->steadiness >= min_steadiness &&
-         trend->recent_slope >= std::max(min_rate, trend->slope / 3);
+         trend->recent_slope >= std::max(min_rate, trend->slope / 3) && !trend->regains_earlier_level;
 }
 
 bool count_grows(const std::optional<Trend>& trend, const AnalysisConfig& config) {

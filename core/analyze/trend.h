@@ -28,13 +28,18 @@ struct Trend {
   double steadiness = 0;
   double rise = 0;   // slope x the window's span: the growth the fit claims
   double noise = 0;  // median absolute residual around the fitted line
+  // Its latest level is no higher than one it held before: earlier in the
+  // window, or before the window began (`earlier_peak`).
+  bool regains_earlier_level = false;
 };
 
-std::optional<Trend> fit_trend(const Series& s);
+std::optional<Trend> fit_trend(const Series& s, std::optional<double> earlier_peak = std::nullopt);
 
 // Growth that is steep, steady, and still going on: the recent half must
 // keep at least a third of the window's pace, so a cache that warmed up and
-// levelled off, or a burst that is being drained, is not a leak.
+// levelled off, or a burst that is being drained, is not a leak. Nor is
+// growth that only climbs back to a level already held (a GC cycle, a daily
+// load cycle) until it passes that level.
 bool grows(const std::optional<Trend>& trend, double min_rate, double min_steadiness);
 
 // Counts (connections, fds) are small integers that swing with load: a few

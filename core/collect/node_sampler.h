@@ -19,7 +19,7 @@
 #include "model/ingress_ledger.h"
 #include "model/node_round.h"
 #include "model/node_sample.h"
-#include "model/read_positions.h"
+#include "model/stream_positions.h"
 
 namespace lw {
 

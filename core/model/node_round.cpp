@@ -218,9 +218,9 @@ NodeSample account_round(RoundState& state, const RoundInputs& inputs, double no
   for (const auto& p : inputs.processes) {
     state.closes.processes.emplace(p.info.pid, ProcessLookup{ProcessLookup::target, SocketOwner{key_of(p), p.cgroup}});
   }
-  state.read_positions.update(now, inputs.records);
+  state.stream_positions.update(now, inputs.records);
   NodeSample sample =
-      assemble_node_sample(inputs, state.ledger, StallRule{state.read_positions, stall_after_seconds}, top_endpoints);
+      assemble_node_sample(inputs, state.ledger, StallRule{state.stream_positions, stall_after_seconds}, top_endpoints);
   count_round(state.health, inputs, unattributed, state.ledger);
   sample.health = state.health;
   return sample;

@@ -23,8 +23,8 @@
 #include "collect/socket_close.h"
 #include "model/ingress_ledger.h"
 #include "model/node_sample.h"
-#include "model/read_positions.h"
 #include "model/socket_record.h"
+#include "model/stream_positions.h"
 
 namespace lw {
 
@@ -90,7 +90,7 @@ struct CloseBacklog {
 // What lives across rounds, owned by the sampler.
 struct RoundState {
   IngressLedger ledger;
-  ReadPositions read_positions;
+  StreamPositions stream_positions;
   AgentHealth health;
   CloseBacklog closes;
 };

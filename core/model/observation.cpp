@@ -52,10 +52,35 @@ void add_sockets(Observation& o, const SocketSummary& s) {
   o.unread_bytes = static_cast<double>(s.unread_bytes);
   o.tcp_connections = static_cast<double>(tcp_connections(s.by_tcp_state));
   o.close_wait = static_cast<double>(count_of(s.by_tcp_state, "CLOSE_WAIT"));
+  o.idle_connections = as_double(s.idle_connections);
   o.endpoints = s.endpoints;
 }
 
 }  // namespace
+
+Observation combine_samples(const Observation& earlier, const Observation& later,
+                            const std::function<double(double, double)>& op) {
+  const auto known = [&](const std::optional<double>& a, const std::optional<double>& b) {
+    return a && b ? std::optional(op(*a, *b)) : (b ? b : a);
+  };
+  Observation o = later;
+  o.time = op(earlier.time, later.time);
+  o.resident = {known(earlier.resident.anon, later.resident.anon), known(earlier.resident.file, later.resident.file),
+                known(earlier.resident.shmem, later.resident.shmem),
+                known(earlier.resident.total, later.resident.total)};
+  o.receive_queue_bytes = op(earlier.receive_queue_bytes, later.receive_queue_bytes);
+  o.send_queue_bytes = op(earlier.send_queue_bytes, later.send_queue_bytes);
+  o.unread_bytes = op(earlier.unread_bytes, later.unread_bytes);
+  o.ingress_bytes_total = op(earlier.ingress_bytes_total, later.ingress_bytes_total);
+  o.tcp_connections = op(earlier.tcp_connections, later.tcp_connections);
+  o.close_wait = op(earlier.close_wait, later.close_wait);
+  o.idle_connections = known(earlier.idle_connections, later.idle_connections);
+  o.open_fds = known(earlier.open_fds, later.open_fds);
+  o.socket_fds = op(earlier.socket_fds, later.socket_fds);
+  o.memory_limit = known(earlier.memory_limit, later.memory_limit);
+  o.memory_usage = known(earlier.memory_usage, later.memory_usage);
+  return o;
+}
 
 Observation observe_cgroup(const CgroupSample& cgroup, const std::vector<const ProcessSample*>& members, double time,
                            size_t top) {

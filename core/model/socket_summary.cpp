@@ -42,6 +42,11 @@ void add_to_group(EndpointGroup& g, const SocketRecord& r, const StallRule* stal
     g.stalled_unread_bytes += r.unread;
     g.max_stalled_seconds = std::max(g.max_stalled_seconds, still);
   }
+  if (const double still = stalls ? stalls->stalled_peer_seconds(r) : 0; still > 0) {
+    g.stalled_peers++;
+    g.stalled_peer_bytes += r.unacked;
+    g.max_peer_stalled_seconds = std::max(g.max_peer_stalled_seconds, still);
+  }
 }
 
 // Groups are keyed by raw bytes, so the per-socket cost is a hash of a
@@ -125,6 +130,18 @@ std::vector<SocketRecord> largest_sockets(std::span<const SocketRecord> records,
 // One record per socket, by inode, in their order: `records` itself unless
 // a socket is held twice (copied into `storage` only then). A record without
 // an inode is a socket of its own.
+// The connections that received nothing for the stall time; nullopt when
+// one of them cannot tell.
+std::optional<uint64_t> idle_connections(std::span<const SocketRecord> records, const StallRule& stalls) {
+  uint64_t idle = 0;
+  for (const auto& r : records) {
+    if (!is_tcp(r) || is_tcp_listener(r)) continue;
+    if (!(r.flags & LW_SOCK_RCV_AGE_KNOWN)) return std::nullopt;
+    if (r.last_rcv_age_ms >= stalls.stall_after_seconds * 1000) idle++;
+  }
+  return idle;
+}
+
 std::span<const SocketRecord> one_record_per_socket(std::span<const SocketRecord> records,
                                                     std::vector<SocketRecord>& storage) {
   std::unordered_set<uint64_t> seen(records.size());
@@ -164,6 +181,9 @@ void merge_endpoint_group(EndpointGroup& into, const EndpointGroup& g) {
   into.stalled_sockets += g.stalled_sockets;
   into.stalled_unread_bytes += g.stalled_unread_bytes;
   into.max_stalled_seconds = std::max(into.max_stalled_seconds, g.max_stalled_seconds);
+  into.stalled_peers += g.stalled_peers;
+  into.stalled_peer_bytes += g.stalled_peer_bytes;
+  into.max_peer_stalled_seconds = std::max(into.max_peer_stalled_seconds, g.max_peer_stalled_seconds);
   into.connections += g.connections;
   for (const auto& [state, count] : g.states) into.states[state] += count;
   into.receive_queue_bytes += g.receive_queue_bytes;
@@ -206,6 +226,7 @@ SocketSummary summarize_sockets(std::span<const SocketRecord> held, size_t top_e
   for (size_t i = top_endpoints; i < s.endpoints.size(); ++i) merge_endpoint_group(s.other_endpoints, s.endpoints[i]);
   if (s.endpoints.size() > top_endpoints) s.endpoints.resize(top_endpoints);
   s.listeners = listener_queues(records, top_endpoints);
+  if (stalls) s.idle_connections = idle_connections(records, *stalls);
   if (top_sockets > 0) s.top_sockets = largest_sockets(records, top_sockets);
   return s;
 }

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "model/read_positions.h"
 #include "model/socket_record.h"
+#include "model/stream_positions.h"
 
 namespace lw {
 
@@ -38,6 +38,11 @@ struct EndpointGroup {
   uint64_t stalled_sockets = 0;
   uint64_t stalled_unread_bytes = 0;
   double max_stalled_seconds = 0;
+  // Sockets holding data for a peer that has acknowledged nothing for the
+  // stall threshold: stalled peers, slow consumers (the same StallRule).
+  uint64_t stalled_peers = 0;
+  uint64_t stalled_peer_bytes = 0;  // written, not acknowledged
+  double max_peer_stalled_seconds = 0;
 };
 
 // "10.0.0.7:8000" for outbound groups, "10.0.0.7->:8080" for inbound ones:
@@ -82,6 +87,11 @@ struct SocketSummary {
   // TCP listeners, most waiting first; at most top_endpoints entries.
   std::vector<ListenerQueue> listeners;
   uint64_t accept_queue = 0;  // connections waiting on all listeners
+  // TCP connections that received no data for the StallRule's time or
+  // longer: a leaked connection carries nothing, a pooled or WebSocket one
+  // does. nullopt without a StallRule, or when a connection's last receive
+  // time is unknown.
+  std::optional<uint64_t> idle_connections;
   // Sorted by queued bytes (receive + send), then unread; at most top_sockets.
   std::vector<SocketRecord> top_sockets;
 };

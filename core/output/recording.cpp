@@ -28,6 +28,9 @@ json endpoint_json(const EndpointGroup& g) {
   j["stalled_sockets"] = g.stalled_sockets;
   j["stalled_unread_bytes"] = g.stalled_unread_bytes;
   j["max_stalled_seconds"] = g.max_stalled_seconds;
+  j["stalled_peers"] = g.stalled_peers;
+  j["stalled_peer_bytes"] = g.stalled_peer_bytes;
+  j["max_peer_stalled_seconds"] = g.max_peer_stalled_seconds;
   return j;
 }
 
@@ -56,6 +59,12 @@ class Fields {
     return number_in(v, field);
   }
   uint64_t count(std::string_view field) const { return count_in(at(field), field); }
+  // Fields added after version 1 first shipped: older recordings lack them.
+  bool has(std::string_view field) const { return object_.contains(field); }
+  std::optional<double> added_number(std::string_view field) const {
+    return has(field) ? optional_number(field) : std::nullopt;
+  }
+  uint64_t added_count(std::string_view field) const { return has(field) ? count(field) : 0; }
   std::optional<uint64_t> optional_count(std::string_view field) const {
     const auto& v = at(field);
     if (v.is_null()) return std::nullopt;
@@ -117,6 +126,9 @@ EndpointGroup endpoint_from(const Fields& f) {
   g.stalled_sockets = f.count("stalled_sockets");
   g.stalled_unread_bytes = f.count("stalled_unread_bytes");
   g.max_stalled_seconds = f.number("max_stalled_seconds");
+  g.stalled_peers = f.added_count("stalled_peers");
+  g.stalled_peer_bytes = f.added_count("stalled_peer_bytes");
+  g.max_peer_stalled_seconds = f.added_number("max_peer_stalled_seconds").value_or(0);
   return g;
 }
 
@@ -139,6 +151,7 @@ Observation observation_from(const Fields& line) {
   o.unread_bytes = sockets.number("unread_bytes");
   o.tcp_connections = sockets.number("tcp_connections");
   o.close_wait = sockets.number("close_wait");
+  o.idle_connections = sockets.added_number("idle_connections");
   o.ingress_bytes_total = sockets.number("ingress_bytes_total");
   const auto& listeners = sockets.array("listeners");
   for (size_t i = 0; i < listeners.size(); ++i) {
@@ -163,6 +176,13 @@ RecordingHeader header_from(const Fields& f) {
   h.interval_seconds = f.number("interval_seconds");
   h.window_seconds = f.number("window_seconds");
   h.stall_after_seconds = f.number("stall_after_seconds");
+  if (f.has("longer_windows_seconds")) {
+    const auto& spans = f.array("longer_windows_seconds");
+    for (const auto& span : spans) {
+      if (!span.is_number() || span.get<double>() <= 0) f.fail("longer_windows_seconds", "expected numbers above 0");
+      h.longer_windows_seconds.push_back(span.get<double>());
+    }
+  }
   for (const auto& [field, value] : {std::pair{"interval_seconds", h.interval_seconds},
                                      {"window_seconds", h.window_seconds},
                                      {"stall_after_seconds", h.stall_after_seconds}}) {
@@ -175,6 +195,14 @@ RecordingHeader header_from(const Fields& f) {
 
 }  // namespace
 
+AnalysisConfig analysis_config(const RecordingHeader& header) {
+  AnalysisConfig config;
+  config.window_seconds = header.window_seconds;
+  config.longer_windows_seconds = header.longer_windows_seconds;
+  config.stall_after_seconds = header.stall_after_seconds;
+  return config;
+}
+
 json to_json(const RecordingHeader& h) {
   return {
       {"leakwatch_recording", kRecordingVersion},
@@ -184,6 +212,7 @@ json to_json(const RecordingHeader& h) {
       {"cgroup", h.cgroup},
       {"interval_seconds", h.interval_seconds},
       {"window_seconds", h.window_seconds},
+      {"longer_windows_seconds", h.longer_windows_seconds},
       {"stall_after_seconds", h.stall_after_seconds},
       {"started_at", h.started_at},
       {"backend", h.backend},
@@ -211,6 +240,7 @@ json to_json(const Observation& o) {
         {"unread_bytes", o.unread_bytes},
         {"tcp_connections", o.tcp_connections},
         {"close_wait", o.close_wait},
+        {"idle_connections", optional_value(o.idle_connections)},
         {"ingress_bytes_total", o.ingress_bytes_total},
         {"listeners", listeners}}},
       {"endpoints", endpoints},

@@ -33,11 +33,15 @@ struct RecordingHeader {
   uint64_t start_time_ticks = 0;
   std::string cgroup;
   double interval_seconds = 0;
-  double window_seconds = 0;       // the analysis window of the watch
-  double stall_after_seconds = 0;  // the stall rule the samples' endpoints were judged by
-  std::string started_at;          // UTC, RFC 3339
-  std::string backend;             // "bpf" or "netlink"
+  double window_seconds = 0;                   // the shortest analysis window of the watch
+  std::vector<double> longer_windows_seconds;  // the longer ones
+  double stall_after_seconds = 0;              // the stall rule the samples' endpoints were judged by
+  std::string started_at;                      // UTC, RFC 3339
+  std::string backend;                         // "bpf" or "netlink"
 };
+
+// The analysis settings a replay uses: the watch's own.
+AnalysisConfig analysis_config(const RecordingHeader& header);
 
 nlohmann::ordered_json to_json(const RecordingHeader& header);
 nlohmann::ordered_json to_json(const Observation& sample);

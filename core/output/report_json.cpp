@@ -135,6 +135,7 @@ json to_json(const Finding& f) {
       {"share_of_growth", f.share_of_growth},
       {"ingress_correlation", optional_value(f.ingress_correlation)},
       {"seconds_to_limit", optional_value(f.seconds_to_limit)},
+      {"window_seconds", f.window_seconds},
       {"top_contributors", contributors},
       {"explanation", f.explanation},
       {"suggested_fix", f.suggested_fix},

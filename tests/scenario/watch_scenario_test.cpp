@@ -79,6 +79,18 @@ std::vector<Scenario> scenarios() {
          return held.front()->pid();
        },
        "socket-send-backlog", "127.0.0.1->:{port}"},
+      // A publisher owes each subscriber 1 MB/s and keeps what a socket
+      // does not take; one subscriber stopped reading. Once the kernel's
+      // queue to it is full, the publisher's heap grows: the verdict names
+      // the stalled peer, not a heap leak.
+      {"StalledSubscriberOfAFanOut",
+       [](auto& held, auto& port) {
+         port = server(held, {"--stream", "--rate", "1000000", "--keep-unsent"});
+         client(held, port, {"--count", "2", "--read-rate", "100000000"});
+         client(held, port, {"--count", "1", "--rcvbuf", "65536"});
+         return held.front()->pid();
+       },
+       "socket-send-backlog", "127.0.0.1->:{port}"},
       {"ConnectionLeak",
        [](auto& held, auto& port) {
          port = server(held, {});
@@ -126,6 +138,15 @@ std::vector<Scenario> scenarios() {
       {"ControlCacheWarmingUp",
        [](auto& held, auto&) {
          return alone(held, {"heap-grow", "--bytes-per-second", "20000000", "--cap", "40000000"});
+       },
+       std::nullopt, ""},
+      // Five more connections a second, each streamed 2 KB/s and read as
+      // it comes: demand (a pool filling up, a morning's WebSockets), not
+      // a leak, because the connections carry data.
+      {"ControlBusyConnectionsGrowing",
+       [](auto& held, auto& port) {
+         port = server(held, {"--stream", "--rate", "2000"});
+         return client(held, port, {"--count", "0", "--open-every", "200", "--read-rate", "10000000"});
        },
        std::nullopt, ""},
       {"ControlBacklogDrainedSteadily",

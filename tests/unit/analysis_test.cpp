@@ -107,6 +107,20 @@ void slow_websocket_consumer(Observation& o, double elapsed, Jitter& jitter) {
   o.endpoints.push_back(client);
 }
 
+// A publisher whose subscriber stopped reading 60 s before the window
+// began: the kernel's queue to it sits full at 4 MiB, acknowledged by no
+// one, and the publisher keeps the rest in its heap, 1 MiB/s.
+void subscriber_stopped_reading(Observation& o, double elapsed, Jitter& jitter) {
+  o.resident.anon = 200 * MiB + elapsed * MiB + jitter(2 * MiB);
+  o.send_queue_bytes = 4 * MiB + jitter(4 * KiB);
+  auto subscriber = inbound_endpoint("10.1.0.9", 8080, 1);
+  subscriber.send_queue_bytes = static_cast<uint64_t>(o.send_queue_bytes);
+  subscriber.stalled_peers = 1;
+  subscriber.stalled_peer_bytes = subscriber.send_queue_bytes;
+  subscriber.max_peer_stalled_seconds = 60 + elapsed;
+  o.endpoints.insert(o.endpoints.begin(), subscriber);
+}
+
 void websockets_never_cleaned_up(Observation& o, double elapsed, Jitter& jitter) {
   const double leaked = std::round(0.2 * elapsed + jitter(2));
   o.tcp_connections += leaked;
@@ -223,6 +237,30 @@ TEST(Findings, SendBacklogOfASlowConsumer) {
   ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::socket_send_backlog));
   EXPECT_EQ(findings.front().top_contributors.front().endpoint, "10.1.0.9->:8080");
   EXPECT_NEAR(findings.front().growth_per_second, 512 * KiB, 50 * KiB);
+}
+
+// The heap grows only because a peer stalled: the growth is the peer's, and
+// the finding names it instead of a heap leak.
+TEST(Findings, HeapGrowthSinceAPeerStalledIsThatPeers) {
+  const auto findings = findings_of(subscriber_stopped_reading);
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::socket_send_backlog));
+  const Finding& f = findings.front();
+  EXPECT_EQ(f.top_contributors.front().endpoint, "10.1.0.9->:8080");
+  EXPECT_NEAR(f.growth_per_second, MiB, 0.1 * MiB) << "the heap's growth, the queue being full";
+  EXPECT_GT(f.share_of_growth, 0.9);
+  EXPECT_NE(f.explanation.find("4.0 MiB wait to be sent on 1 connection to 10.1.0.9->:8080 whose peer has taken "
+                               "nothing for 5m55s"),
+            std::string::npos)
+      << f.explanation;
+  EXPECT_NE(f.explanation.find("the process's own memory grows"), std::string::npos) << f.explanation;
+  EXPECT_NE(f.suggested_fix.find("disconnect consumers that stop reading"), std::string::npos);
+
+  // The same heap growth with the peer still taking data is a heap leak.
+  const auto unstalled = findings_of([](Observation& o, double elapsed, Jitter& jitter) {
+    subscriber_stopped_reading(o, elapsed, jitter);
+    o.endpoints.front().stalled_peers = 0;
+  });
+  EXPECT_EQ(kinds(unstalled), std::vector{FindingKind::heap_growth});
 }
 
 TEST(Findings, ConnectionLeak) {
@@ -428,8 +466,10 @@ TEST(ImperfectData, OlderOrEqualTimesAreIgnored) {
 TEST(ImperfectData, OldSamplesLeaveTheWindow) {
   AnalysisConfig config;
   config.window_seconds = 60;
+  config.longer_windows_seconds = {};
   const auto window = watch(nothing, full_window, config);
-  EXPECT_EQ(window.samples(), 13u);
+  EXPECT_EQ(window.samples(), 60u);
+  EXPECT_EQ(window.points(), 13u);
   EXPECT_DOUBLE_EQ(window.span_seconds(), 60);
 }
 

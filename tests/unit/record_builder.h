@@ -89,6 +89,12 @@ class RecordBuilder {
   }
   // The socket's identity; without it each record built is a socket of its
   // own, with an inode no other record has, as the kernel numbers them.
+  // `acked` bytes acknowledged by the peer, `unacked` more written and waiting.
+  RecordBuilder& sent(uint64_t acked, uint32_t unacked) {
+    r_.bytes_acked = acked;
+    r_.unacked = unacked;
+    return *this;
+  }
   RecordBuilder& inode(uint64_t v) {
     inode_ = v;
     return *this;

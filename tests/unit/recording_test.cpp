@@ -21,6 +21,7 @@ RecordingHeader header() {
           .cgroup = "/kubepods/pod1/c1",
           .interval_seconds = 15,
           .window_seconds = 900,
+          .longer_windows_seconds = {3600, 86400},
           .stall_after_seconds = 60,
           .started_at = "2026-12-07T00:00:00Z",
           .backend = "bpf"};
@@ -36,6 +37,7 @@ Observation every_field(double time) {
   o.ingress_bytes_total = 1e12 / 3;  // not a round number: doubles must come back exact
   o.tcp_connections = 61;
   o.close_wait = 3;
+  o.idle_connections = 17;
   o.open_fds = 80;
   o.socket_fds = 64;
   o.memory_limit = 512e6;
@@ -75,6 +77,7 @@ void expect_same(const Observation& a, const Observation& b) {
   EXPECT_EQ(a.ingress_bytes_total, b.ingress_bytes_total);
   EXPECT_EQ(a.tcp_connections, b.tcp_connections);
   EXPECT_EQ(a.close_wait, b.close_wait);
+  EXPECT_EQ(a.idle_connections, b.idle_connections);
   EXPECT_EQ(a.open_fds, b.open_fds);
   EXPECT_EQ(a.socket_fds, b.socket_fds);
   EXPECT_EQ(a.memory_limit, b.memory_limit);
@@ -129,6 +132,7 @@ TEST(Recording, EveryFieldComesBackExactly) {
   Observation unknowns = every_field(15);
   unknowns.resident = {.anon = std::nullopt, .file = std::nullopt, .shmem = std::nullopt, .total = 9e6};
   unknowns.open_fds = std::nullopt;
+  unknowns.idle_connections = std::nullopt;
   unknowns.memory_limit = std::nullopt;
   unknowns.memory_usage = std::nullopt;
   unknowns.endpoints[0].max_idle_ms = std::nullopt;
@@ -139,6 +143,7 @@ TEST(Recording, EveryFieldComesBackExactly) {
   EXPECT_EQ(r.header.cgroup, "/kubepods/pod1/c1");
   EXPECT_EQ(r.header.interval_seconds, 15);
   EXPECT_EQ(r.header.window_seconds, 900);
+  EXPECT_EQ(r.header.longer_windows_seconds, (std::vector<double>{3600, 86400}));
   EXPECT_EQ(r.header.stall_after_seconds, 60);
   EXPECT_EQ(r.header.started_at, "2026-12-07T00:00:00Z");
   EXPECT_EQ(r.header.backend, "bpf");
@@ -154,9 +159,7 @@ TEST(Recording, EveryFieldComesBackExactly) {
 TEST(Recording, AReplayReachesTheWatchsVerdict) {
   TempDir dir;
   const std::string path = (dir.path() / "watch.jsonl").string();
-  AnalysisConfig config;
-  config.window_seconds = 900;
-  SubjectWindow live(config);
+  SubjectWindow live(analysis_config(header()));
   {
     RecordingWriter writer(path);
     writer.write(to_json(header()));
@@ -172,7 +175,7 @@ TEST(Recording, AReplayReachesTheWatchsVerdict) {
   }
   const Recording r = read_recording(path);
   EXPECT_TRUE(r.process_exited);
-  SubjectWindow replayed(AnalysisConfig{.window_seconds = r.header.window_seconds});
+  SubjectWindow replayed(analysis_config(r.header));
   for (const auto& o : r.samples) replayed.add(o);
   const auto expected = live.findings();
   const auto found = replayed.findings();
@@ -185,6 +188,20 @@ TEST(Recording, AReplayReachesTheWatchsVerdict) {
     EXPECT_EQ(found[i].confidence, expected[i].confidence);
     EXPECT_EQ(found[i].explanation, expected[i].explanation);
   }
+}
+
+// Recordings made before samples told idle connections and headers the
+// longer windows: read as unknown and as the one window they were judged by.
+TEST(Recording, OlderRecordingsWithoutLaterFieldsAreRead) {
+  auto head = to_json(header());
+  head.erase("longer_windows_seconds");
+  auto sample = to_json(every_field(0));
+  sample["sockets"].erase("idle_connections");
+  const Recording r = parse(head.dump() + "\n" + sample.dump() + "\n");
+  EXPECT_TRUE(r.header.longer_windows_seconds.empty());
+  ASSERT_EQ(r.samples.size(), 1u);
+  EXPECT_FALSE(r.samples[0].idle_connections);
+  EXPECT_EQ(window_spans(analysis_config(r.header)), std::vector<double>{900});
 }
 
 TEST(Recording, ALastLineCutShortIsIgnoredAndSaid) {
@@ -216,6 +233,9 @@ TEST(Recording, WhatIsNotAWholeRecordingIsRefusedNamingLineAndField) {
   auto no_interval = to_json(header());
   no_interval["interval_seconds"] = 0;
   EXPECT_EQ(refusal(no_interval.dump() + "\n"), "line 1: interval_seconds: expected more than 0");
+  auto negative_window = to_json(header());
+  negative_window["longer_windows_seconds"] = {3600, -1};
+  EXPECT_EQ(refusal(negative_window.dump() + "\n"), "line 1: longer_windows_seconds: expected numbers above 0");
   EXPECT_EQ(refusal(head + "[1, 2]\n"), "line 2: expected a JSON object");
   EXPECT_EQ(refusal(head + sample_with([](auto& j) { j["memory"].erase("rss_anon_bytes"); })),
             "line 2: memory: rss_anon_bytes: missing");

@@ -113,6 +113,25 @@ TEST(SocketSummary, ZeroTopSocketsSkipsRankingButKeepsEndpoints) {
   EXPECT_EQ(s.unread_bytes, 6000u);
 }
 
+// A connection that received nothing for the stall time is idle; a
+// listener is no connection; one connection whose age is unknown makes the
+// count unknown rather than short.
+TEST(SocketSummary, IdleConnectionsAreThoseSilentForTheStallTime) {
+  StreamPositions positions;
+  const StallRule rule{positions, 60};
+  std::vector<SocketRecord> held{
+      RecordBuilder::tcp4("10.1.0.5", 40000, "10.2.0.7", 8000).fd(3).idle_ms(60000),
+      RecordBuilder::tcp4("10.1.0.5", 40001, "10.2.0.7", 8000).fd(4).idle_ms(59999),
+      RecordBuilder::tcp4("10.1.0.5", 40002, "10.2.0.7", 8000).fd(5).idle_ms(3600000),
+      RecordBuilder::listener(8080).fd(6),
+      RecordBuilder::unix_stream().fd(7),
+  };
+  EXPECT_EQ(summarize_sockets(held, 10, 0, &rule).idle_connections, 2u);
+  EXPECT_FALSE(summarize_sockets(held, 10, 0).idle_connections) << "no stall time, no idle count";
+  held.push_back(RecordBuilder::tcp4("10.1.0.5", 40003, "10.2.0.7", 8000).fd(8));
+  EXPECT_FALSE(summarize_sockets(held, 10, 0, &rule).idle_connections);
+}
+
 TEST(SocketSummary, EmptyInput) {
   const auto s = summarize_sockets({}, 5, 5);
   EXPECT_EQ(s.sockets, 0u);

@@ -542,6 +542,7 @@ struct ServeConfig {
   std::uint64_t listeners = 1;        // ephemeral ports on --bind (needs --port 0 when > 1)
   bool stream = false;                // write pattern data without end
   std::optional<std::uint64_t> rate;  // --stream: bytes per second per connection at most
+  bool keep_unsent = false;           // --rate: what a connection does not take is kept for it in memory
   bool close_on_accept = false;       // close every connection as soon as it is accepted
   bool accept = true;                 // --no-accept: connections stay in the accept queue
   std::uint64_t backlog = kListenBacklog;
@@ -567,6 +568,8 @@ ServeConfig parse_serve(const Args& args) {
     if (!cfg.stream) throw UsageError("--rate needs --stream");
     cfg.rate = args.number("rate", 1, kMaxRate);
   }
+  cfg.keep_unsent = args.has("keep-unsent");
+  if (cfg.keep_unsent && !cfg.rate) throw UsageError("--keep-unsent needs --stream --rate");
   cfg.accept = !args.has("no-accept");
   if (!cfg.accept && (cfg.stream || sends_bytes || cfg.close_on_accept)) {
     throw UsageError("--no-accept excludes --stream, --send-bytes, --close-after-send and --close-on-accept");
@@ -624,10 +627,13 @@ class Server {
 
   // --rate: refill every connection's bucket and write what it allows; one that waits
   // for EPOLLOUT (its peer reads slower than --rate) is written to when that comes.
+  // With --keep-unsent, what the bucket allowed is owed at once: a publisher's
+  // message for every subscriber, kept in memory until its socket takes it.
   void on_tick(std::uint64_t ticks) {
     for (auto it = conns_.begin(); it != conns_.end();) {
       Conn& conn = it->second;
       conn.bucket->refill(ticks);
+      if (cfg_.keep_unsent) owe(conn);
       it = conn.writing || pump(conn) ? std::next(it) : conns_.erase(it);
     }
   }
@@ -649,7 +655,21 @@ class Server {
     std::uint64_t sent = 0;               // bytes written so far
     bool writing = false;                 // EPOLLOUT is in its epoll set
     std::optional<TokenBucket> bucket{};  // with --rate
+    std::string unsent;                   // with --keep-unsent: owed, not yet taken by the socket
   };
+
+  // Moves what the bucket allows into the connection's unsent bytes.
+  void owe(Conn& conn) {
+    const std::uint64_t due = conn.bucket->available();
+    conn.bucket->take(due);
+    const auto& pattern = pattern_buffer();
+    for (std::uint64_t left = due; left > 0;) {
+      const std::size_t from = (conn.sent + conn.unsent.size()) % kPatternPeriod;
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, pattern.size() - from));
+      conn.unsent.append(pattern.data() + from, n);
+      left -= n;
+    }
+  }
 
   void accept_pending(int listener) {
     for (;;) {
@@ -673,6 +693,7 @@ class Server {
   // Bytes `conn` may be sent now: the rest of --send-bytes, or with --stream no end
   // but what its --rate bucket holds.
   std::uint64_t allowance(const Conn& conn) const {
+    if (cfg_.keep_unsent) return conn.unsent.size();
     if (!cfg_.stream) return cfg_.send_bytes - conn.sent;
     return conn.bucket ? conn.bucket->available() : UINT64_MAX;
   }
@@ -691,7 +712,8 @@ class Server {
     const auto& pattern = pattern_buffer();
     while (const std::uint64_t left = allowance(conn)) {
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kIoChunk));
-      const ssize_t n = ::send(conn.fd.get(), pattern.data() + conn.sent % kPatternPeriod, want, MSG_NOSIGNAL);
+      const char* data = cfg_.keep_unsent ? conn.unsent.data() : pattern.data() + conn.sent % kPatternPeriod;
+      const ssize_t n = ::send(conn.fd.get(), data, want, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -701,7 +723,11 @@ class Server {
         return false;  // EPIPE, ECONNRESET: the peer is gone
       }
       conn.sent += static_cast<std::uint64_t>(n);
-      if (conn.bucket) conn.bucket->take(static_cast<std::uint64_t>(n));
+      if (cfg_.keep_unsent) {
+        conn.unsent.erase(0, static_cast<std::size_t>(n));
+      } else if (conn.bucket) {
+        conn.bucket->take(static_cast<std::uint64_t>(n));
+      }
       if (!cfg_.stream && conn.sent == cfg_.send_bytes) {
         ++completed_;
         if (cfg_.close_after_send) {
@@ -1507,13 +1533,16 @@ const std::vector<ModeSpec>& modes() {
   static const std::vector<ModeSpec> table = {
       {"serve",
        "serve --bind ADDR --port P [--send-bytes K] [--count N] [--close-after-send] [--listeners L]\n"
-       "              [--stream [--rate BYTES_PER_SEC] | --close-on-accept | --no-accept] [--backlog B]",
+       "              [--stream [--rate BYTES_PER_SEC [--keep-unsent]] | --close-on-accept | --no-accept]\n"
+       "              [--backlog B]",
        "Listens on ADDR:P and accepts forever; writes K bytes (default 0) to every connection\n"
        "and discards what it receives. --close-after-send: then shuts the connection down and\n"
        "closes it (the client sees EOF). --listeners L (needs --port 0): L ephemeral ports.\n"
        "--stream (not with --send-bytes or --close-after-send): writes pattern data to every\n"
        "connection for as long as it lives, as fast as the socket takes it or, with --rate,\n"
-       "at most BYTES_PER_SEC per connection (refilled every 10 ms). --close-on-accept (not\n"
+       "at most BYTES_PER_SEC per connection (refilled every 10 ms); with --keep-unsent, each\n"
+       "connection is owed BYTES_PER_SEC and what its socket does not take is kept in memory\n"
+       "for it (a publisher's per-subscriber queue). --close-on-accept (not\n"
        "with --stream, --send-bytes or --close-after-send): closes every connection as soon\n"
        "as it is accepted; a peer that never closes sits in CLOSE_WAIT. --no-accept (not with\n"
        "the options that send or close): accepts nothing, so connections wait in the accept\n"
@@ -1522,7 +1551,7 @@ const std::vector<ModeSpec>& modes() {
        "connections were accepted / fully sent (with --count; never 'sent N' with --stream),\n"
        "'closed C' on SIGUSR1, which closes every accepted connection.",
        {"bind", "port", "send-bytes", "count", "listeners", "rate", "backlog"},
-       {"close-after-send", "stream", "close-on-accept", "no-accept"},
+       {"close-after-send", "stream", "keep-unsent", "close-on-accept", "no-accept"},
        [](const Args& a) -> ModeConfig { return parse_serve(a); }},
       {"connect",
        "connect --to ADDR (--port P | --ports P1,P2,...) --count N [--read-every MS | --read-rate B]\n"

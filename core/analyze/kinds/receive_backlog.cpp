@@ -1,47 +1,26 @@
 // socket-receive-backlog: data arrives faster than the process reads it, or
-// its readers stopped reading (a stalled reader: see model/read_positions.h).
+// its readers stopped reading (a stalled reader: see model/stream_positions.h).
 #include <algorithm>
 
 #include <fmt/format.h>
 
 #include "analyze/finding_kinds.h"
 #include "analyze/finding_text.h"
+#include "analyze/kinds/stalls.h"
 #include "util/units.h"
 
 namespace lw {
-namespace {
-
-// The endpoint whose stalled readers hold the most unread bytes, if they
-// hold enough to matter.
-const EndpointGroup* most_stalled(const std::vector<EndpointGroup>& endpoints, const AnalysisConfig& config) {
-  const EndpointGroup* worst = nullptr;
-  for (const auto& e : endpoints) {
-    if (e.stalled_sockets == 0 || static_cast<double>(e.stalled_unread_bytes) < config.min_stalled_unread_bytes) {
-      continue;
-    }
-    if (!worst || e.stalled_unread_bytes > worst->stalled_unread_bytes) worst = &e;
-  }
-  return worst;
-}
-
-// A stalled reader is a finding even on a flat backlog: a pooled connection
-// to a stream sits at a full buffer forever. Longer stalls are surer.
-double stall_confidence(const EndpointGroup& stalled, const AnalysisConfig& config) {
-  return 0.5 + 0.5 * std::min(1.0, stalled.max_stalled_seconds / (4 * config.stall_after_seconds));
-}
-
-}  // namespace
 
 std::optional<Finding> detect_receive_backlog(const Subject& s) {
   const auto trend = trend_of(s, [](const Observation& o) { return o.receive_queue_bytes; });
   const double min_rate = s.config.min_memory_growth_bytes_per_second;
   const bool growing = grows(trend, min_rate, s.config.min_steadiness);
-  const EndpointGroup* stalled = most_stalled(s.latest.endpoints, s.config);
+  const EndpointGroup* stalled = most_stalled(s, kStalledReaders);
   if (!growing && !stalled) return std::nullopt;
 
   const double slope = trend ? trend->slope : 0;
   const double confidence = std::max(growing ? growth_confidence(*trend, min_rate, s) : 0,
-                                     stalled ? stall_confidence(*stalled, s.config) : 0);
+                                     stalled ? stall_confidence(stalled->max_stalled_seconds, s.config) : 0);
   Finding f = make_finding(FindingKind::socket_receive_backlog, s, slope, slope, confidence);
   f.top_contributors = top_contributors(s.latest.endpoints, connections, receive_queue, RankBy::queued_bytes);
 
