@@ -41,6 +41,7 @@ struct Finding {
   std::optional<double> ingress_correlation;  // Pearson r of footprint vs cumulative ingress
   std::optional<double> seconds_to_limit;     // at the current footprint growth
   double window_seconds = 0;                  // the time the samples it rests on cover
+  bool across_restarts = false;               // a cgroup's: seen in the lives of its recycled workers
   std::vector<Contributor> top_contributors;  // largest first
   std::string explanation;                    // one plain sentence
   std::string suggested_fix;                  // one plain sentence

@@ -22,18 +22,26 @@ std::vector<ActiveFinding> LeakDetector::process_findings(const NodeSample& samp
   for (const auto& p : sample.processes) {
     alive.insert(p.key);
     const auto cgroup = sample.cgroups.find(p.cgroup);
-    auto& window = windows_.try_emplace(p.key, config_).first->second;
-    window.add(observe_process(p, cgroup == sample.cgroups.end() ? nullptr : &cgroup->second, now));
-    for (auto& finding : window.findings()) found.push_back({p.key, p.comm, p.cgroup, p.pod, std::move(finding), now});
+    auto& tracked = windows_.try_emplace(p.key, ProcessWindow{SubjectWindow(config_), p.cgroup}).first->second;
+    tracked.window.add(observe_process(p, cgroup == sample.cgroups.end() ? nullptr : &cgroup->second, now));
+    for (auto& finding : tracked.window.findings()) {
+      found.push_back({p.key, p.comm, p.cgroup, p.pod, std::move(finding), now});
+    }
   }
-  std::erase_if(windows_, [&](const auto& entry) { return !alive.contains(entry.first); });
+  std::erase_if(windows_, [&](const auto& entry) {
+    if (alive.contains(entry.first)) return false;
+    const auto cgroup = cgroup_windows_.find(entry.second.cgroup);
+    if (cgroup != cgroup_windows_.end()) cgroup->second.worker_exited(entry.second.window.life());
+    return true;
+  });
   return found;
 }
 
 // A cgroup finding of a kind some process of the cgroup reports, now or in
 // the last round, would say the same thing twice (or, when that process has
 // just exited, flap for a round while the window still holds its growth);
-// only what no process explains is kept.
+// only what no process explains is kept. A leak across restarts says what
+// no worker can, and is kept.
 std::vector<ActiveFinding> LeakDetector::cgroup_findings(const NodeSample& sample, double now,
                                                          const std::vector<ActiveFinding>& by_process) {
   std::map<std::string, std::vector<const ProcessSample*>> members;
@@ -53,7 +61,7 @@ std::vector<ActiveFinding> LeakDetector::cgroup_findings(const NodeSample& sampl
     auto& window = cgroup_windows_.try_emplace(path, config_).first->second;
     window.add(observe_cgroup(cgroup, processes, now, kCgroupEndpoints));
     for (auto& finding : window.findings()) {
-      if (explained.contains({path, finding.kind})) continue;
+      if (explained.contains({path, finding.kind}) && !finding.across_restarts) continue;
       found.push_back({std::nullopt, "", path, cgroup.pod, std::move(finding), now});
     }
   }
@@ -64,6 +72,16 @@ std::vector<ActiveFinding> LeakDetector::cgroup_findings(const NodeSample& sampl
 void LeakDetector::update(const NodeSample& sample, double now) {
   std::vector<ActiveFinding> current = process_findings(sample, now);
   for (auto& f : cgroup_findings(sample, now, current)) current.push_back(std::move(f));
+  // Once a cgroup's workers are known to leak across restarts, one of them
+  // growing is that same leak: said once, about the cgroup, and steadily,
+  // not started and ended with every worker.
+  std::set<std::pair<std::string, FindingKind>> across_restarts;
+  for (const auto& f : current) {
+    if (f.finding.across_restarts) across_restarts.emplace(f.cgroup, f.finding.kind);
+  }
+  std::erase_if(current, [&](const ActiveFinding& f) {
+    return f.process && across_restarts.contains({f.cgroup, f.finding.kind});
+  });
   std::map<FindingKey, ActiveFinding> previous;
   for (auto& f : active_) previous.emplace(key_of(f), std::move(f));
   for (auto& f : current) {

@@ -1,7 +1,8 @@
 // The agent's diagnosis: one analysis window per process and one per cgroup,
 // fed a round at a time, and the findings that started or ended since the
 // last round. A cgroup's window sees what no process window can: a leak
-// spread over workers that are recycled, each too short-lived to show it.
+// spread over many workers, each too slow to show it, and, from the lives
+// of its workers that exited, a leak that recycling them hides.
 #pragma once
 
 #include <map>
@@ -51,8 +52,13 @@ class LeakDetector {
   std::vector<ActiveFinding> cgroup_findings(const NodeSample& sample, double now,
                                              const std::vector<ActiveFinding>& by_process);
 
+  struct ProcessWindow {
+    SubjectWindow window;
+    std::string cgroup;  // told the process's life when it exits
+  };
+
   AnalysisConfig config_;
-  std::map<ProcessKey, SubjectWindow> windows_;
+  std::map<ProcessKey, ProcessWindow> windows_;
   std::map<std::string, SubjectWindow> cgroup_windows_;
   std::vector<ActiveFinding> active_;
   std::vector<FindingChange> changes_;

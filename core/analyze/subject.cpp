@@ -42,9 +42,10 @@ Severity severity_of(const Finding& f) {
 }  // namespace
 
 Subject describe_subject(const AnalysisConfig& config, const std::deque<Observation>& samples,
-                         const Observation& latest, const std::deque<Observation>* longer) {
+                         const Observation& latest, const std::deque<Observation>* longer,
+                         const std::deque<WorkerLife>& workers) {
   const Series series = series_of(samples, footprint);
-  Subject s{config, samples, longer, latest, fit_trend(series), std::nullopt, std::nullopt, std::nullopt};
+  Subject s{config, samples, longer, workers, latest, fit_trend(series), std::nullopt, std::nullopt, std::nullopt};
   s.latest_footprint = latest.footprint();
   if (!s.latest_footprint && !series.y.empty()) s.latest_footprint = series.y.back();
   s.ingress_correlation = ingress_correlation(samples);

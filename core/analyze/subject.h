@@ -16,6 +16,14 @@
 
 namespace lw {
 
+// What a worker process showed over its life, which its cgroup's window
+// keeps once it exits: a restart resets the worker, not its leak.
+struct WorkerLife {
+  double lived_seconds = 0;
+  size_t samples = 0;
+  std::optional<Trend> anon;  // anonymous memory over its life
+};
+
 struct Subject {
   const AnalysisConfig& config;
   // The window's samples; in a longer window, each a slice's mean.
@@ -24,6 +32,8 @@ struct Subject {
   // (nullptr: none): what level a quantity already held before these
   // samples began.
   const std::deque<Observation>* longer;
+  // A cgroup's members that exited, oldest first (none for a process).
+  const std::deque<WorkerLife>& workers;
   const Observation& latest;  // the latest sample as it came
   std::optional<Trend> footprint;
   std::optional<double> latest_footprint;
@@ -33,7 +43,8 @@ struct Subject {
 
 // samples not empty.
 Subject describe_subject(const AnalysisConfig& config, const std::deque<Observation>& samples,
-                         const Observation& latest, const std::deque<Observation>* longer);
+                         const Observation& latest, const std::deque<Observation>* longer,
+                         const std::deque<WorkerLife>& workers);
 
 // The highest `value` of the longer window's samples from before this
 // window's first: a level the subject already held.

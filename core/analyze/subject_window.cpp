@@ -84,13 +84,32 @@ void SubjectWindow::add(const Observation& o) {
   if (latest_ && o.ingress_bytes_total < last_raw_ingress_) ingress_offset_ += last_raw_ingress_;
   sample.ingress_bytes_total += ingress_offset_;
   last_raw_ingress_ = o.ingress_bytes_total;
-  ++added_;
+  if (added_++ == 0) first_time_ = o.time;
   for (auto& w : windows_) keep(w, sample);
   latest_ = std::move(sample);
 }
 
 double SubjectWindow::covered(const Window& w) const {
   return w.points.empty() ? 0 : latest_->time - w.points.front().time;
+}
+
+WorkerLife SubjectWindow::life() const {
+  WorkerLife life;
+  if (!latest_) return life;
+  life.lived_seconds = latest_->time - first_time_;
+  life.samples = added_;
+  // The shortest window that still holds the whole life.
+  for (const auto& w : windows_) {
+    if (w.span < life.lived_seconds && &w != &windows_.back()) continue;
+    life.anon = fit_trend(series_of(w.points, [](const Observation& o) { return o.resident.anon; }));
+    break;
+  }
+  return life;
+}
+
+void SubjectWindow::worker_exited(const WorkerLife& life) {
+  workers_.push_back(life);
+  if (workers_.size() > kWorkerLives) workers_.pop_front();
 }
 
 double SubjectWindow::span_seconds() const { return covered(windows_.back()); }
@@ -108,7 +127,7 @@ std::vector<Finding> SubjectWindow::findings_over(const Window& w, const Window*
   if (covered(w) < min_intervals * median_interval(points)) return {};
 
   const AnalysisConfig thresholds = thresholds_for(config_, covered(w));
-  const Subject subject = describe_subject(thresholds, points, *latest_, longer ? &longer->peaks : nullptr);
+  const Subject subject = describe_subject(thresholds, points, *latest_, longer ? &longer->peaks : nullptr, workers_);
   std::vector<Finding> found;
   for (const auto& kind : finding_kinds()) {
     if (auto f = kind.detect(subject)) {

@@ -10,6 +10,7 @@
 
 #include "analyze/analysis_config.h"
 #include "analyze/finding.h"
+#include "analyze/subject.h"
 #include "model/observation.h"
 
 namespace lw {
@@ -28,6 +29,14 @@ class SubjectWindow {
   size_t samples() const { return added_; }  // taken in, all told
   double span_seconds() const;               // that the longest window covers
   size_t points() const;                     // kept, all windows together
+  // This subject's anonymous memory over its life so far: what its
+  // cgroup's window keeps when it exits.
+  WorkerLife life() const;
+  // For a cgroup's window: one of its processes exited after `life`. The
+  // last kWorkerLives are kept, for leaks that recycling workers hides.
+  void worker_exited(const WorkerLife& life);
+  static constexpr size_t kWorkerLives = 8;
+
   // Empty until a window holds min_samples samples; never throws. One per
   // kind, from the window that makes it most severe; most severe first.
   std::vector<Finding> findings() const;
@@ -47,6 +56,8 @@ class SubjectWindow {
   AnalysisConfig config_;
   std::vector<Window> windows_;  // shortest first
   size_t added_ = 0;
+  double first_time_ = 0;
+  std::deque<WorkerLife> workers_;
   std::optional<Observation> latest_;  // as it came, but for the ingress offset
   double last_raw_ingress_ = 0;
   double ingress_offset_ = 0;  // added after a counter reset, so ingress stays cumulative

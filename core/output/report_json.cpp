@@ -136,6 +136,7 @@ json to_json(const Finding& f) {
       {"ingress_correlation", optional_value(f.ingress_correlation)},
       {"seconds_to_limit", optional_value(f.seconds_to_limit)},
       {"window_seconds", f.window_seconds},
+      {"across_restarts", f.across_restarts},
       {"top_contributors", contributors},
       {"explanation", f.explanation},
       {"suggested_fix", f.suggested_fix},

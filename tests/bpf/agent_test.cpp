@@ -15,9 +15,11 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "../unit/fake_files.h"
@@ -460,6 +462,55 @@ TEST_F(AgentTest, ConcurrentScrapesDuringSampling) {
   const std::string log = agent.log();
   EXPECT_EQ(log.find("ThreadSanitizer"), std::string::npos) << log;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n" << log;
+}
+
+// gunicorn --max-requests, PHP-FPM pm.max_requests: a master and workers
+// each replaced after 12 s, each leaking 2 MB/s while it lives. No process
+// lives long enough to matter and the container's memory stays bounded;
+// the agent names the leak on the cgroup, from the workers' lives, once.
+TEST_F(AgentTest, ALeakThatRecyclingWorkersHidesIsNamedOnTheCgroup) {
+  TestCgroup cgroup("leakwatch-test-recycled-" + std::to_string(getpid()));
+  Agent agent(
+      {"--cgroup-prefix", cgroup.path(), "--interval", "1s", "--analysis-window", "20s", "--log-format", "json"});
+  ChildProcess master(cgroup.wrap(
+      {LW_WORKLOAD_PATH, "heap-grow", "--bytes-per-second", "1000", "--cap", "4096", "--max-seconds", "120"}));
+  master.expect_line("ready");
+  std::vector<std::unique_ptr<ChildProcess>> workers;
+  const auto named = [&]() -> std::optional<nlohmann::json> {
+    std::istringstream lines(agent.log());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(R"("msg":"leak finding started")") == std::string::npos) continue;
+      auto event = nlohmann::json::parse(line);
+      if (event["across_restarts"] == true) return event;
+    }
+    return std::nullopt;
+  };
+  std::optional<nlohmann::json> event;
+  const auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (!event && std::chrono::steady_clock::now() < deadline) {
+    workers.push_back(std::make_unique<ChildProcess>(
+        cgroup.wrap({LW_WORKLOAD_PATH, "heap-grow", "--bytes-per-second", "2000000", "--max-seconds", "12"})));
+    std::this_thread::sleep_for(3s);
+    event = named();
+  }
+  ASSERT_TRUE(event) << "the leak was not named on the cgroup; agent log:\n" << agent.log();
+  EXPECT_EQ((*event)["kind"], "heap-growth");
+  EXPECT_TRUE((*event)["pid"].is_null()) << "about the cgroup, not a worker";
+  EXPECT_EQ((*event)["cgroup"], cgroup.path());
+  EXPECT_NEAR((*event)["growth_per_second"].get<double>(), 2e6, 0.5e6);
+  EXPECT_LT(workers.size(), 20u) << "named within the first few lives";
+
+  // While workers keep coming and going it stays one finding about the
+  // cgroup: none started or ended about a worker since.
+  const std::string at_naming = agent.log();
+  for (int i = 0; i < 4; ++i) {
+    workers.push_back(std::make_unique<ChildProcess>(
+        cgroup.wrap({LW_WORKLOAD_PATH, "heap-grow", "--bytes-per-second", "2000000", "--max-seconds", "12"})));
+    std::this_thread::sleep_for(3s);
+  }
+  const std::string since = agent.log().substr(at_naming.size());
+  EXPECT_EQ(since.find(R"("msg":"leak finding ended")"), std::string::npos) << since;
+  EXPECT_EQ(since.find(R"("msg":"leak finding started")"), std::string::npos) << since;
 }
 
 TEST_F(AgentTest, LeakFindingIsExportedLoggedAndAlertedThenResolved) {

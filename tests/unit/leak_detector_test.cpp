@@ -71,6 +71,49 @@ TEST(LeakDetector, LeakSpreadOverWorkersIsFoundOnTheCgroup) {
   EXPECT_NEAR(f.finding.growth_per_second, 20 * 30e3, 20 * 30e3 * 0.05);
 }
 
+// A pre-fork master and 4 workers, each replaced after 20 rounds (staggered
+// by 5): a worker's memory grows by `leak` bytes a round from 30 MB while
+// it lives, so the container's total stays bounded.
+NodeSample recycled_workers(int round, double leak) {
+  std::vector<ProcessSample> processes{worker(1, 1, "/pod/web", 60e6)};
+  for (int slot = 0; slot < 4; ++slot) {
+    const int age = (round + 5 * slot) % 20;
+    const int generation = (round + 5 * slot) / 20;
+    const auto pid = static_cast<pid_t>(100 + 10 * slot + generation);
+    processes.push_back(worker(pid, static_cast<uint64_t>(round - age + 1000), "/pod/web", 30e6 + leak * age));
+  }
+  return round_of(std::move(processes));
+}
+
+// What restarts hide, the lives of the workers show: named once, about
+// the cgroup, and held while workers come and go.
+TEST(LeakDetector, ALeakThatRecyclingWorkersHidesIsFoundOnTheCgroup) {
+  LeakDetector d(AnalysisConfig{});
+  const auto changes = run(d, 200, [](int i) { return recycled_workers(i, 1e6); });
+  ASSERT_EQ(d.active().size(), 1u);
+  const ActiveFinding& f = d.active()[0];
+  EXPECT_FALSE(f.process) << "about the cgroup";
+  EXPECT_EQ(f.cgroup, "/pod/web");
+  EXPECT_EQ(f.finding.kind, FindingKind::heap_growth);
+  EXPECT_TRUE(f.finding.across_restarts);
+  EXPECT_NEAR(f.finding.growth_per_second, 1e6, 0.05e6);
+  EXPECT_GE(f.finding.severity, Severity::warning);
+  EXPECT_NE(f.finding.explanation.find("workers grew"), std::string::npos) << f.finding.explanation;
+  // Once named, it stays: no start and end with every worker.
+  const auto about_cgroup = std::count_if(changes.begin(), changes.end(), [](const FindingChange& c) {
+    return !c.finding.process && c.finding.finding.across_restarts;
+  });
+  EXPECT_EQ(about_cgroup, 1);
+  EXPECT_LT(f.since, 100) << "named within the first few lives";
+}
+
+TEST(LeakDetector, WorkersRecycledWithoutALeakAreNoFinding) {
+  LeakDetector d(AnalysisConfig{});
+  const auto changes = run(d, 200, [](int i) { return recycled_workers(i, 0); });
+  EXPECT_TRUE(d.active().empty());
+  EXPECT_TRUE(changes.empty());
+}
+
 TEST(LeakDetector, PidReuseStartsAFreshWindowAndEndsTheOldFinding) {
   LeakDetector d(AnalysisConfig{});
   run(d, 12, [](int i) { return round_of({worker(10, 1, "/pod/a", 50e6 + 2e6 * i)}); });
