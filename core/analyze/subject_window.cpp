@@ -112,7 +112,7 @@ void SubjectWindow::worker_exited(const WorkerLife& life) {
   if (workers_.size() > kWorkerLives) workers_.pop_front();
 }
 
-double SubjectWindow::span_seconds() const { return covered(windows_.back()); }
+double SubjectWindow::span_seconds() const { return latest_ ? latest_->time - first_time_ : 0; }
 
 size_t SubjectWindow::points() const {
   size_t n = 0;

@@ -27,7 +27,7 @@ class SubjectWindow {
   // Samples must come in time order; an older or equal time is ignored.
   void add(const Observation& o);
   size_t samples() const { return added_; }  // taken in, all told
-  double span_seconds() const;               // that the longest window covers
+  double span_seconds() const;               // from the first of them to the latest
   size_t points() const;                     // kept, all windows together
   // This subject's anonymous memory over its life so far: what its
   // cgroup's window keeps when it exits.

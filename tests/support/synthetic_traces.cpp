@@ -1,0 +1,113 @@
+#include "synthetic_traces.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "analyze/paging.h"
+#include "analyze/subject_window.h"
+
+namespace lw::test {
+namespace {
+
+constexpr double kPerConnection = 48 * kKiB;  // a connection's user-space state
+
+double sawtooth(double t, double period) { return std::fmod(t, period); }
+
+// One sample of a trace, with 1% of deterministic noise on the heap.
+Observation sample(const Trace& trace, double t, std::mt19937& rng) {
+  std::uniform_real_distribution<double> noise(-0.01, 0.01);
+  Observation o;
+  o.time = t;
+  const double anon = trace.shape.anon(t);
+  o.resident = {.anon = anon * (1 + noise(rng)), .file = 30 * kMiB, .shmem = 0, .total = std::nullopt};
+  o.tcp_connections = std::round(trace.shape.connections(t));
+  o.idle_connections = std::round(trace.shape.idle(t));
+  o.socket_fds = o.tcp_connections;
+  o.open_fds = o.tcp_connections + 20;
+  o.ingress_bytes_total = 20000 * t;  // steady traffic
+  lw::EndpointGroup peer;
+  peer.peer = "10.0.0.7:5432";
+  peer.connections = static_cast<uint64_t>(o.tcp_connections);
+  peer.states = {{"ESTABLISHED", peer.connections}};
+  o.endpoints = {peer};
+  return o;
+}
+
+}  // namespace
+
+std::vector<Trace> traces() {
+  const double base = 200 * kMiB;
+  const auto flat = [](double v) { return [v](double) { return v; }; };
+  const auto per_connection = [base](std::function<double(double)> connections) {
+    return [base, connections](double t) { return base + kPerConnection * connections(t); };
+  };
+  const auto pool = [](double t) { return std::min(60.0, 60.0 * t / (10 * kMinute)); };
+  const auto morning = [](double t) { return 100 + 600 * t / kHour; };
+  const auto daily = [](double t) { return 200 + 150 * std::sin(2 * M_PI * t / (24 * kHour)); };
+  const auto one_a_minute = [](double t) { return 20 + std::floor(t / kMinute); };
+  // Each leaked connection turns idle once --stall-after (60 s) has passed.
+  const auto leaked_idle = [](double t) { return std::max(0.0, std::floor(t / kMinute) - 1); };
+  return {
+      {"heap leak 25 KiB/s", "heap-growth", 4, {[base](double t) { return base + 25 * kKiB * t; }, flat(20)}},
+      {"heap leak 1 MiB/s", "heap-growth", 1, {[base](double t) { return base + kMiB * t; }, flat(20)}},
+      {"connection leak 1/min", "connection-leak", 4, {per_connection(one_a_minute), one_a_minute, leaked_idle}},
+      {"pool filling to 60 in 10 min", "", 4, {per_connection(pool), pool}},
+      {"WebSockets +600/h for 8 h", "", 8, {per_connection(morning), morning}},
+      {"daily connection cycle", "", 24, {per_connection(daily), daily}},
+      {"GC sawtooth, 40 min period",
+       "",
+       4,
+       {[base](double t) { return base + 200 * kKiB * sawtooth(t, 40 * kMinute); }, flat(20)}},
+      {"cache warming 20 min",
+       "",
+       4,
+       {[base](double t) { return base + 500 * kKiB * std::min(t, 20 * kMinute); }, flat(20)}},
+  };
+}
+
+std::vector<Observation> samples_of(const Trace& trace, double interval) {
+  std::mt19937 rng(20261207);
+  std::vector<Observation> samples;
+  for (double t = 0; t <= trace.hours * kHour; t += interval) samples.push_back(sample(trace, t, rng));
+  return samples;
+}
+
+// The agent's default window for this interval: 5 minutes, widened to hold
+// the samples a verdict needs.
+lw::AnalysisConfig agent_window(double interval) {
+  lw::AnalysisConfig config;
+  config.window_seconds = std::max(config.window_seconds, static_cast<double>(config.min_samples) * interval);
+  return config;
+}
+
+Judgement replay(const std::vector<Observation>& samples, const std::string& expected, double interval) {
+  lw::SubjectWindow window(agent_window(interval));
+  lw::PagingRule paging(15 * kMinute);
+  Judgement j;
+  for (const auto& o : samples) {
+    window.add(o);
+    std::vector<lw::ActiveFinding> active;
+    for (auto& f : window.findings()) active.push_back({.process = lw::ProcessKey{1, 1}, .finding = std::move(f)});
+    paging.update(active, o.time);
+    ++j.rounds;
+    bool false_warning = false, false_page = false;
+    for (const auto& f : active) {
+      const bool right = std::string(lw::to_string(f.finding.kind)) == expected;
+      const bool serious = f.finding.severity >= lw::Severity::warning;
+      if (right && !j.first_named) j.first_named = o.time;
+      if (right && serious && !j.first_warning) j.first_warning = o.time;
+      if (right && f.paging && !j.first_page) j.first_page = o.time;
+      if (!right && serious) j.last_false_warning = o.time;
+      false_warning |= !right && serious;
+      false_page |= !right && f.paging;
+    }
+    j.false_warning_rounds += false_warning ? 1 : 0;
+    j.false_paging_rounds += false_page ? 1 : 0;
+  }
+  return j;
+}
+
+// What one round's analysis of one subject costs once every window is
+// full: 26 hours of a leak at `interval`, findings() timed every 15 s of
+
+}  // namespace lw::test
