@@ -48,23 +48,28 @@ void SubjectWindow::keep(Window& w, const Observation& o) const {
     const double earlier = w.weights[i], later = w.weights[i + 1];
     points[i + 1] = combine_samples(points[i], points[i + 1],
                                     [=](double a, double b) { return (a * earlier + b * later) / (earlier + later); });
-    w.peaks[i + 1] = combine_samples(w.peaks[i], w.peaks[i + 1], [](double a, double b) { return std::max(a, b); });
     w.weights[i + 1] += earlier;
     const auto at = static_cast<std::ptrdiff_t>(i);
     points.erase(points.begin() + at);
-    w.peaks.erase(w.peaks.begin() + at);
     w.weights.erase(w.weights.begin() + at);
+    if (shortest) return;
+    w.peaks[i + 1] = combine_samples(w.peaks[i], w.peaks[i + 1], [](double a, double b) { return std::max(a, b); });
+    w.peaks.erase(w.peaks.begin() + at);
   };
   points.push_back(o);
-  // Findings name endpoints from the latest sample, which the subject
-  // keeps apart: the longer windows hold only totals.
-  if (!shortest) points.back().endpoints = {};
-  w.peaks.push_back(points.back());
   w.weights.push_back(1);
+  if (!shortest) {
+    // Findings name endpoints from the latest sample, which the subject
+    // keeps apart: the longer windows hold only totals, and their peaks
+    // (read only as the level held before a shorter window) only numbers.
+    points.back().endpoints = {};
+    w.peaks.push_back(points.back());
+    w.peaks.back().listeners = {};
+  }
   while (points.front().time < o.time - w.span) {
     points.pop_front();
-    w.peaks.pop_front();
     w.weights.pop_front();
+    if (!shortest) w.peaks.pop_front();
   }
   if (!shortest) {
     if (points.size() >= 2 && slice(points[points.size() - 2]) == slice(o)) merge_into_next(points.size() - 2);

@@ -46,7 +46,7 @@ class SubjectWindow {
     double span = 0;
     double slice = 0;                // span / kPointsPerWindow
     std::deque<Observation> points;  // a mean of the samples each stands for
-    std::deque<Observation> peaks;   // the highest of each number among them
+    std::deque<Observation> peaks;   // the highest of each number among them (longer windows)
     std::deque<double> weights;      // how many samples each point stands for
   };
   void keep(Window& w, const Observation& o) const;
