@@ -69,9 +69,21 @@ std::vector<ActiveFinding> LeakDetector::cgroup_findings(const NodeSample& sampl
   return found;
 }
 
+void LeakDetector::keep_recently_missing(std::vector<ActiveFinding>& current) const {
+  std::set<FindingKey> found;
+  for (const auto& f : current) found.insert(key_of(f));
+  for (const auto& f : active_) {
+    const bool subject_gone = f.process ? !windows_.contains(*f.process) : !cgroup_windows_.contains(f.cgroup);
+    if (found.contains(key_of(f)) || subject_gone || f.missing_rounds + 1 >= kEndAfterMissingRounds) continue;
+    current.push_back(f);
+    current.back().missing_rounds++;
+  }
+}
+
 void LeakDetector::update(const NodeSample& sample, double now) {
   std::vector<ActiveFinding> current = process_findings(sample, now);
   for (auto& f : cgroup_findings(sample, now, current)) current.push_back(std::move(f));
+  keep_recently_missing(current);
   // Once a cgroup's workers are known to leak across restarts, one of them
   // growing is that same leak: said once, about the cgroup, and steadily,
   // not started and ended with every worker.

@@ -23,8 +23,9 @@ struct ActiveFinding {
   std::string cgroup;
   PodIdentity pod;  // of the process, or of the cgroup when there is none
   Finding finding;
-  double since = 0;     // seconds, monotonic: when it was first reported
-  bool paging = false;  // set by PagingRule: someone should be woken for it
+  double since = 0;        // seconds, monotonic: when it was first reported
+  bool paging = false;     // set by PagingRule: someone should be woken for it
+  int missing_rounds = 0;  // consecutive rounds it was not found and was kept (see LeakDetector)
 };
 
 // A finding's identity across rounds: its subject and kind (not its
@@ -36,6 +37,14 @@ struct FindingChange {
   bool started = true;  // false: it ended
   ActiveFinding finding;
 };
+
+// A finding ends once it has been missing for kEndAfterMissingRounds
+// consecutive rounds, or at once when its process exits or its cgroup
+// empties. A trend at its threshold, or one rule handing over to another
+// (a send queue that stops growing because it is full, a round before its
+// peer counts as stalled), would otherwise end and restart it within
+// seconds: two log lines, two alerts, and the alert's `for:` clock reset.
+inline constexpr int kEndAfterMissingRounds = 3;
 
 class LeakDetector {
  public:
@@ -51,6 +60,8 @@ class LeakDetector {
   std::vector<ActiveFinding> process_findings(const NodeSample& sample, double now);
   std::vector<ActiveFinding> cgroup_findings(const NodeSample& sample, double now,
                                              const std::vector<ActiveFinding>& by_process);
+  // Adds to `current` what was active, is missing now, and has not ended yet.
+  void keep_recently_missing(std::vector<ActiveFinding>& current) const;
 
   struct ProcessWindow {
     SubjectWindow window;

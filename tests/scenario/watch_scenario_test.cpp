@@ -239,7 +239,11 @@ TEST_P(WatchScenario, AgentNamesTheRightLeakOrNone) {
   }
   ASSERT_TRUE(event) << "the agent never reported " << *sc.kind << "; its log:\n" << agent.log();
   EXPECT_EQ((*event)["pid"], std::stoi(pid));
-  EXPECT_EQ(agent.scrape().find("leakwatch_leak_suspected", {{"pid", pid}, {"kind", *sc.kind}}).size(), 1u);
+  EXPECT_EQ(agent.scrape().find("leakwatch_leak_suspected", {{"pid", pid}, {"kind", *sc.kind}}).size(), 1u)
+      << agent.log();
+  // It holds while the leak goes on: no end and restart.
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(agent.log().find(R"("msg":"leak finding ended")"), std::string::npos) << agent.log();
   if (!sc.contributor.empty()) {
     ASSERT_FALSE((*event)["top_contributors"].empty()) << event->dump(2);
     EXPECT_EQ((*event)["top_contributors"][0]["endpoint"], expected_contributor(sc, port)) << event->dump(2);

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "model/observation.h"
+
 namespace lw {
 namespace {
 
@@ -125,6 +129,84 @@ TEST(LeakDetector, PidReuseStartsAFreshWindowAndEndsTheOldFinding) {
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_FALSE(changes[0].started);
   EXPECT_EQ(changes[0].finding.process->start_time, 1u);
+}
+
+// A fan-out server's subscriber stops reading: the send queue grows for 6
+// rounds until the kernel's buffer is full, then sits at 6 MB; the peer
+// counts as stalled from round `stalled_from`, and the backlog is gone
+// from round `drained_from`.
+NodeSample fan_out(int round, int stalled_from, int drained_from) {
+  ProcessSample p = worker(10, 1, "/pod/broker", 40e6);
+  const bool drained = round >= drained_from;
+  const uint64_t queued = drained ? 0 : static_cast<uint64_t>(std::min(round, 6)) * 1'000'000;
+  EndpointGroup subscriber;
+  subscriber.peer = "10.0.0.7";
+  subscriber.inbound = true;
+  subscriber.local_port = 8080;
+  subscriber.connections = 1;
+  subscriber.states["ESTABLISHED"] = 1;
+  subscriber.send_queue_bytes = queued;
+  if (!drained && round >= stalled_from) {
+    subscriber.stalled_peers = 1;
+    subscriber.stalled_peer_bytes = queued;
+    subscriber.max_peer_stalled_seconds = 60 + round - stalled_from;
+  }
+  p.sockets.sockets = p.sockets.descriptors = 1;
+  p.sockets.send_queue_bytes = queued;
+  p.sockets.by_kind["tcp"] = 1;
+  p.sockets.by_tcp_state["ESTABLISHED"] = 1;
+  p.sockets.endpoints = {subscriber};
+  p.sockets.endpoints_total = 1;
+  return round_of({p});
+}
+
+// The queue stops growing two rounds before its peer counts as stalled:
+// one rule hands over to the other, and the finding neither ends nor
+// restarts.
+TEST(LeakDetector, AFindingMissingForTwoRoundsGoesOnWithoutEndingOrRestarting) {
+  constexpr int rounds = 14, stalled_from = 11, never = 1000;
+  const AnalysisConfig config;
+  // The analysis alone: the rounds in which the window has the finding.
+  SubjectWindow window(config);
+  std::vector<int> missing;
+  int first = -1;
+  for (int i = 0; i < rounds; ++i) {
+    window.add(observe_process(fan_out(i, stalled_from, never).processes[0], nullptr, i));
+    const bool found = !window.findings().empty();
+    if (found && first < 0) first = i;
+    if (!found && first >= 0) missing.push_back(i);
+  }
+  ASSERT_GE(first, 0);
+  ASSERT_LT(first, stalled_from) << "the growth is found before the stall";
+  ASSERT_EQ(missing, (std::vector<int>{stalled_from - 2, stalled_from - 1})) << "a gap of two rounds to bridge";
+
+  LeakDetector d(config);
+  const auto changes = run(d, rounds, [](int i) { return fan_out(i, stalled_from, never); });
+  ASSERT_EQ(changes.size(), 1u) << "one start, no end";
+  EXPECT_TRUE(changes[0].started);
+  EXPECT_EQ(changes[0].finding.finding.kind, FindingKind::socket_send_backlog);
+  ASSERT_EQ(d.active().size(), 1u);
+  EXPECT_EQ(d.active()[0].since, first);
+  EXPECT_EQ(d.active()[0].missing_rounds, 0);
+}
+
+// Once what it named is gone, it ends on its third round missing, not later.
+TEST(LeakDetector, AFindingEndsOnceMissingForThreeRounds) {
+  LeakDetector d(AnalysisConfig{});
+  run(d, 12, [](int i) { return fan_out(i, 5, 12); });
+  ASSERT_EQ(d.active().size(), 1u);
+  for (int missing = 1; missing < kEndAfterMissingRounds; ++missing) {
+    const auto changes = run(
+        d, 1, [](int i) { return fan_out(i, 5, 12); }, 11 + missing);
+    EXPECT_TRUE(changes.empty()) << "ended after " << missing << " round(s)";
+    ASSERT_EQ(d.active().size(), 1u);
+    EXPECT_EQ(d.active()[0].missing_rounds, missing);
+  }
+  const auto changes = run(
+      d, 1, [](int i) { return fan_out(i, 5, 12); }, 11 + kEndAfterMissingRounds);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_FALSE(changes[0].started);
+  EXPECT_TRUE(d.active().empty());
 }
 
 }  // namespace
