@@ -22,13 +22,16 @@ Observation sample(const Trace& trace, double t, std::mt19937& rng) {
   o.resident = {.anon = anon * (1 + noise(rng)), .file = 30 * kMiB, .shmem = 0, .total = std::nullopt};
   o.tcp_connections = std::round(trace.shape.connections(t));
   o.idle_connections = std::round(trace.shape.idle(t));
+  o.close_wait = std::round(trace.shape.close_wait(t));
   o.socket_fds = o.tcp_connections;
-  o.open_fds = o.tcp_connections + 20;
+  o.open_fds = o.tcp_connections + 20 + std::round(trace.shape.other_fds(t));
   o.ingress_bytes_total = 20000 * t;  // steady traffic
   lw::EndpointGroup peer;
   peer.peer = "10.0.0.7:5432";
   peer.connections = static_cast<uint64_t>(o.tcp_connections);
-  peer.states = {{"ESTABLISHED", peer.connections}};
+  const auto close_wait = static_cast<uint64_t>(o.close_wait);
+  peer.states = {{"ESTABLISHED", peer.connections - close_wait}};
+  if (close_wait > 0) peer.states["CLOSE_WAIT"] = close_wait;
   o.endpoints = {peer};
   return o;
 }
@@ -45,13 +48,30 @@ std::vector<Trace> traces() {
   const auto morning = [](double t) { return 100 + 600 * t / kHour; };
   const auto daily = [](double t) { return 200 + 150 * std::sin(2 * M_PI * t / (24 * kHour)); };
   const auto one_a_minute = [](double t) { return 20 + std::floor(t / kMinute); };
+  const auto minutes = [](double t) { return std::floor(t / kMinute); };
+  const auto seconds = [](double t) { return std::floor(t); };
+  const auto per_second = [](double t) { return 20 + std::floor(t); };
+  // A deploy doubles the replicas' traffic after an hour: 100 connections
+  // become 300 over 10 minutes, and stay.
+  const auto scale_up = [](double t) { return 100 + 200 * std::clamp((t - kHour) / (10 * kMinute), 0.0, 1.0); };
   // Each leaked connection turns idle once --stall-after (60 s) has passed.
   const auto leaked_idle = [](double t) { return std::max(0.0, std::floor(t / kMinute) - 1); };
   return {
       {"heap leak 25 KiB/s", "heap-growth", 4, {[base](double t) { return base + 25 * kKiB * t; }, flat(20)}},
       {"heap leak 1 MiB/s", "heap-growth", 1, {[base](double t) { return base + kMiB * t; }, flat(20)}},
       {"connection leak 1/min", "connection-leak", 4, {per_connection(one_a_minute), one_a_minute, leaked_idle}},
+      {"CLOSE_WAIT leak 1/min",
+       "close-wait-leak",
+       4,
+       {.anon = per_connection(one_a_minute), .connections = one_a_minute, .idle = leaked_idle, .close_wait = minutes}},
+      {"CLOSE_WAIT leak 1/s",
+       "close-wait-leak",
+       1,
+       {.anon = per_connection(per_second), .connections = per_second, .idle = per_second, .close_wait = seconds}},
+      {"fd leak 1/min", "fd-leak", 4, {.anon = flat(base), .connections = flat(20), .other_fds = minutes}},
+      {"fd leak 1/s", "fd-leak", 1, {.anon = flat(base), .connections = flat(20), .other_fds = seconds}},
       {"pool filling to 60 in 10 min", "", 4, {per_connection(pool), pool}},
+      {"scale-up 100 -> 300 connections", "", 4, {per_connection(scale_up), scale_up}},
       {"WebSockets +600/h for 8 h", "", 8, {per_connection(morning), morning}},
       {"daily connection cycle", "", 24, {per_connection(daily), daily}},
       {"GC sawtooth, 40 min period",

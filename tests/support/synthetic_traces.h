@@ -1,7 +1,7 @@
 // Synthetic production-like traces of one process over hours: slow and fast
 // leaks, and healthy growth that looks like one for a while (a pool
-// filling, a fleet of WebSockets growing all morning, a daily cycle, a GC
-// sawtooth, a cache warming); and their replay round by round as the agent
+// filling, a fleet of WebSockets growing all morning, a daily cycle, a
+// scale-up, a GC sawtooth, a cache warming); and their replay round by round as the agent
 // judges them (its default windows for the interval, --page-after 15m).
 // Shared by lw-bench-traces, which reports the table in the README, and
 // the unit tests, which hold the analysis to it.
@@ -30,6 +30,10 @@ struct Shape {
   // Of which received nothing for --stall-after: leaked ones. Healthy
   // ones carry requests or pings.
   std::function<double(double)> idle = [](double) { return 0.0; };
+  // Of which in CLOSE_WAIT: closed by their peers, never by the process.
+  std::function<double(double)> close_wait = [](double) { return 0.0; };
+  // Descriptors other than sockets past the process's usual 20.
+  std::function<double(double)> other_fds = [](double) { return 0.0; };
 };
 
 struct Trace {

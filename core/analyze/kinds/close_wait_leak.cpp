@@ -33,12 +33,13 @@ std::optional<Finding> detect_close_wait_leak(const Subject& s) {
   const double confidence = std::max(growing ? growth_confidence(*c.close_wait, min_rate, s) : 0,
                                      held || c.explained_by_close_wait ? held_confidence : 0);
   const double slope = c.close_wait ? c.close_wait->slope : 0;
-  Finding f = make_finding(FindingKind::close_wait_leak, s, slope, queue_slope(s), confidence);
+  Finding f = make_finding(FindingKind::close_wait_leak, s, slope,
+                           queue_slope(s) + (c.memory_with_them ? c.memory_with_them->slope : 0), confidence);
   f.top_contributors = top_contributors(s.latest.endpoints, close_waits, queues, RankBy::count);
   describe(f, s,
-           fmt::format("{} sit in CLOSE_WAIT (growing by {}): the peers closed them, the process never did{}",
+           fmt::format("{} sit in CLOSE_WAIT (growing by {}): the peers closed them, the process never did{}{}",
                        quantity(static_cast<uint64_t>(s.latest.close_wait), "connection"), per_minute(slope),
-                       leading_endpoint(f.top_contributors)),
+                       leading_endpoint(f.top_contributors), memory_with_connections(c)),
            "Call close() when a read returns EOF.");
   return f;
 }

@@ -4,6 +4,7 @@
 
 #include "analyze/finding_kinds.h"
 #include "analyze/finding_text.h"
+#include "analyze/kinds/connection_trends.h"
 #include "analyze/kinds/stalls.h"
 #include "analyze/statistics.h"
 #include "util/units.h"
@@ -50,6 +51,9 @@ std::optional<Finding> detect_heap_growth(const Subject& s) {
   // Growth since a peer stalled is kept for that peer: socket-send-backlog
   // names it.
   if (const EndpointGroup* peer = most_stalled(s, kStalledPeers); peer && buffered_for(s, *peer)) return std::nullopt;
+  // Growth that leaked connections hold is theirs: connection-leak or
+  // close-wait-leak names it.
+  if (connection_trends(s).memory_with_them) return std::nullopt;
   // Heap growth is the verdict only when sockets do not explain it.
   constexpr double most = 0.5, small_next_to_anon = 0.25;
   Finding f =
