@@ -1,8 +1,9 @@
 // Synthetic production-like traces of one process over hours: slow and fast
 // leaks, and healthy growth that looks like one for a while (a pool
 // filling, a fleet of WebSockets growing all morning, a daily cycle, a
-// scale-up, a GC sawtooth, a cache warming); and their replay round by round as the agent
-// judges them (its default windows for the interval, --page-after 15m).
+// scale-up, a GC sawtooth, a cache warming); and their replay round by
+// round as the agent judges them (its default windows for the interval,
+// --page-after 15m).
 // Shared by lw-bench-traces, which reports the table in the README, and
 // the unit tests, which hold the analysis to it.
 #pragma once
