@@ -48,13 +48,18 @@ struct lw_socket_record {
 	__u64 bytes_received;     /* TCP: payload received in sequence (RFC 4898 bytes_received, less the peer's FIN) */
 	__u64 bytes_acked;        /* TCP: bytes the peer acknowledged (RFC 4898) */
 	__u32 unread;             /* TCP: payload arrived but not read (rcv_nxt - copied_seq, less the peer's FIN);
-				   * bytes_received - unread is the read position, in payload bytes */
+				   * bytes_received - unread is the read position, in payload bytes.
+				   * Unix stream, not listening: bytes waiting at this end, the reader
+				   * (what SIOCINQ answers); the writer's sk_wmem_alloc holds their memory */
 	__u32 unacked;            /* TCP: bytes written but not acknowledged (write_seq - snd_una) */
 	__u32 last_rcv_age_ms;    /* TCP: ms since the last data segment arrived */
 	__u32 accept_queue;       /* TCP listener: connections waiting to be accepted (sk_ack_backlog) */
 	__u32 accept_queue_limit; /* TCP listener: listen()'s backlog, capped by somaxconn
 				   * (sk_max_ack_backlog); the kernel drops SYNs past limit + 1 */
-	__u32 reserved;           /* keeps the size a multiple of 8 with no hidden padding; always 0 */
+	__u32 file_refs;          /* references to the socket's file: one per descriptor in any process, and
+				   * any the kernel holds for a while (a call in progress in a process of
+				   * several threads, a descriptor in flight); more than this process's
+				   * descriptors of the socket means another may hold it. 0: unknown */
 };
 
 /* Who owns a socket, kept in socket-local storage: recorded at moments that
@@ -116,6 +121,7 @@ LW_ABI_OFFSET(lw_socket_record, bytes_received, 88);
 LW_ABI_OFFSET(lw_socket_record, unread, 104);
 LW_ABI_OFFSET(lw_socket_record, last_rcv_age_ms, 112);
 LW_ABI_OFFSET(lw_socket_record, accept_queue, 116);
+LW_ABI_OFFSET(lw_socket_record, file_refs, 124);
 
 LW_ABI_ASSERT(sizeof(struct lw_socket_owner) == 16);
 LW_ABI_OFFSET(lw_socket_owner, tgid, 8);

@@ -80,6 +80,62 @@ static __always_inline void read_tcp(struct lw_socket_record *r, struct sock *sk
 	}
 }
 
+/* Bytes waiting at the reader of a unix stream socket, as SIOCINQ counts
+ * them. Kernels from 6.17 keep the sum in unix_sock.inq_len. Before, the
+ * kernel sums the receive queue under a lock we cannot take: this walk may
+ * meet a queue changing under it (a message read or added meanwhile is
+ * counted or not), and stops after LW_UNIX_QUEUE_WALK messages, far more
+ * than a stream holds before its writer's buffer is full (212,992 bytes by
+ * default). */
+#define LW_UNIX_QUEUE_WALK 512
+
+static __always_inline __u32 unix_stream_unread(struct sock *sk)
+{
+	struct unix_sock *u = (struct unix_sock *)sk;
+	struct sk_buff *end = (struct sk_buff *)&sk->sk_receive_queue;
+	struct sk_buff *skb;
+	__u32 unread = 0;
+
+	if (bpf_core_field_exists(u->inq_len))
+		return BPF_CORE_READ(u, inq_len);
+	skb = BPF_CORE_READ(sk, sk_receive_queue.next);
+	for (int i = 0; i < LW_UNIX_QUEUE_WALK && skb && skb != end; i++) {
+		/* A partly read message keeps how much was read in its control block. */
+		struct unix_skb_parms *cb = (void *)skb + bpf_core_field_offset(struct sk_buff, cb);
+
+		unread += BPF_CORE_READ(skb, len) - BPF_CORE_READ(cb, consumed);
+		skb = BPF_CORE_READ(skb, next);
+	}
+	return unread;
+}
+
+/* Kernels before 6.13 count a file's references in f_count. */
+struct file___f_count {
+	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+/* The references to a socket's file, less the one the iterator takes while
+ * it shows the file. From 6.13 on, f_ref holds the count less one, and
+ * values from FILE_REF_RELEASED up for a file being freed. */
+static __always_inline __u32 file_refs(struct file *file)
+{
+	__u64 count;
+
+	if (bpf_core_field_exists(file->f_ref)) {
+		__u64 biased = BPF_CORE_READ(file, f_ref.refcnt.counter);
+
+		count = biased >= 0xC000000000000000ULL ? 0 : biased + 1;
+	} else {
+		count = BPF_CORE_READ((struct file___f_count *)file, f_count.counter);
+	}
+	return count > 1 ? count - 1 : 0;
+}
+
+static __always_inline int is_unix_stream_end(const struct lw_socket_record *r)
+{
+	return r->family == AF_UNIX && r->type == SOCK_STREAM && r->state != TCP_LISTEN;
+}
+
 SEC("iter/task_file")
 int dump_sockets(struct bpf_iter__task_file *ctx)
 {
@@ -102,6 +158,7 @@ int dump_sockets(struct bpf_iter__task_file *ctx)
 	r.tgid = task->tgid;
 	r.fd = ctx->fd;
 	r.inode = file->f_inode->i_ino;
+	r.file_refs = file_refs(file);
 	r.family = sk->__sk_common.skc_family;
 	r.type = sk->sk_type;
 	r.protocol = sk->sk_protocol;
@@ -119,6 +176,8 @@ int dump_sockets(struct bpf_iter__task_file *ctx)
 
 	if (is_tcp_sock(&r))
 		read_tcp(&r, sk);
+	else if (is_unix_stream_end(&r))
+		r.unread = unix_stream_unread(sk);
 
 	bpf_seq_write(seq, &r, sizeof(r));
 	return 0;

@@ -151,6 +151,10 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
                 "Kernel memory held in the process's socket queues, by direction", MetricType::Gauge);
   Family unread("leakwatch_process_socket_unread_bytes",
                 "TCP bytes that arrived for the process but that it has not read", MetricType::Gauge);
+  Family unix_unread("leakwatch_process_unix_socket_unread_bytes",
+                     "Bytes waiting for the process to read at its ends of unix stream connections (the memory is "
+                     "the writer's)",
+                     MetricType::Gauge);
   Family drops("leakwatch_process_socket_drops",
                "Packets the kernel dropped at the receive side of the process's sockets (sk_drops), over the sockets "
                "it holds now",
@@ -184,6 +188,7 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
     queues.add(with(base, "direction", "receive"), static_cast<double>(p.sockets.receive_queue_bytes));
     queues.add(with(base, "direction", "send"), static_cast<double>(p.sockets.send_queue_bytes));
     unread.add(base, static_cast<double>(p.sockets.unread_bytes));
+    unix_unread.add(base, static_cast<double>(p.sockets.unix_unread_bytes));
     drops.add(base, static_cast<double>(p.sockets.drops));
     footprint.add(base, p.footprint());
     per_connection.add(base, memory_per_connection(p.footprint(), tcp_connections(p.sockets.by_tcp_state)));
@@ -210,8 +215,8 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
       accept_limit.add(l, static_cast<double>(q.limit));
     }
   }
-  for (auto* f : {&rss, &queues, &unread, &drops, &footprint, &per_connection, &by_type, &by_state, &received,
-                  &consumed, &fds, &conns, &endpoint_queues, &accept_waiting, &accept_limit}) {
+  for (auto* f : {&rss, &queues, &unread, &unix_unread, &drops, &footprint, &per_connection, &by_type, &by_state,
+                  &received, &consumed, &fds, &conns, &endpoint_queues, &accept_waiting, &accept_limit}) {
     out.push_back(f->take());
   }
 }

@@ -1,6 +1,7 @@
 #include "report_text.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <vector>
@@ -72,6 +73,10 @@ std::string sockets_section(const SocketSummary& s) {
     out += fmt::format("  Unread: {} received but not yet read by the process, on {} sockets\n",
                        human_bytes(s.unread_bytes), s.sockets_with_unread);
   }
+  if (s.unix_unread_bytes > 0) {
+    out += fmt::format("  Unread on unix streams: {} waiting for the process to read, on {} sockets\n",
+                       human_bytes(s.unix_unread_bytes), s.unix_sockets_with_unread);
+  }
   if (s.drops > 0) {
     out += fmt::format("  Dropped: {} packets dropped by the kernel on arrival (on UDP: a full receive buffer)\n",
                        s.drops);
@@ -127,7 +132,7 @@ std::string top_sockets_section(const SocketSummary& s) {
     const bool tcp = is_tcp(r);
     t.add_row({std::to_string(r.fd), socket_kind(r), std::string(tcp ? tcp_state_name(r.state) : ""), local_endpoint(r),
                r.remote_port ? remote_endpoint(r) : "", human_bytes(receive_queue_bytes(r)),
-               human_bytes(send_queue_bytes(r)), tcp ? human_bytes(r.unread) : "-",
+               human_bytes(send_queue_bytes(r)), unread_known(r) ? human_bytes(r.unread) : "-",
                (r.flags & LW_SOCK_RCV_AGE_KNOWN) ? human_duration_ms(r.last_rcv_age_ms) : "-"});
   }
   return fmt::format("\nTop sockets by queued bytes\n") + t.render("");
@@ -147,10 +152,27 @@ std::string hint(const ProcessReport& r) {
 
 }  // namespace
 
+std::string shared_sockets_section(const std::optional<std::vector<SharedSocket>>& shared) {
+  if (!shared || shared->empty()) return "";
+  std::string out = "\nSockets other processes hold too\n";
+  for (const auto& s : *shared) {
+    std::string where = socket_kind(s.socket);
+    if (is_inet(s.socket)) where += " " + local_endpoint(s.socket);
+    if (s.socket.remote_port) where += " -> " + remote_endpoint(s.socket);
+    std::vector<std::string> others;
+    for (const auto& h : s.others) {
+      others.push_back(fmt::format("PID {}{} ({} fd{})", h.pid, h.command.empty() ? "" : " " + h.command, h.descriptors,
+                                   h.descriptors == 1 ? "" : "s"));
+    }
+    out += fmt::format("  fd {} ({}): also held by {}\n", s.socket.fd, where, fmt::join(others, ", "));
+  }
+  return out;
+}
+
 std::string render_text(const ProcessReport& report) {
   return header(report) + "\n" + memory_section(report) + "\n" + cgroup_section(report) +
          sockets_section(report.sockets) + endpoints_section(report.sockets) + top_sockets_section(report.sockets) +
-         hint(report);
+         shared_sockets_section(report.shared_sockets) + hint(report);
 }
 
 }  // namespace lw::cli

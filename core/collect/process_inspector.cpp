@@ -58,6 +58,8 @@ ProcessReport inspect_process(SocketSource& sockets, const HostPaths& paths, pid
   require_same_process(paths, report.process);
 
   report.sockets = summarize_sockets(records, top_n, top_n);
+  report.shared_sockets = find_shared_sockets(sockets, paths, pid, records);
+  if (report.shared_sockets && report.shared_sockets->size() > top_n) report.shared_sockets->resize(top_n);
   report.memory = memory_breakdown(report.process.status, report.sockets);
   // Run inside a container (kubectl exec into the agent's pod), paths are
   // relative to its cgroup namespace until rewritten.

@@ -12,6 +12,7 @@
 #include "collect/host_paths.h"
 #include "collect/pod_identity.h"
 #include "collect/procfs.h"
+#include "collect/socket_sharers.h"
 #include "collect/socket_source.h"
 #include "model/socket_summary.h"
 
@@ -34,6 +35,9 @@ struct ProcessReport {
   std::optional<CgroupMemory> cgroup;  // nullopt when no memory cgroup is found
   PodIdentity pod;                     // empty outside Kubernetes pods
   SocketSummary sockets;
+  // The target's sockets that other processes hold too, with them; nullopt
+  // when the backend cannot tell (collect/socket_sharers.h).
+  std::optional<std::vector<SharedSocket>> shared_sockets;
   std::chrono::system_clock::time_point taken_at;
   std::chrono::nanoseconds socket_pass_duration{0};
 };

@@ -166,7 +166,7 @@ void dump_unix(int fd, std::vector<SocketRecord>& out) {
   unix_diag_req request{};
   request.sdiag_family = AF_UNIX;
   request.udiag_states = ~0u;
-  request.udiag_show = UDIAG_SHOW_MEMINFO;
+  request.udiag_show = UDIAG_SHOW_MEMINFO | UDIAG_SHOW_RQLEN;
   send_dump_request(fd, request);
   read_dump(fd, "unix", [&](std::span<const std::byte> payload) {
     if (auto r = parse_unix_diag(payload)) out.push_back(*r);
@@ -231,7 +231,13 @@ std::optional<SocketRecord> parse_unix_diag(std::span<const std::byte> payload) 
   r.state = msg->udiag_state;
   for_each_attribute(payload.subspan(NLMSG_ALIGN(sizeof(unix_diag_msg))),
                      [&](uint16_t type, std::span<const std::byte> value) {
-                       if (type == UNIX_DIAG_MEMINFO) read_meminfo(value, r);
+                       if (type == UNIX_DIAG_MEMINFO) {
+                         read_meminfo(value, r);
+                       } else if (type == UNIX_DIAG_RQLEN && is_unix_stream_end(r)) {
+                         // unix_inq_len(): what SIOCINQ answers. A listener's
+                         // rqueue counts connections instead.
+                         if (const auto lengths = read_struct<unix_diag_rqlen>(value)) r.unread = lengths->udiag_rqueue;
+                       }
                      });
   return r;
 }

@@ -12,10 +12,18 @@ bool is_tcp(const SocketRecord& r) { return (r.flags & LW_SOCK_IS_TCP) != 0; }
 
 bool is_inet(const SocketRecord& r) { return r.family == AF_INET || r.family == AF_INET6; }
 
-bool is_tcp_listener(const SocketRecord& r) {
-  constexpr uint8_t tcp_listen = 10;
-  return is_tcp(r) && r.state == tcp_listen;
+namespace {
+// Unix sockets take their states from TCP's numbering too.
+constexpr uint8_t kListening = 10;
+}  // namespace
+
+bool is_tcp_listener(const SocketRecord& r) { return is_tcp(r) && r.state == kListening; }
+
+bool is_unix_stream_end(const SocketRecord& r) {
+  return r.family == AF_UNIX && r.type == SOCK_STREAM && r.state != kListening;
 }
+
+bool unread_known(const SocketRecord& r) { return is_tcp(r) || is_unix_stream_end(r); }
 
 uint64_t receive_queue_bytes(const SocketRecord& r) { return r.rmem_alloc; }
 

@@ -16,6 +16,11 @@ bool is_tcp(const SocketRecord& r);
 bool is_inet(const SocketRecord& r);
 // A listening TCP socket (state TCP_LISTEN).
 bool is_tcp_listener(const SocketRecord& r);
+// One end of a unix stream connection (not a listener): its `unread` is
+// what waits at that end for its reader.
+bool is_unix_stream_end(const SocketRecord& r);
+// Whether r.unread means something: TCP and unix stream ends.
+bool unread_known(const SocketRecord& r);
 
 // TCP: how far the application has read, in payload bytes since the
 // connection began (bytes_received - unread): what copied_seq says, known to

@@ -208,8 +208,13 @@ SocketSummary summarize_sockets(std::span<const SocketRecord> held, size_t top_e
     s.sockets++;
     s.receive_queue_bytes += receive_queue_bytes(r);
     s.send_queue_bytes += send_queue_bytes(r);
-    s.unread_bytes += r.unread;
-    if (r.unread > 0) s.sockets_with_unread++;
+    if (is_unix_stream_end(r)) {
+      s.unix_unread_bytes += r.unread;
+      if (r.unread > 0) s.unix_sockets_with_unread++;
+    } else {
+      s.unread_bytes += r.unread;
+      if (r.unread > 0) s.sockets_with_unread++;
+    }
     s.drops += r.drops;
     const auto kind = std::make_tuple(r.family, r.type, r.protocol);
     if (kinds[kind]++ == 0) kind_examples[kind] = &r;

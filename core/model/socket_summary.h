@@ -72,8 +72,12 @@ struct SocketSummary {
   uint64_t descriptors = 0;  // file descriptors holding them
   uint64_t receive_queue_bytes = 0;
   uint64_t send_queue_bytes = 0;
-  uint64_t unread_bytes = 0;
+  uint64_t unread_bytes = 0;  // TCP
   uint64_t sockets_with_unread = 0;
+  // Bytes waiting at the reading ends of unix stream connections; their
+  // memory is charged to the writer's send queue, wherever the writer is.
+  uint64_t unix_unread_bytes = 0;
+  uint64_t unix_sockets_with_unread = 0;
   // Packets the kernel dropped at their receive side (sk_drops: a UDP
   // socket's full buffer, TCP segments refused under memory pressure), over
   // the sockets held now: it falls when such a socket closes.

@@ -77,6 +77,8 @@ json sockets_json(const SocketSummary& s) {
       {"unread_bytes", s.unread_bytes},
       {"drops", s.drops},
       {"sockets_with_unread", s.sockets_with_unread},
+      {"unix_unread_bytes", s.unix_unread_bytes},
+      {"unix_sockets_with_unread", s.unix_sockets_with_unread},
       {"by_kind", s.by_kind},
       {"by_tcp_state", s.by_tcp_state},
       {"accept_queue", s.accept_queue},
@@ -109,7 +111,7 @@ json to_json(const SocketRecord& r) {
       {"receive_buffer_bytes", r.rcvbuf},
       {"send_buffer_bytes", r.sndbuf},
       {"drops", r.drops},
-      {"unread_bytes", tcp ? json(r.unread) : json(nullptr)},
+      {"unread_bytes", unread_known(r) ? json(r.unread) : json(nullptr)},
       {"unacked_bytes", tcp ? json(r.unacked) : json(nullptr)},
       {"bytes_received", tcp ? json(r.bytes_received) : json(nullptr)},
       {"bytes_acked", tcp ? json(r.bytes_acked) : json(nullptr)},
@@ -143,6 +145,24 @@ json to_json(const Finding& f) {
   };
 }
 
+json shared_sockets_json(const std::optional<std::vector<SharedSocket>>& shared) {
+  if (!shared) return nullptr;
+  json out = json::array();
+  for (const auto& s : *shared) {
+    json others = json::array();
+    for (const auto& h : s.others) {
+      others.push_back({{"pid", h.pid},
+                        {"command", h.command.empty() ? json(nullptr) : json(h.command)},
+                        {"descriptors", h.descriptors}});
+    }
+    json socket = to_json(s.socket);
+    socket["descriptors"] = s.descriptors;
+    socket["other_holders"] = others;
+    out.push_back(socket);
+  }
+  return out;
+}
+
 json to_json(const ProcessReport& report) {
   json endpoints = json::array();
   for (const auto& g : report.sockets.endpoints) endpoints.push_back(to_json(g));
@@ -161,6 +181,7 @@ json to_json(const ProcessReport& report) {
       {"sockets", sockets_json(report.sockets)},
       {"endpoints", {{"total", report.sockets.endpoints_total}, {"top", endpoints}, {"other", other}}},
       {"top_sockets", top_sockets},
+      {"shared_sockets", shared_sockets_json(report.shared_sockets)},
   };
 }
 

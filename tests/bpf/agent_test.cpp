@@ -257,6 +257,28 @@ TEST_P(AgentBackendTest, DatagramsDroppedAtAFullBufferAreExported) {
   EXPECT_EQ(s.value("leakwatch_cgroup_socket_drops", {{"cgroup", cgroup.path()}}), dropped);
 }
 
+// Bytes left unread on a unix stream showed as the writer's send queue and
+// nothing at the reader.
+TEST_P(AgentBackendTest, BytesWaitingAtAUnixStreamReaderAreExported) {
+  constexpr int kPairs = 2, kUnread = 9000;
+  TestCgroup cgroup("leakwatch-test-unix-unread-" + std::to_string(getpid()));
+  Agent agent(with_backend({"--cgroup-prefix", cgroup.path()}));
+  ChildProcess holder(cgroup.wrap({LW_WORKLOAD_PATH, "sockets", "--unix-pairs", std::to_string(kPairs), "--unix-unread",
+                                   std::to_string(kUnread), "--max-seconds", "120"}));
+  holder.expect_line("ready ");
+  // A round that began before the pairs existed exports the process without them.
+  Scrape s = agent.after_rounds(1);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_process_unix_socket_unread_bytes", {{"pid", pid_of(holder)}}) == kPairs * kUnread;
+  })) << "agent: "
+      << s.value("leakwatch_process_unix_socket_unread_bytes", {{"pid", pid_of(holder)}}).value_or(-1);
+  EXPECT_EQ(s.value("leakwatch_process_socket_unread_bytes", {{"pid", pid_of(holder)}}), 0) << "no TCP unread";
+  EXPECT_GE(s.value("leakwatch_process_socket_queue_bytes", {{"pid", pid_of(holder)}, {"direction", "send"}}),
+            kPairs * kUnread)
+      << "the writers hold their memory";
+}
+
 // 51 sockets made under `unshare -n` showed as 10 in the node's counts:
 // sockstat's "in use" figures are the reader's network namespace only.
 TEST_P(AgentBackendTest, NodeTotalsCoverEveryNetworkNamespace) {
@@ -401,7 +423,7 @@ TEST_F(AgentTest, SeriesStayWithinTheCapAndVanishWithTheirProcesses) {
   EXPECT_EQ(s.value("leakwatch_process_endpoint_connections", {{"pid", pid_of(client)}, {"endpoint", "other"}}),
             1000 - kTopEndpoints);
   // docs/METRICS.md: per process 37 + 3(N + 1) + 2N, per cgroup 8, per finding 6, node 12, agent 52.
-  EXPECT_LE(s.series(), pids.size() * (37 + 3 * (kTopEndpoints + 1) + 2 * kTopEndpoints) + pids.size() * 8 +
+  EXPECT_LE(s.series(), pids.size() * (38 + 3 * (kTopEndpoints + 1) + 2 * kTopEndpoints) + pids.size() * 8 +
                             with_finding.size() * 6 + 12 + 52);
 
   processes.signal(SIGTERM);

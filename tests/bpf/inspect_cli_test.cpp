@@ -71,6 +71,30 @@ TEST_F(InspectCliTest, AProcessWhoseMainThreadExitedIsInspectedOncePerSocket) {
   EXPECT_TRUE(report["memory"]["footprint_bytes"].is_number());
 }
 
+// Bytes waiting at the reading end of a unix stream: at that socket and in
+// their own total, apart from TCP's, through both backends.
+TEST_F(InspectCliTest, BytesWaitingOnUnixStreamsAreShownAtTheReader) {
+  constexpr int kPairs = 2, kUnread = 7000;
+  auto holder =
+      start_workload({"sockets", "--unix-pairs", std::to_string(kPairs), "--unix-unread", std::to_string(kUnread)});
+  holder->expect_line("ready ");
+  for (const char* backend : {"bpf", "netlink"}) {
+    const auto r = run_cli({"inspect", std::to_string(holder->pid()), "--json", "--backend", backend});
+    ASSERT_EQ(r.exit_code, 0) << backend << ": " << r.err;
+    const auto report = nlohmann::json::parse(r.out);
+    EXPECT_EQ(report["sockets"]["unix_unread_bytes"], kPairs * kUnread) << backend;
+    EXPECT_EQ(report["sockets"]["unix_sockets_with_unread"], kPairs) << backend;
+    EXPECT_EQ(report["sockets"]["unread_bytes"], 0) << backend;
+    int readers = 0;
+    for (const auto& socket : report["top_sockets"]) readers += socket["unread_bytes"] == kUnread;
+    EXPECT_EQ(readers, kPairs) << backend << ": " << report["top_sockets"].dump();
+  }
+  const auto text = run_cli({"inspect", std::to_string(holder->pid())});
+  EXPECT_NE(text.out.find("Unread on unix streams: 13.7 KiB waiting for the process to read, on 2 sockets"),
+            std::string::npos)
+      << text.out;
+}
+
 TEST_F(InspectCliTest, JsonReportShowsUnreadDataPerRemoteEndpoint) {
   constexpr int kConnections = 6;
   constexpr uint64_t kBytes = 5000;
@@ -465,9 +489,41 @@ TEST_F(InspectCliTest, ASocketHeldTwiceAndByAForkedSiblingIsOneSocket) {
       EXPECT_EQ(sockets["unread_bytes"], kUnread) << where;
       EXPECT_EQ(sockets["sockets_with_unread"], 1) << where;
     }
+    // Which other process holds them: the BPF backend knows each socket
+    // file's references, netlink does not.
+    const pid_t other = pid == holder->pid() ? siblings[0] : holder->pid();
+    const auto bpf = nlohmann::json::parse(run_cli({"inspect", std::to_string(pid), "--json"}).out);
+    const auto& shared = bpf["shared_sockets"];
+    ASSERT_EQ(shared.size(), 2u) << "PID " << pid << ": " << shared.dump();
+    uint64_t descriptors = 0;
+    for (const auto& s : shared) {
+      ASSERT_EQ(s["other_holders"].size(), 1u) << s.dump();
+      EXPECT_EQ(s["other_holders"][0]["pid"], other) << s.dump();
+      EXPECT_EQ(s["other_holders"][0]["command"], "lw-workload") << s.dump();
+      EXPECT_EQ(s["other_holders"][0]["descriptors"], s["descriptors"]) << "the fork copied every fd: " << s.dump();
+      descriptors += s["descriptors"].get<uint64_t>();
+    }
+    EXPECT_EQ(descriptors, 3u);
+    const auto netlink =
+        nlohmann::json::parse(run_cli({"inspect", std::to_string(pid), "--json", "--backend", "netlink"}).out);
+    EXPECT_TRUE(netlink["shared_sockets"].is_null());
   }
   const auto text = run_cli({"inspect", std::to_string(holder->pid())});
   EXPECT_NE(text.out.find("Sockets: 2 (tcp 2), held by 3 descriptors"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(fmt::format("also held by PID {} lw-workload (2 fds)", siblings[0])), std::string::npos)
+      << text.out;
+}
+
+// A process holding its sockets alone: nothing said shared, and no whole
+// node pass to find out (every socket's file has as many references as the
+// process has descriptors of it).
+TEST_F(InspectCliTest, SocketsHeldByOneProcessAloneAreNotShared) {
+  auto holder = start_workload({"sockets", "--udp-bind", "127.0.0.1", "--unix-pairs", "3"});
+  holder->expect_line("ready ");
+  const auto r = run_cli({"-v", "inspect", std::to_string(holder->pid()), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["shared_sockets"], nlohmann::json::array());
+  EXPECT_EQ(r.err.find("other holders"), std::string::npos) << r.err;
 }
 
 // Datagrams sent faster than a process reads them overflow its socket's

@@ -201,11 +201,16 @@ TEST_P(SocketSourceTest, Ipv6ConnectionsAreAttributedWithTheirAddresses) {
   }));
 }
 
+// Each unix pair has bytes waiting at one end, one message of them partly
+// read: the reader's end says how many (as SIOCINQ does, which the workload
+// checked), the writer's end holds their memory in its send queue.
 TEST_P(SocketSourceTest, UdpAndUnixSocketsWithTheirQueues) {
   constexpr int kUnixPairs = 3;
   constexpr uint32_t kUdpUnread = 700;
-  auto proc = start_workload({"sockets", "--udp-bind", "127.0.0.1", "--unix-pairs", std::to_string(kUnixPairs),
-                              "--udp-unread", std::to_string(kUdpUnread)});
+  constexpr uint32_t kUnixUnread = 7000;
+  auto proc =
+      start_workload({"sockets", "--udp-bind", "127.0.0.1", "--unix-pairs", std::to_string(kUnixPairs), "--unix-unread",
+                      std::to_string(kUnixUnread), "--udp-unread", std::to_string(kUdpUnread)});
   const std::string ready = proc->expect_line("ready ");
   const uint16_t udp_port = static_cast<uint16_t>(std::stoi(ready.substr(ready.find("udp=") + 4)));
 
@@ -214,6 +219,14 @@ TEST_P(SocketSourceTest, UdpAndUnixSocketsWithTheirQueues) {
     return r.family == AF_UNIX && socket_kind(r) == "unix-stream";
   });
   EXPECT_EQ(unix_count, 2 * kUnixPairs);
+  const auto readers = std::count_if(records.begin(), records.end(), [&](const SocketRecord& r) {
+    return is_unix_stream_end(r) && r.unread == kUnixUnread && r.wmem_alloc == 0;
+  });
+  const auto writers = std::count_if(records.begin(), records.end(), [&](const SocketRecord& r) {
+    return is_unix_stream_end(r) && r.unread == 0 && r.wmem_alloc >= kUnixUnread;
+  });
+  EXPECT_EQ(readers, kUnixPairs) << "each pair's reader has its bytes waiting";
+  EXPECT_EQ(writers, kUnixPairs) << "each pair's writer holds their memory";
   const auto bound = std::find_if(records.begin(), records.end(), [&](const SocketRecord& r) {
     return r.protocol == IPPROTO_UDP && r.local_port == udp_port;
   });
@@ -395,7 +408,8 @@ TEST_F(BackendsAgree, InAnotherNetworkNamespace) {
 }
 
 // The same sockets read through both backends: unread, drained and then
-// CLOSE_WAIT, IPv6, UDP with a datagram waiting, unix pairs, a listener with
+// CLOSE_WAIT, IPv6, UDP with a datagram waiting, unix pairs with bytes
+// waiting at one end, a listener with
 // connections waiting to be accepted, and thousands in one process.
 TEST_F(BackendsAgree, SocketBySocketOnEveryField) {
   auto unread = start_unread_pair("127.0.0.1", 5, 3000);
@@ -405,7 +419,8 @@ TEST_F(BackendsAgree, SocketBySocketOnEveryField) {
   drained.server->signal(SIGUSR1);
   drained.server->expect_line("closed ");
   auto ipv6 = start_unread_pair("::1", 3, 1500);
-  auto mixed = start_workload({"sockets", "--udp-bind", "127.0.0.1", "--unix-pairs", "3", "--udp-unread", "700"});
+  auto mixed = start_workload(
+      {"sockets", "--udp-bind", "127.0.0.1", "--unix-pairs", "3", "--unix-unread", "5000", "--udp-unread", "700"});
   mixed->expect_line("ready ");
   auto listener = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--no-accept", "--backlog", "16"});
   const std::string port = listener->expect_line("ready ");

@@ -40,6 +40,8 @@ void check_unix(std::span<const std::byte> payload) {
   std::memcpy(&msg, payload.data(), sizeof(msg));
   LW_FUZZ_CHECK(record->family == AF_UNIX && record->inode == msg.udiag_ino && record->type == msg.udiag_type);
   LW_FUZZ_CHECK(lw::remote_endpoint(*record).empty());
+  // Only a unix stream end's rqueue is bytes: a listener's counts connections.
+  if (!lw::is_unix_stream_end(*record)) LW_FUZZ_CHECK(record->unread == 0);
 }
 
 }  // namespace

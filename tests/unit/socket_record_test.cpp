@@ -27,6 +27,19 @@ TEST(SocketRecord, EndpointsFormatBothFamilies) {
   EXPECT_EQ(remote_endpoint(RecordBuilder::unix_stream()), "");
 }
 
+// Unread bytes mean something for TCP and at either end of a unix stream
+// connection; a unix listener's receive queue holds connections, a
+// datagram socket's whole messages.
+TEST(SocketRecord, UnreadIsKnownForTcpAndUnixStreamEnds) {
+  EXPECT_TRUE(unread_known(RecordBuilder::tcp4("127.0.0.1", 1, "127.0.0.1", 2)));
+  EXPECT_TRUE(unread_known(RecordBuilder::unix_stream().state(1)));
+  EXPECT_FALSE(unread_known(RecordBuilder::unix_stream().state(10)));
+  EXPECT_FALSE(unread_known(RecordBuilder::udp4(53)));
+  SocketRecord unix_dgram = RecordBuilder::unix_stream();
+  unix_dgram.type = SOCK_DGRAM;
+  EXPECT_FALSE(unread_known(unix_dgram));
+}
+
 TEST(SocketRecord, TcpStateNames) {
   EXPECT_EQ(tcp_state_name(1), "ESTABLISHED");
   EXPECT_EQ(tcp_state_name(8), "CLOSE_WAIT");

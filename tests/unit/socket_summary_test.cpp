@@ -53,6 +53,19 @@ TEST(SocketSummary, ASocketHeldByTwoDescriptorsIsCountedOnce) {
   EXPECT_EQ(s.top_sockets.size(), 2u) << "listed once";
 }
 
+// Bytes waiting at a unix stream reader are the writer's memory, not TCP
+// ingress: summed apart.
+TEST(SocketSummary, UnixUnreadIsSummedApartFromTcpUnread) {
+  const std::vector<SocketRecord> held{RecordBuilder::tcp4("127.0.0.1", 40000, "127.0.0.1", 8000).fd(5).unread(300),
+                                       RecordBuilder::unix_stream().fd(3).unread(7000),
+                                       RecordBuilder::unix_stream().fd(4)};
+  const auto s = summarize_sockets(held, 10, 10);
+  EXPECT_EQ(s.unread_bytes, 300u);
+  EXPECT_EQ(s.sockets_with_unread, 1u);
+  EXPECT_EQ(s.unix_unread_bytes, 7000u);
+  EXPECT_EQ(s.unix_sockets_with_unread, 1u);
+}
+
 TEST(SocketSummary, RecordsWithoutAnInodeAreNotMerged) {
   const std::vector<SocketRecord> held{RecordBuilder::unix_stream().inode(0).fd(3),
                                        RecordBuilder::unix_stream().inode(0).fd(4)};

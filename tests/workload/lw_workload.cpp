@@ -75,13 +75,16 @@ constexpr double kMaxMaxSeconds = 7.0 * 24 * 3600;  // a week: anything longer i
 constexpr int kListenBacklog = 4096;
 constexpr std::uint64_t kMaxLeaderThreads =
     64;  // leader-exits --threads                 // the kernel caps it at somaxconn
-constexpr std::size_t kIoChunk = 64 * 1024;                       // bytes per send()/recv() call
-constexpr std::size_t kConnectWindow = 512;                       // non-blocking connects in flight
-constexpr std::uint16_t kPortWindow = 64;                         // ports per IP_LOCAL_PORT_RANGE hint
-constexpr std::uint64_t kFdHeadroom = 16;                         // stdio, epoll, signalfd, spares
-constexpr std::uint64_t kMaxCount = 1'000'000;                    // sanity bound for --count
-constexpr std::uint64_t kMaxSiblings = 1000;                      // sanity bound for --processes
-constexpr std::uint64_t kMaxUdpPayload = 65507;                   // largest IPv4 UDP datagram
+constexpr std::size_t kIoChunk = 64 * 1024;      // bytes per send()/recv() call
+constexpr std::size_t kConnectWindow = 512;      // non-blocking connects in flight
+constexpr std::uint16_t kPortWindow = 64;        // ports per IP_LOCAL_PORT_RANGE hint
+constexpr std::uint64_t kFdHeadroom = 16;        // stdio, epoll, signalfd, spares
+constexpr std::uint64_t kMaxCount = 1'000'000;   // sanity bound for --count
+constexpr std::uint64_t kMaxSiblings = 1000;     // sanity bound for --processes
+constexpr std::uint64_t kMaxUdpPayload = 65507;  // largest IPv4 UDP datagram
+// Fits a unix stream's default send buffer (212,992 bytes) with the 100
+// bytes read back.
+constexpr std::uint64_t kMaxUnixUnread = 100000;
 constexpr std::uint64_t kMaxSharedTcpUnread = 1 << 17;            // fits the receive buffer asked for
 constexpr int kUdpArrivalTimeoutMs = 2000;                        // wait for our own datagram
 constexpr int kMaxWaitMs = 60'000;                                // longest single epoll_wait
@@ -1307,9 +1310,10 @@ int run_mode(const FdLeakConfig& cfg, Runtime& rt) {
 struct SocketsConfig {
   std::optional<Endpoint> udp_bind;
   std::uint64_t unix_pairs = 0;
-  std::uint64_t udp_unread = 0;  // bytes in one datagram left unread on the bound socket
-  std::uint64_t processes = 1;   // this one plus forked siblings holding --unix-pairs each
-  std::uint64_t shared_tcp = 0;  // bytes left unread on a TCP socket held twice and by every sibling
+  std::uint64_t udp_unread = 0;   // bytes in one datagram left unread on the bound socket
+  std::uint64_t unix_unread = 0;  // bytes left unread at the second end of each unix pair
+  std::uint64_t processes = 1;    // this one plus forked siblings holding --unix-pairs each
+  std::uint64_t shared_tcp = 0;   // bytes left unread on a TCP socket held twice and by every sibling
 };
 
 SocketsConfig parse_sockets(const Args& args) {
@@ -1317,7 +1321,9 @@ SocketsConfig parse_sockets(const Args& args) {
   if (args.has("udp-bind")) cfg.udp_bind = loopback_endpoint(args.text("udp-bind"), 0);
   cfg.unix_pairs = args.number("unix-pairs", 0, kMaxCount, 0);
   cfg.udp_unread = args.number("udp-unread", 0, kMaxUdpPayload, 0);
+  cfg.unix_unread = args.number("unix-unread", 0, kMaxUnixUnread, 0);
   if (cfg.udp_unread > 0 && !cfg.udp_bind) throw UsageError("--udp-unread needs --udp-bind");
+  if (cfg.unix_unread > 0 && cfg.unix_pairs == 0) throw UsageError("--unix-unread needs --unix-pairs");
   cfg.processes = args.number("processes", 1, kMaxSiblings, 1);
   cfg.shared_tcp = args.number("shared-tcp", 0, kMaxSharedTcpUnread, 0);
   return cfg;
@@ -1361,12 +1367,32 @@ std::uint16_t open_udp(const Endpoint& bind_to, std::uint64_t unread, HeldSocket
   return port;
 }
 
-void open_unix_pairs(std::uint64_t count, HeldSockets& held) {
+// Leaves `unread` bytes waiting at the second end: unread + 100 bytes
+// written in three messages, the first 100 read back, so one message waits
+// partly read, as a reader that stopped mid-message leaves it.
+void leave_unix_unread(int writer, int reader, std::uint64_t unread) {
+  constexpr std::uint64_t kReadBack = 100;
+  const std::uint64_t total = unread + kReadBack;
+  const auto& pattern = pattern_buffer();
+  for (const std::uint64_t part : {total / 2, total / 4, total - total / 2 - total / 4}) {
+    if (::send(writer, pattern.data(), part, 0) != static_cast<ssize_t>(part)) fail_errno("send on a unix pair");
+  }
+  std::array<char, kReadBack> head{};
+  if (::recv(reader, head.data(), head.size(), MSG_WAITALL) != static_cast<ssize_t>(head.size())) {
+    fail_errno("recv on a unix pair");
+  }
+  int queued = 0;
+  if (ioctl(reader, FIONREAD, &queued) != 0) fail_errno("FIONREAD");
+  if (static_cast<std::uint64_t>(queued) != unread) throw RuntimeError("the unix pair's unread bytes are not waiting");
+}
+
+void open_unix_pairs(std::uint64_t count, std::uint64_t unread, HeldSockets& held) {
   held.unix_pairs.reserve(static_cast<std::size_t>(count));
   for (std::uint64_t i = 0; i < count; ++i) {
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) fail_errno("socketpair");
     held.unix_pairs.emplace_back(OwnedFd(fds[0]), OwnedFd(fds[1]));
+    if (unread > 0) leave_unix_unread(fds[0], fds[1], unread);
   }
 }
 
@@ -1377,7 +1403,7 @@ void open_unix_pairs(std::uint64_t count, HeldSockets& held) {
 [[noreturn]] void run_sibling(std::uint64_t unix_pairs, int ready_fd, Clock::time_point deadline) {
   if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) _exit(kExitRuntime);
   HeldSockets held;
-  open_unix_pairs(unix_pairs, held);
+  open_unix_pairs(unix_pairs, 0, held);
   if (::write(ready_fd, "r", 1) != 1) _exit(kExitRuntime);
   ::close(ready_fd);
   sigset_t stop;
@@ -1469,7 +1495,7 @@ int run_mode(const SocketsConfig& cfg, Runtime& rt) {
   const std::vector<pid_t> siblings = start_siblings(cfg.processes - 1, cfg.unix_pairs, rt.deadline);
   std::uint16_t udp_port = 0;
   if (cfg.udp_bind) udp_port = open_udp(*cfg.udp_bind, cfg.udp_unread, held);
-  open_unix_pairs(cfg.unix_pairs, held);
+  open_unix_pairs(cfg.unix_pairs, cfg.unix_unread, held);
   std::string siblings_text;
   for (const pid_t pid : siblings) siblings_text += " sibling=" + std::to_string(pid);
   say("ready udp=" + std::to_string(udp_port) + " unix=" + std::to_string(cfg.unix_pairs) + siblings_text);
@@ -1500,7 +1526,7 @@ int run_mode(const LeaderExitsConfig& cfg, Runtime& rt) {
   require_fds(2 * cfg.unix_pairs + 2, rt.fd_limit);
   // Outlives the main thread: pthread_exit unwinds its stack, not statics.
   static HeldSockets held;
-  open_unix_pairs(cfg.unix_pairs, held);
+  open_unix_pairs(cfg.unix_pairs, 0, held);
   for (std::uint64_t i = 0; i < cfg.threads; ++i) {
     std::thread([deadline = rt.deadline, first = i == 0] {
       // With no loop left to read them, SIGTERM and the parent's death end the process.
@@ -1600,14 +1626,16 @@ const std::vector<ModeSpec>& modes() {
        {},
        [](const Args& a) -> ModeConfig { return parse_fd_leak(a); }},
       {"sockets",
-       "sockets [--udp-bind ADDR] [--unix-pairs N] [--udp-unread K] [--processes P] [--shared-tcp B]",
+       "sockets [--udp-bind ADDR] [--unix-pairs N [--unix-unread U]] [--udp-unread K] [--processes P]\n"
+       "              [--shared-tcp B]",
        "Holds a UDP socket bound to ADDR (port 0), with one unread K-byte datagram if asked,\n"
-       "and N unix stream socketpairs. With --processes P, forks P-1 siblings that hold N\n"
+       "and N unix stream socketpairs; --unix-unread U: U bytes wait unread at the second\n"
+       "end of each (at most 100000; one message partly read). With --processes P, forks P-1 siblings that hold N\n"
        "unix pairs each and end with it. --shared-tcp B: first opens a loopback TCP connection\n"
        "to itself with B bytes left unread at the receiver, whose fd is dup()ed, so that the\n"
        "process and each sibling hold 3 descriptors of 2 TCP sockets. Prints\n"
        "'ready udp=PORT unix=N [sibling=PID]...' once all hold them.",
-       {"udp-bind", "unix-pairs", "udp-unread", "processes", "shared-tcp"},
+       {"udp-bind", "unix-pairs", "unix-unread", "udp-unread", "processes", "shared-tcp"},
        {},
        [](const Args& a) -> ModeConfig { return parse_sockets(a); }},
       {"leader-exits",

@@ -1,0 +1,63 @@
+#include "collect/socket_sharers.h"
+
+#include <algorithm>
+#include <map>
+
+#include "collect/procfs.h"
+#include "util/log.h"
+
+namespace lw {
+namespace {
+
+std::string command_of(const HostPaths& paths, pid_t pid) {
+  auto text = read_text_file(paths.proc / std::to_string(pid) / "comm").value_or("");
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+std::vector<SocketRecord> possibly_shared(std::span<const SocketRecord> held) {
+  std::map<uint64_t, std::pair<SocketRecord, uint64_t>> by_inode;  // lowest fd's record, descriptors
+  for (const auto& r : held) {
+    if (r.inode == 0) continue;
+    auto [it, added] = by_inode.try_emplace(r.inode, r, 0);
+    if (r.fd < it->second.first.fd) it->second.first = r;
+    it->second.second++;
+  }
+  std::vector<SocketRecord> out;
+  for (const auto& [inode, entry] : by_inode) {
+    if (entry.first.file_refs > entry.second) out.push_back(entry.first);
+  }
+  return out;
+}
+
+std::optional<std::vector<SharedSocket>> find_shared_sockets(SocketSource& source, const HostPaths& paths, pid_t pid,
+                                                             std::span<const SocketRecord> held) {
+  // Every descriptor is a reference: a backend that reports none knows none.
+  if (std::all_of(held.begin(), held.end(), [](const SocketRecord& r) { return r.file_refs == 0; }) &&
+      !held.empty()) {
+    return std::nullopt;
+  }
+  const auto candidates = possibly_shared(held);
+  if (candidates.empty()) return std::vector<SharedSocket>{};
+  log::debug("reading every process's sockets for the other holders of {} sockets", candidates.size());
+  std::map<uint64_t, std::map<pid_t, uint64_t>> holders;  // inode -> other PID -> descriptors
+  for (const auto& c : candidates) holders[c.inode];
+  for (const auto& r : source.all()) {
+    const auto it = holders.find(r.inode);
+    if (it != holders.end() && static_cast<pid_t>(r.tgid) != pid) it->second[static_cast<pid_t>(r.tgid)]++;
+  }
+  std::vector<SharedSocket> out;
+  for (const auto& c : candidates) {
+    const auto& others = holders[c.inode];
+    if (others.empty()) continue;
+    SharedSocket s{c, 0, {}};
+    for (const auto& r : held) s.descriptors += r.inode == c.inode;
+    for (const auto& [other, descriptors] : others) s.others.push_back({other, command_of(paths, other), descriptors});
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace lw
