@@ -15,12 +15,32 @@
 namespace lw {
 namespace {
 
-std::string file_name(const ProcessSample& p) {
+// COMM-PID-STARTTIME.jsonl; when an earlier run of the agent (restarted
+// while the process lived) left that file, COMM-PID-STARTTIME.N.jsonl with
+// the first free N from 2: its recording is kept, not overwritten.
+std::filesystem::path unused_path(const std::filesystem::path& directory, const ProcessSample& p) {
   std::string comm = p.comm;
   for (char& c : comm) {
     if (c == '/' || c == ' ' || static_cast<unsigned char>(c) < 0x20) c = '_';
   }
-  return fmt::format("{}-{}-{}.jsonl", comm.empty() ? "unknown" : comm, p.key.pid, p.key.start_time);
+  const std::string stem = fmt::format("{}-{}-{}", comm.empty() ? "unknown" : comm, p.key.pid, p.key.start_time);
+  std::error_code error;
+  auto path = directory / (stem + ".jsonl");
+  for (int n = 2; std::filesystem::exists(path, error); ++n) path = directory / fmt::format("{}.{}.jsonl", stem, n);
+  return path;
+}
+
+// What the recordings already in the directory hold, so the bound covers
+// the agent's restarts too.
+uint64_t recording_bytes_in(const std::string& directory) {
+  uint64_t total = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+    if (!entry.is_regular_file(error) || entry.path().extension() != ".jsonl") continue;
+    const auto size = entry.file_size(error);
+    if (!error) total += size;
+  }
+  return total;
 }
 
 }  // namespace
@@ -37,10 +57,11 @@ void prepare_recording_dir(const std::string& directory) {
 
 ProcessRecorder::ProcessRecorder(RecorderOptions options) : options_(std::move(options)) {
   prepare_recording_dir(options_.directory);
+  bytes_ = recording_bytes_in(options_.directory);
 }
 
 ProcessRecorder::OpenRecording ProcessRecorder::open(const ProcessSample& p, double now) {
-  OpenRecording r{RecordingWriter((std::filesystem::path(options_.directory) / file_name(p)).string()), now};
+  OpenRecording r{RecordingWriter(unused_path(options_.directory, p).string()), now};
   write(r, to_json(RecordingHeader{
                .pid = p.key.pid,
                .command = p.comm,

@@ -1,8 +1,9 @@
 // The agent's recordings (--record-dir): each targeted process's samples,
 // as `inspect --watch --record` writes them (docs/recording.md), one file
 // per process, so `leakwatch analyze FILE` replays what the agent's window
-// saw. Bounded: all files together stop growing at max_bytes, and every
-// line not written is counted, by why.
+// saw. Bounded: all files together, those earlier runs of the agent left
+// in the directory included, stop growing at max_bytes, and every line not
+// written is counted, by why.
 #pragma once
 
 #include <atomic>
@@ -57,7 +58,7 @@ class ProcessRecorder {
   RecorderOptions options_;
   std::map<ProcessKey, OpenRecording> open_;
   std::set<ProcessKey> unopenable_;  // its file could not be created: said once, its lines counted
-  uint64_t bytes_ = 0;
+  uint64_t bytes_ = 0;               // of every recording in the directory
   std::shared_ptr<RecordingCounters> counters_ = std::make_shared<RecordingCounters>();
 };
 

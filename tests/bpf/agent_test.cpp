@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -664,6 +665,57 @@ TEST_F(AgentTest, RecordsTargetedProcessesForAnalyzeWithinItsBound) {
   EXPECT_GT(total, 0u);
   EXPECT_LE(total, 4096u);
   EXPECT_EQ(bounded.scrape().value("leakwatch_recording_bytes_total"), total);
+}
+
+// An agent restarted while its process lives (a DaemonSet rollout, an
+// OOM kill) truncated the process's recording: the earlier run's file is now
+// kept, the new run writes the next name, and the bound counts both.
+TEST_F(AgentTest, AnAgentRestartedWhileItsProcessLivesKeepsTheEarlierRecording) {
+  const TempDir dir;
+  auto process = start_workload({"heap-grow", "--bytes-per-second", "1000"});
+  process->expect_line("ready");
+  const std::vector<std::string> args{"--pid", pid_of(*process), "--interval",
+                                      "200ms", "--record-dir",   dir.path().string()};
+  const auto written = [](Agent& agent) {
+    return agent.scrape().value("leakwatch_recording_lines_total", {{"result", "written"}}).value_or(0);
+  };
+  const auto files = [&] {
+    std::map<std::string, uintmax_t> sizes;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      sizes[entry.path().filename().string()] = entry.file_size();
+    }
+    return sizes;
+  };
+  {
+    Agent first(args);
+    ASSERT_TRUE(eventually([&] { return written(first) >= 4; })) << first.log();
+  }
+  const auto before = files();
+  ASSERT_EQ(before.size(), 1u);
+  const std::string stem = before.begin()->first.substr(0, before.begin()->first.size() - 6);
+  {
+    Agent second(args);
+    ASSERT_TRUE(eventually([&] { return written(second) >= 4; })) << second.log();
+  }
+  const auto after = files();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after.at(stem + ".jsonl"), before.begin()->second) << "the first run's recording is untouched";
+  ASSERT_TRUE(after.contains(stem + ".2.jsonl"));
+  for (const auto& [name, size] : after) {
+    const auto replay = run_command({LW_CLI_PATH, "analyze", (dir.path() / name).string()}, Output::capture);
+    EXPECT_EQ(replay.exit_code, 0) << name << ": " << replay.err;
+  }
+
+  // Everything in the directory counts toward --record-max-bytes: with
+  // 4 KiB there already, a bound of 4 KiB writes nothing more.
+  std::ofstream(dir.path() / "earlier.jsonl") << std::string(4096, '\n');
+  auto bounded_args = args;
+  bounded_args.insert(bounded_args.end(), {"--record-max-bytes", "4096"});
+  Agent bounded(bounded_args);
+  ASSERT_TRUE(eventually([&] {
+    return bounded.scrape().value("leakwatch_recording_lines_total", {{"result", "over_limit"}}).value_or(0) >= 3;
+  })) << bounded.log();
+  EXPECT_EQ(written(bounded), 0);
 }
 
 // A tmpfs of a given size (or read-only) for the length of a test: a disk
