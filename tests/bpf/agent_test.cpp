@@ -375,6 +375,35 @@ TEST(NetlinkCloses, ASocketARoundSawIsCreditedWhatArrivedBeforeItClosed) {
   EXPECT_EQ(s.value("leakwatch_process_tcp_consumed_bytes_total", {{"pid", pid_of(reader)}}), read);
 }
 
+// A listener's buffer holds about 26,000 notifications (16 MiB, forced past
+// rmem_max): an agent that stops reading loses the rest, and counts each one
+// (the listener's sk_drops), so every notification is taken or counted lost.
+// Not in the kernel matrix: 60,000 notifications take minutes under TCG.
+TEST(NetlinkCloseLosses, NotificationsDroppedAtAFullBufferAreCounted) {
+  constexpr int kConnections = 30000;
+  Agent agent({"--backend", "netlink", "--interval", "5s"});
+  auto server =
+      start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--send-bytes", "5000", "--close-after-send"});
+  const std::string port = server->expect_line("ready ");
+  const auto closes = [](const Scrape& s) {
+    return s.value("leakwatch_close_events_total").value_or(0) +
+           s.value("leakwatch_events_lost_total", {{"cause", "close_socket_buffer_full"}}).value_or(0);
+  };
+  Scrape s = agent.after_rounds(1);
+  const double before = closes(s);
+  agent.process().signal(SIGSTOP);
+  ChildProcess churn({LW_WORKLOAD_PATH, "churn", "--to", "127.0.0.1", "--port", port, "--count",
+                      std::to_string(kConnections), "--parallel", "4", "--max-seconds", "120"});
+  EXPECT_EQ(churn.expect_line("done ", 60s), fmt::format("{} {}", kConnections, kConnections * 5000));
+  agent.process().signal(SIGCONT);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return closes(s) - before >= 2 * kConnections;
+  })) << "taken or lost: "
+      << closes(s) - before;
+  EXPECT_GT(s.value("leakwatch_events_lost_total", {{"cause", "close_socket_buffer_full"}}).value_or(0), 0);
+}
+
 // 20,000 connections opened and closed in about a second, between two
 // rounds 5 s apart, are 40,000 close events (both ends); a 2 MiB ring buffer
 // holds about 26,000. Read once a round, as the agent did, most were lost;
