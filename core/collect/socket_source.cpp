@@ -44,10 +44,10 @@ std::unique_ptr<CloseEventSource> open_close_events(const BackendChoice& choice,
                     bpf_refusal));
     return nullptr;
   }
+  // Closes are worth having, not worth refusing to start over.
   try {
     return netlink->watch_closes();
   } catch (const Error& e) {
-    if (e.kind() != ErrorKind::no_privilege) throw;
     note(fmt::format("connections that close between two samples are not counted: {}{}", bpf_refusal, e.what()));
   }
   return nullptr;

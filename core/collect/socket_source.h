@@ -66,7 +66,8 @@ OpenedSource open_socket_source(const BackendChoice& choice, const HostPaths& pa
 // (collect/socket_close.h); for `netlink`, and for `automatic` when the
 // kernel refuses BPF's and the sockets come from netlink, sock_diag's
 // destroy notifications (collect/sock_diag_closes.h). None (nullptr) when
-// those are refused too, said through `note` in one line.
+// those fail too (refused, or a kernel without them), said through `note`
+// in one line.
 std::unique_ptr<CloseEventSource> open_close_events(const BackendChoice& choice, SocketSource& sockets,
                                                     size_t ring_bytes,
                                                     const std::function<void(const std::string&)>& note);

@@ -375,6 +375,33 @@ TEST(NetlinkCloses, ASocketARoundSawIsCreditedWhatArrivedBeforeItClosed) {
   EXPECT_EQ(s.value("leakwatch_process_tcp_consumed_bytes_total", {{"pid", pid_of(reader)}}), read);
 }
 
+// The same for `inspect --watch`, through the same sampler: a socket the
+// first sample saw, closed between two samples after more data arrived.
+TEST(NetlinkCloses, InspectWatchCreditsASocketClosedBetweenSamples) {
+  auto server = start_workload({"serve", "--bind", "127.0.0.1", "--port", "0", "--stream", "--rate", "400000"});
+  const std::string port = server->expect_line("ready ");
+  ChildProcess reader(
+      {LW_WORKLOAD_PATH, "churn", "--to", "127.0.0.1", "--port", port, "--count", "1", "--max-seconds", "120"});
+  const TempDir dir;
+  const std::string recording = (dir.path() / "watch.jsonl").string();
+  // Samples at 0, 3 and 6 s; the close at about 4.5 s.
+  std::thread closer([&] {
+    std::this_thread::sleep_for(4500ms);
+    server->signal(SIGUSR1);
+  });
+  const auto watch = run_command({LW_CLI_PATH, "inspect", pid_of(reader), "--watch", "8s", "--interval", "3s",
+                                  "--backend", "netlink", "--record", recording, "--json"},
+                                 Output::capture);
+  closer.join();
+  const uint64_t read = bytes_of_done(reader.expect_line("done "));
+  ASSERT_TRUE(watch.exit_code == 0 || watch.exit_code == 10) << watch.err;
+  EXPECT_EQ(watch.err.find("not counted"), std::string::npos) << watch.err;
+  std::ifstream in(recording);
+  std::string line, last;
+  while (std::getline(in, line)) last = line;
+  EXPECT_EQ(nlohmann::json::parse(last)["sockets"]["ingress_bytes_total"], static_cast<double>(read));
+}
+
 // A listener's buffer holds about 26,000 notifications (16 MiB, forced past
 // rmem_max): an agent that stops reading loses the rest, and counts each one
 // (the listener's sk_drops), so every notification is taken or counted lost.
