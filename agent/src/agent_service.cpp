@@ -222,8 +222,8 @@ int run(const AgentConfig& config) {
 
   auto opened = open_socket_source(config.backend, config.paths);
   if (!opened.fallback_reason.empty()) log::warn("{}", opened.fallback_reason);
-  const auto close_events =
-      open_close_events(config.backend, config.ring_buffer_bytes, [](const std::string& why) { log::warn("{}", why); });
+  const auto close_events = open_close_events(config.backend, *opened.source, config.ring_buffer_bytes,
+                                              [](const std::string& why) { log::warn("{}", why); });
   NodeSampler sampler(*opened.source, close_events.get(), config.paths, target_filter(config), config.top_endpoints,
                       config.analysis.stall_after_seconds);
   log_cgroup_namespace(sampler.cgroup_namespace());
@@ -254,16 +254,16 @@ int run(const AgentConfig& config) {
         .backend = std::string(opened.source->name()),
     });
   }
-  auto exporter = std::make_shared<MetricsExporter>(ExportLimits{.top_processes = config.top_processes,
-                                                                 .top_cgroups = config.top_processes,
-                                                                 .max_findings = config.top_processes},
-                                                    AgentInfo{.node = node_name(),
-                                                              .interval = config.interval,
-                                                              .kernel_release = kernel_release(),
-                                                              .socket_backend = std::string(opened.source->name()),
-                                                              .close_events = close_events != nullptr},
-                                                    alerts ? alerts->counters() : nullptr,
-                                                    recorder ? recorder->counters() : nullptr);
+  auto exporter = std::make_shared<MetricsExporter>(
+      ExportLimits{.top_processes = config.top_processes,
+                   .top_cgroups = config.top_processes,
+                   .max_findings = config.top_processes},
+      AgentInfo{.node = node_name(),
+                .interval = config.interval,
+                .kernel_release = kernel_release(),
+                .socket_backend = std::string(opened.source->name()),
+                .closes = close_events ? std::string(close_events->name()) : "none"},
+      alerts ? alerts->counters() : nullptr, recorder ? recorder->counters() : nullptr);
   LeakDetector detector(config.analysis);
   PagingRule paging(std::chrono::duration<double>(config.page_after).count());
   Outputs outputs{detector, paging, recorder.get(), *exporter, alerts.get()};

@@ -336,6 +336,14 @@ void export_recordings(const RecordingCounters* counters, std::vector<MetricFami
   out.push_back(bytes.take());
 }
 
+// Who a closed socket's owner is known from: BPF keeps it in socket storage;
+// sock_diag's notifications name the socket by cookie, known from the last pass.
+std::string owners_of_closes(const std::string& closes) {
+  if (closes == "tp_btf_inet_sock_set_state") return "bpf_sk_storage";
+  if (closes == "sock_diag_destroy") return "sock_diag_cookie";
+  return "none";
+}
+
 void export_health(const NodeSample& s, size_t exported_processes, std::vector<MetricFamily>& out) {
   const AgentHealth& h = s.health;
   Family duration("leakwatch_snapshot_duration_seconds", "Duration of one sampling round", MetricType::Histogram);
@@ -359,6 +367,7 @@ void export_health(const NodeSample& s, size_t exported_processes, std::vector<M
   cgroups.add({}, static_cast<double>(s.cgroups.size()));
   Family lost("leakwatch_events_lost_total", "Data the agent could not account for, by cause", MetricType::Counter);
   lost.add({{"cause", "close_ring_buffer_full"}}, static_cast<double>(h.close_events_lost));
+  lost.add({{"cause", "close_socket_buffer_full"}}, static_cast<double>(h.close_socket_buffer_full));
   lost.add({{"cause", "close_backlog_full"}}, static_cast<double>(h.close_backlog_full));
   lost.add({{"cause", "owner_storage_full"}}, static_cast<double>(h.owner_storage_full));
   lost.add({{"cause", "program_recursion"}}, static_cast<double>(h.program_recursion));
@@ -442,8 +451,8 @@ std::vector<MetricFamily> MetricsExporter::Collect() const {
   }
   Family backend("leakwatch_backend_info", "Collection backend in use", MetricType::Gauge);
   backend.add({{"sockets", info_.socket_backend == "netlink" ? "sock_diag" : "bpf_iter_task_file"},
-               {"closes", info_.close_events ? "tp_btf_inet_sock_set_state" : "none"},
-               {"owners", info_.close_events ? "bpf_sk_storage" : "none"},
+               {"closes", info_.closes},
+               {"owners", owners_of_closes(info_.closes)},
                {"socket_identity", "inode"}},
               1);
   out.push_back(backend.take());

@@ -34,7 +34,8 @@ struct AgentInfo {
   std::chrono::milliseconds interval{0};  // leakwatch_sampling_interval_seconds: alerts scale with it
   std::string kernel_release;             // leakwatch_kernel_info{release}: what the BPF programs run on
   std::string socket_backend = "bpf";     // leakwatch_backend_info{sockets}: "bpf" or "netlink"
-  bool close_events = true;               // leakwatch_backend_info{closes}: BPF close events, or none
+  // leakwatch_backend_info{closes}: CloseEventSource::name(), or "none"
+  std::string closes = "tp_btf_inet_sock_set_state";
 };
 
 class MetricsExporter : public prometheus::Collectable {

@@ -85,7 +85,8 @@ void sleep_until(NodeSampler& sampler, Clock::time_point when) {
 // Close events the kernel or the wait for an owner could not keep: the
 // ingress of connections closed meanwhile is short by theirs.
 uint64_t close_events_lost(const AgentHealth& h) {
-  return h.close_events_lost + h.close_backlog_full + h.owner_storage_full + h.program_recursion;
+  return h.close_events_lost + h.close_socket_buffer_full + h.close_backlog_full + h.owner_storage_full +
+         h.program_recursion;
 }
 
 // The verdict covers the whole watch, and its last minutes and hours too: a
@@ -126,7 +127,7 @@ int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ost
   const auto opened = open_sockets(inspect);
   SocketSource& sockets = *opened.source;
   say_fallback(opened);
-  const auto closes = open_close_events(inspect.backend, CloseEventSource::kDefaultRingBytes,
+  const auto closes = open_close_events(inspect.backend, sockets, BpfCloseEvents::kDefaultRingBytes,
                                         [](const std::string& why) { std::cerr << "leakwatch: " << why << "\n"; });
   // Fails now, with the usual message and exit code, for a process that
   // cannot be watched (gone, kernel thread, zombie).
@@ -182,7 +183,7 @@ int run_watch(const InspectOptions& inspect, const WatchOptions& watch, std::ost
   }
   if (const uint64_t lost = close_events_lost(sampler.health()); lost > 0) {
     std::cerr << fmt::format(
-        "leakwatch: {} close events were lost (the kernel's ring buffer or the wait for their owner was full): "
+        "leakwatch: {} close events were lost (the kernel's buffer or the wait for their owner was full): "
         "ingress of connections closed during the watch is short by theirs\n",
         lost);
   }

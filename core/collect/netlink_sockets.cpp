@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <map>
+#include <set>
+#include <span>
 #include <unordered_map>
 
 #include "collect/node_stats.h"
@@ -28,14 +30,12 @@ struct Namespace {
   std::vector<HeldSockets> holders;
 };
 
-std::optional<uint64_t> own_network_namespace() {
-  struct stat st {};
-  if (stat("/proc/self/ns/net", &st) != 0) return std::nullopt;
-  return st.st_ino;
-}
-
-// The namespace's sockets by inode; throws when it cannot be entered.
-std::unordered_map<uint64_t, SocketRecord> sockets_of_namespace(const HostPaths& paths, uint64_t netns, pid_t entry) {
+// The namespace's sockets by inode; throws when it cannot be entered. With
+// a watch, its destroy notifications are listened to before the dump, so
+// none of a socket the dump lists is missed, and its TCP sockets' identities
+// are handed over after.
+std::unordered_map<uint64_t, SocketRecord> sockets_of_namespace(const HostPaths& paths, uint64_t netns, pid_t entry,
+                                                                DestroyWatch* watch, TcpIdentities& tcp) {
   std::optional<OwnedFd> netns_fd;
   if (netns != own_network_namespace()) {
     const auto path = paths.proc / std::to_string(entry) / "ns/net";
@@ -46,10 +46,21 @@ std::unordered_map<uint64_t, SocketRecord> sockets_of_namespace(const HostPaths&
     }
     netns_fd.emplace(fd);
   }
-  const OwnedFd diag = open_sock_diag(netns_fd ? std::optional<int>(netns_fd->get()) : std::nullopt);
+  const auto entered = netns_fd ? std::optional<int>(netns_fd->get()) : std::nullopt;
+  if (watch) watch->watch(netns, entered);
+  const OwnedFd diag = open_sock_diag(entered);
   std::unordered_map<uint64_t, SocketRecord> by_inode;
-  for (const auto& r : dump_sockets(diag.get())) by_inode.emplace(r.inode, r);
+  for (const auto& r : dump_sockets(diag.get(), watch ? &tcp : nullptr)) by_inode.emplace(r.inode, r);
   return by_inode;
+}
+
+// The holders the pass joined, for the watch: a closed socket's owner.
+void name_holders(TcpIdentities& tcp, std::span<const SocketRecord> joined) {
+  std::unordered_map<uint64_t, uint32_t> holder_by_inode;
+  for (const auto& r : joined) holder_by_inode.try_emplace(r.inode, r.tgid);
+  for (auto& [cookie, identity] : tcp.by_cookie) {
+    if (const auto it = holder_by_inode.find(identity.inode); it != holder_by_inode.end()) identity.tgid = it->second;
+  }
 }
 
 // One record per held descriptor of a socket the dump listed; the rest are
@@ -71,11 +82,28 @@ void join(const std::vector<HeldSockets>& holders, const std::unordered_map<uint
   }
 }
 
+// The records of one namespace's holders; throws when it cannot be read.
+void read_namespace(const HostPaths& paths, uint64_t netns, pid_t entry, const std::vector<HeldSockets>& holders,
+                    DestroyWatch* watch, std::vector<SocketRecord>& out, size_t& unseen) {
+  TcpIdentities tcp;
+  const auto sockets = sockets_of_namespace(paths, netns, entry, watch, tcp);
+  const size_t first = out.size();
+  join(holders, sockets, out, unseen);
+  if (!watch) return;
+  name_holders(tcp, std::span(out).subspan(first));
+  watch->identify(netns, std::move(tcp));
+}
+
 }  // namespace
 
 NetlinkSockets::NetlinkSockets(HostPaths paths) : paths_(std::move(paths)) {
   // Fails now, with its reason, rather than at the first round.
   dump_sockets(open_sock_diag().get());
+}
+
+std::unique_ptr<CloseEventSource> NetlinkSockets::watch_closes() {
+  destroys_ = std::make_shared<DestroyWatch>();
+  return std::make_unique<SockDiagCloseEvents>(destroys_);
 }
 
 std::vector<SocketRecord> NetlinkSockets::all() {
@@ -90,23 +118,28 @@ std::vector<SocketRecord> NetlinkSockets::all() {
       log::debug("PID {}: {}", pid, e.what());
       continue;
     }
+    // A namespace whose processes hold no socket now is still watched:
+    // its connections may open and close before the next pass.
+    if (fds.empty() && !destroys_) continue;
     const auto netns = network_namespace_of(paths_, pid);
-    if (fds.empty() || !netns) continue;
+    if (!netns) continue;
     Namespace& ns = namespaces[*netns];
     if (ns.entry == 0) ns.entry = pid;
-    ns.holders.push_back({pid, std::move(fds)});
+    if (!fds.empty()) ns.holders.push_back({pid, std::move(fds)});
   }
   std::vector<SocketRecord> records;
+  std::set<uint64_t> read;
   for (const auto& [netns, ns] : namespaces) {
-    std::unordered_map<uint64_t, SocketRecord> sockets;
     try {
-      sockets = sockets_of_namespace(paths_, netns, ns.entry);
+      read_namespace(paths_, netns, ns.entry, ns.holders, destroys_.get(), records, gaps_.unseen_sockets);
+      read.insert(netns);
     } catch (const Error& e) {
       // Its processes' sockets stay unseen, counted; the rest of the node is read.
       log::debug("network namespace {} (PID {}) not read: {}", netns, ns.entry, e.what());
+      join(ns.holders, {}, records, gaps_.unseen_sockets);
     }
-    join(ns.holders, sockets, records, gaps_.unseen_sockets);
   }
+  if (destroys_) destroys_->keep_only(read);
   return records;
 }
 
@@ -121,8 +154,10 @@ std::vector<SocketRecord> NetlinkSockets::for_process(pid_t pid) {
   }
   std::vector<SocketRecord> records;
   gaps_ = {};
-  if (!holders.front().fds.empty()) {
-    join(holders, sockets_of_namespace(paths_, *netns, pid), records, gaps_.unseen_sockets);
+  // A target without sockets now is still watched when closes are: its
+  // connections may open and close before the next pass.
+  if (!holders.front().fds.empty() || destroys_) {
+    read_namespace(paths_, *netns, pid, holders, destroys_.get(), records, gaps_.unseen_sockets);
   }
   process.require_alive();
   return records;

@@ -174,6 +174,7 @@ NodeSample NodeSampler::sample() {
   if (close_events_) {
     const auto kernel = close_events_->counters();
     state_.health.close_events_lost = kernel.lost;
+    state_.health.close_socket_buffer_full = kernel.socket_buffer_full;
     state_.health.owner_storage_full = kernel.owner_storage_full;
     state_.health.program_recursion = kernel.recursion_misses;
   }

@@ -33,7 +33,7 @@ void require_valid_ring_size(size_t ring_bytes) {
 
 void LibbpfDeleter::operator()(socket_close* skeleton) const { socket_close::destroy(skeleton); }
 
-CloseEventSource::CloseEventSource(size_t ring_bytes, const BpfOptions& options) {
+BpfCloseEvents::BpfCloseEvents(size_t ring_bytes, const BpfOptions& options) {
   require_valid_ring_size(ring_bytes);
   bpf_loading::route_libbpf_output();
   const bpf_loading::LoadLog log;
@@ -48,12 +48,12 @@ CloseEventSource::CloseEventSource(size_t ring_bytes, const BpfOptions& options)
   if (!ring_) bpf_loading::throw_load_failure(kProgram, log, errno);
 }
 
-CloseEventSource::~CloseEventSource() = default;
+BpfCloseEvents::~BpfCloseEvents() = default;
 
 // The kernel side writes nothing but whole CloseEvents, compiled from the
 // same header; a sample of any other size stops the drain with an error
 // instead of being read past its end.
-int CloseEventSource::on_event(void* ctx, void* data, size_t size) {
+int BpfCloseEvents::on_event(void* ctx, void* data, size_t size) {
   auto* target = *static_cast<std::vector<CloseEvent>**>(ctx);
   const auto event = close_event_from_bytes({static_cast<const std::byte*>(data), size});
   if (!event) return -EBADMSG;
@@ -61,7 +61,7 @@ int CloseEventSource::on_event(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-void CloseEventSource::drain(std::vector<CloseEvent>& out) {
+void BpfCloseEvents::drain(std::vector<CloseEvent>& out) {
   *drain_target_ = &out;
   const int consumed = ring_buffer__consume(ring_.get());
   *drain_target_ = nullptr;
@@ -71,7 +71,7 @@ void CloseEventSource::drain(std::vector<CloseEvent>& out) {
   }
 }
 
-CloseEventSource::Counters CloseEventSource::counters() const {
+BpfCloseEvents::Counters BpfCloseEvents::counters() const {
   const int cpus = libbpf_num_possible_cpus();
   if (cpus < 0) {
     throw Error(ErrorKind::io, fmt::format("counting possible CPUs failed: {}", std::strerror(-cpus)), -cpus);

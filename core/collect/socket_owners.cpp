@@ -89,4 +89,10 @@ std::optional<uint64_t> network_namespace_of(const HostPaths& paths, pid_t pid) 
   return st.st_ino;
 }
 
+std::optional<uint64_t> own_network_namespace() {
+  struct stat st {};
+  if (stat("/proc/self/ns/net", &st) != 0) return std::nullopt;
+  return st.st_ino;
+}
+
 }  // namespace lw

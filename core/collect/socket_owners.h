@@ -26,5 +26,7 @@ std::vector<SocketFd> socket_fds_of(const HostPaths& paths, pid_t pid);
 // The process's network namespace (the inode /proc/PID/ns/net names);
 // nullopt when the process is gone.
 std::optional<uint64_t> network_namespace_of(const HostPaths& paths, pid_t pid);
+// Ours, the one a socket we make answers for.
+std::optional<uint64_t> own_network_namespace();
 
 }  // namespace lw

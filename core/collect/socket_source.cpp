@@ -24,17 +24,31 @@ OpenedSource open_socket_source(const BackendChoice& choice, const HostPaths& pa
   }
 }
 
-std::unique_ptr<CloseEventSource> open_close_events(const BackendChoice& choice, size_t ring_bytes,
+std::unique_ptr<CloseEventSource> open_close_events(const BackendChoice& choice, SocketSource& sockets,
+                                                    size_t ring_bytes,
                                                     const std::function<void(const std::string&)>& note) {
-  if (choice.backend == Backend::netlink) return nullptr;
-  try {
-    return std::make_unique<CloseEventSource>(ring_bytes, choice.bpf);
-  } catch (const Error& e) {
-    if (choice.backend == Backend::bpf || !is_refusal(e)) throw;
+  std::string bpf_refusal;
+  if (choice.backend != Backend::netlink) {
+    try {
+      return std::make_unique<BpfCloseEvents>(ring_bytes, choice.bpf);
+    } catch (const Error& e) {
+      if (choice.backend == Backend::bpf || !is_refusal(e)) throw;
+      bpf_refusal = fmt::format("the BPF close-event programs were refused: {}; ", e.what());
+    }
+  }
+  auto* netlink = dynamic_cast<NetlinkSockets*>(&sockets);
+  if (!netlink) {
     note(
-        fmt::format("connections that close between two samples are not counted: the BPF close-event programs "
-                    "were refused: {}",
-                    e.what()));
+        fmt::format("connections that close between two samples are not counted: {}without the netlink socket "
+                    "backend there are no destroy notifications",
+                    bpf_refusal));
+    return nullptr;
+  }
+  // Closes are worth having, not worth refusing to start over.
+  try {
+    return netlink->watch_closes();
+  } catch (const Error& e) {
+    note(fmt::format("connections that close between two samples are not counted: {}{}", bpf_refusal, e.what()));
   }
   return nullptr;
 }

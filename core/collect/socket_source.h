@@ -62,10 +62,14 @@ struct OpenedSource {
 // refusal instead.
 OpenedSource open_socket_source(const BackendChoice& choice, const HostPaths& paths);
 
-// Close events to go with the choice: BPF's (collect/socket_close.h), none
-// (nullptr) for `netlink`, and for `automatic` none when the kernel refuses
-// them, said through `note` in one line.
-std::unique_ptr<CloseEventSource> open_close_events(const BackendChoice& choice, size_t ring_bytes,
+// Close events to go with the choice and the socket source it opened: BPF's
+// (collect/socket_close.h); for `netlink`, and for `automatic` when the
+// kernel refuses BPF's and the sockets come from netlink, sock_diag's
+// destroy notifications (collect/sock_diag_closes.h). None (nullptr) when
+// those fail too (refused, or a kernel without them), said through `note`
+// in one line.
+std::unique_ptr<CloseEventSource> open_close_events(const BackendChoice& choice, SocketSource& sockets,
+                                                    size_t ring_bytes,
                                                     const std::function<void(const std::string&)>& note);
 
 }  // namespace lw

@@ -90,6 +90,7 @@ struct AgentHealth {
   uint64_t processes_exited_mid_snapshot = 0;
   uint64_t close_events = 0;
   uint64_t close_events_lost = 0;            // ring buffer full (from the kernel)
+  uint64_t close_socket_buffer_full = 0;     // destroy notifications dropped at a full listener (from the kernel)
   uint64_t close_backlog_full = 0;           // drained between rounds, owner unknown, and no room to wait
   uint64_t owner_storage_full = 0;           // socket storage allocation failed (from the kernel)
   uint64_t program_recursion = 0;            // a close-event program skipped while it ran on that CPU (from the kernel)

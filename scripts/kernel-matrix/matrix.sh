@@ -19,7 +19,7 @@ backends agree	^BackendsAgree\.	-
 pid-targeted pass	ForProcess|^InspectCliTest\.	-
 close events + socket storage	^CloseEventsTest\.	-
 agent (bpf)	^Backends/AgentBackendTest\..*/bpf 	-
-agent (netlink)	^Backends/AgentBackendTest\..*/netlink 	-'
+agent (netlink)	^Backends/AgentBackendTest\..*/netlink |^NetlinkCloses\.	-'
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 (($# >= 1 && $# <= 2)) || { echo "usage: $0 BUILD_DIR [OUTPUT_MD]" >&2; exit 2; }

@@ -8,6 +8,6 @@ set -u
 bpf_tests=$1 agent_tests=$2
 "$bpf_tests" --gtest_brief=0 --gtest_color=no
 bpf=$?
-"$agent_tests" --gtest_brief=0 --gtest_color=no --gtest_filter='Backends/AgentBackendTest.*'
+"$agent_tests" --gtest_brief=0 --gtest_color=no --gtest_filter='Backends/AgentBackendTest.*:NetlinkCloses.*'
 agent=$?
 [ "$bpf" -eq 0 ] && [ "$agent" -eq 0 ]

@@ -199,7 +199,7 @@ uint64_t own_cgroup_v2_id() {
 class CloseEventsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    load_or_skip([&] { source_ = std::make_unique<CloseEventSource>(); });
+    load_or_skip([&] { source_ = std::make_unique<BpfCloseEvents>(); });
   }
 
   struct Collected {
@@ -225,7 +225,7 @@ class CloseEventsTest : public ::testing::Test {
     return found;
   }
 
-  std::unique_ptr<CloseEventSource> source_;
+  std::unique_ptr<BpfCloseEvents> source_;
 };
 
 void expect_one_each(const std::multimap<uint64_t, CloseEvent>& events, const std::set<uint64_t>& inodes) {
@@ -320,7 +320,7 @@ TEST_F(CloseEventsTest, TheCloseEventCarriesTheInodeTheIteratorSaw) {
   std::unique_ptr<SocketIterator> iterator;
   load_or_skip([&] { iterator = std::make_unique<SocketIterator>(); });
   if (!iterator) return;
-  source_ = std::make_unique<CloseEventSource>(std::move(*source_));
+  source_ = std::make_unique<BpfCloseEvents>(std::move(*source_));
 
   LoopbackServer server(AF_INET, 1, kRequestBytes);
   std::optional<OwnedFd> fd(tcp_socket(AF_INET));
@@ -344,8 +344,8 @@ TEST_F(CloseEventsTest, TheCloseEventCarriesTheInodeTheIteratorSaw) {
 TEST_F(CloseEventsTest, FullRingBufferCountsEveryLostEvent) {
   // One page holds 63 events with their 8-byte headers; we cause 201 closes.
   constexpr int kConnections = 100;
-  std::unique_ptr<CloseEventSource> small;
-  load_or_skip([&] { small = std::make_unique<CloseEventSource>(4096); });
+  std::unique_ptr<BpfCloseEvents> small;
+  load_or_skip([&] { small = std::make_unique<BpfCloseEvents>(4096); });
   if (!small) return;
 
   std::set<uint64_t> ours;

@@ -1,9 +1,12 @@
 // One message of a sock_diag dump as the kernel sends it (parse_inet_diag,
-// parse_unix_diag): the first byte picks the dump (0 TCP, 1 UDP, anything
-// else unix), the rest is the message after its nlmsghdr. A message shorter
-// than its fixed header is refused; any other is read without reading past
-// its end, whatever its attributes claim; the record keeps the header's
-// identity, and the unread bytes never exceed the kernel's receive queue.
+// parse_unix_diag), or a TCP destroy notification (parse_tcp_destroy): the
+// first byte picks which (0 TCP, 1 UDP, 3 destroy, anything else unix), the
+// rest is the message after its nlmsghdr. A message shorter than its fixed
+// header is refused; any other is read without reading past its end,
+// whatever its attributes claim; the record keeps the header's identity, and
+// the unread bytes never exceed the kernel's receive queue. A destroy keeps
+// the header's cookie, leaves the identity the notification lacks at 0 and
+// never consumes more than it received.
 #include <linux/inet_diag.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
@@ -44,6 +47,19 @@ void check_unix(std::span<const std::byte> payload) {
   if (!lw::is_unix_stream_end(*record)) LW_FUZZ_CHECK(record->unread == 0);
 }
 
+void check_destroy(std::span<const std::byte> payload) {
+  const auto destroyed = lw::parse_tcp_destroy(payload);
+  if (!destroyed) return;
+  LW_FUZZ_CHECK(payload.size() >= sizeof(inet_diag_msg));
+  inet_diag_msg msg;
+  std::memcpy(&msg, payload.data(), sizeof(msg));
+  LW_FUZZ_CHECK(destroyed->cookie == (msg.id.idiag_cookie[0] | uint64_t{msg.id.idiag_cookie[1]} << 32));
+  const lw_close_event& e = destroyed->event;
+  LW_FUZZ_CHECK(e.family == msg.idiag_family && (e.family == AF_INET || e.family == AF_INET6));
+  LW_FUZZ_CHECK(e.inode == 0 && e.tgid == 0 && e.cgroup_id == 0);
+  LW_FUZZ_CHECK(e.bytes_consumed <= e.bytes_received);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -52,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (data[0]) {
     case 0: check_inet(payload, IPPROTO_TCP); break;
     case 1: check_inet(payload, IPPROTO_UDP); break;
+    case 3: check_destroy(payload); break;
     default: check_unix(payload);
   }
   return 0;

@@ -359,17 +359,19 @@ TEST(MetricsExporter, SaysWhichNodeKernelBackendAndHowOftenItSamples) {
   EXPECT_DOUBLE_EQ(families[3].metric.at(0).gauge.value, 2.5);
 }
 
-TEST(MetricsExporter, TheNetlinkBackendSaysItSeesNoCloses) {
-  AgentInfo netlink;
-  netlink.socket_backend = "netlink";
-  netlink.close_events = false;
-  MetricsExporter exporter(ExportLimits{}, netlink);
-  const auto families = exporter.Collect();
-  ASSERT_EQ(families.size(), 2u);
-  const auto& backend = families[1].metric.at(0);
-  EXPECT_TRUE(has_label(backend, "sockets", "sock_diag"));
-  EXPECT_TRUE(has_label(backend, "closes", "none"));
-  EXPECT_TRUE(has_label(backend, "owners", "none"));
+TEST(MetricsExporter, TheNetlinkBackendSaysWhereItsClosesComeFrom) {
+  for (const auto& [closes, owners] : {std::pair{"sock_diag_destroy", "sock_diag_cookie"}, {"none", "none"}}) {
+    AgentInfo netlink;
+    netlink.socket_backend = "netlink";
+    netlink.closes = closes;
+    MetricsExporter exporter(ExportLimits{}, netlink);
+    const auto families = exporter.Collect();
+    ASSERT_EQ(families.size(), 2u);
+    const auto& backend = families[1].metric.at(0);
+    EXPECT_TRUE(has_label(backend, "sockets", "sock_diag"));
+    EXPECT_TRUE(has_label(backend, "closes", closes));
+    EXPECT_TRUE(has_label(backend, "owners", owners));
+  }
 }
 
 }  // namespace
