@@ -252,6 +252,7 @@ int run(const AgentConfig& config) {
         .interval_seconds = std::chrono::duration<double>(config.interval).count(),
         .analysis = config.analysis,
         .backend = std::string(opened.source->name()),
+        .paths = config.paths,
     });
   }
   auto exporter = std::make_shared<MetricsExporter>(

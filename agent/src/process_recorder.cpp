@@ -9,6 +9,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "collect/procfs.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -135,7 +136,11 @@ void ProcessRecorder::record(const NodeSample& sample, double now) {
       ++it;
       continue;
     }
-    write(it->second, process_exited_line());
+    // Gone, its PID reused, or a zombie: it exited.
+    const auto stat = read_stat(options_.paths, it->first.pid);
+    if (!stat || stat->start_time != it->first.start_time || stat->state == 'Z' || stat->state == 'X') {
+      write(it->second, process_exited_line());
+    }
     it = open_.erase(it);
   }
 }

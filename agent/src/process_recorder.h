@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 
+#include "collect/host_paths.h"
 #include "model/node_sample.h"
 #include "model/observation.h"
 #include "output/recording.h"
@@ -25,6 +26,7 @@ struct RecorderOptions {
   double interval_seconds = 0;
   AnalysisConfig analysis;  // the agent's, so a replay judges as it did
   std::string backend;
+  HostPaths paths;  // to tell a process that exited from one no longer targeted
 };
 
 // Read at scrape time from another thread.
@@ -41,8 +43,10 @@ class ProcessRecorder {
   // prepare_recording_dir(options.directory) first.
   explicit ProcessRecorder(RecorderOptions options);
   // One round at `now` (seconds, monotonic, as the detector got it): a
-  // sample line per process, a file opened for each new one and closed with
-  // a process_exited line for each that is gone.
+  // sample line per process, a file opened for each new one and closed for
+  // each that is gone: with a process_exited line when it exited, without
+  // when it lives on but is no longer a target (an exec() that changed the
+  // name --comm matched).
   void record(const NodeSample& sample, double now);
   std::shared_ptr<const RecordingCounters> counters() const { return counters_; }
 

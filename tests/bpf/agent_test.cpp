@@ -841,6 +841,28 @@ TEST_F(AgentTest, AnAgentRestartedWhileItsProcessLivesKeepsTheEarlierRecording) 
   EXPECT_EQ(written(bounded), 0);
 }
 
+// A recorded process that stops being a target without exiting (an exec()
+// that changes the name --comm matched) was said to have exited.
+TEST_F(AgentTest, ARecordedProcessThatExecsIntoAnotherNameIsNotSaidToHaveExited) {
+  const TempDir dir;
+  const auto shell = dir.path() / "lwexecprobe";
+  std::filesystem::create_symlink("/bin/sh", shell);
+  Agent agent({"--comm", "^lwexecprobe$", "--interval", "200ms", "--record-dir", (dir.path() / "rec").string()});
+  ChildProcess probe({shell.string(), "-c", "sleep 2; exec sleep 60"});
+  const auto comm = [&] { return read_text_file(fmt::format("/proc/{}/comm", probe.pid())).value_or(""); };
+  ASSERT_TRUE(eventually([&] {
+    return agent.scrape().value("leakwatch_recording_lines_total", {{"result", "written"}}).value_or(0) >= 3;
+  })) << agent.log();
+  ASSERT_TRUE(eventually([&] { return comm() == "sleep\n"; })) << comm();
+  agent.after_rounds(2);
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "rec")) files.push_back(entry.path());
+  ASSERT_EQ(files.size(), 1u);
+  const auto replay = run_command({LW_CLI_PATH, "analyze", files[0].string(), "--json"}, Output::capture);
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  EXPECT_FALSE(nlohmann::json::parse(replay.out)["watch"]["process_exited"].get<bool>()) << "it lives on, as sleep";
+}
+
 // A tmpfs of a given size (or read-only) for the length of a test: a disk
 // that fills, without filling the machine's.
 class SmallTmpfs {
