@@ -5,8 +5,9 @@
 // round as the agent does: its default window for the interval, and its
 // paging rule (--page-after 15m). Reports, per trace, when the expected
 // finding first reached warning and first paged, and how many rounds a
-// healthy trace (or a wrong kind) spent at warning or paging. Not a test:
-// it asserts nothing. --write-dir writes each trace as a recording, for
+// healthy trace (or a wrong kind) spent at warning or paging; the same for
+// the hour-long recordings of real workloads in tests/traces/ (made by
+// record-long.sh). Not a test: it asserts nothing. --write-dir writes each trace as a recording, for
 // `leakwatch analyze` (docs/recording.md).
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -130,6 +131,16 @@ std::string minutes(const std::optional<double>& seconds) {
   return *seconds < 10 * kMinute ? fmt::format("{:.0f} s", *seconds) : fmt::format("{:.0f} min", *seconds / kMinute);
 }
 
+// One row of the table: a trace at an interval, as the agent judged it.
+void judgement_row(const std::string& name, const std::string& expected, double interval,
+                   const std::vector<Observation>& samples) {
+  const Judgement j = replay(samples, expected, interval);
+  const auto when = [&](const std::optional<double>& t) { return expected.empty() ? "-" : minutes(t); };
+  std::cout << fmt::format("| {} | {:.0f} s | {} | {} | {} | {} | {} of {} | {} of {} |\n", name, interval,
+                           expected.empty() ? "none" : expected, when(j.first_named), when(j.first_warning),
+                           when(j.first_page), j.false_warning_rounds, j.rounds, j.false_paging_rounds, j.rounds);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,12 +173,16 @@ int main(int argc, char** argv) {
                                             .backend = "synthetic"}));
         for (const auto& o : samples) writer.write(lw::to_json(o));
       }
-      const Judgement j = replay(samples, trace.expected, interval);
-      const auto when = [&](const std::optional<double>& t) { return trace.expected.empty() ? "-" : minutes(t); };
-      std::cout << fmt::format("| {} | {:.0f} s | {} | {} | {} | {} | {} of {} | {} of {} |\n", trace.name, interval,
-                               trace.expected.empty() ? "none" : trace.expected, when(j.first_named),
-                               when(j.first_warning), when(j.first_page), j.false_warning_rounds, j.rounds,
-                               j.false_paging_rounds, j.rounds);
+      judgement_row(trace.name, trace.expected, interval, samples);
+    }
+  }
+  std::cout << "\nReal workloads on loopback, recorded for an hour or more by tests/traces/record-long.sh:\n\n"
+               "| recording | interval | expected | first named | first warning | first page | rounds at warning, "
+               "wrong | rounds paging, wrong |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& [name, expected] : lw::test::recorded_traces()) {
+    for (const char* interval : {"15s", "60s"}) {
+      const lw::Recording r = lw::read_recording(fmt::format("{}/{}-{}.jsonl", LW_TRACES_DIR, name, interval));
+      judgement_row(name, expected, r.header.interval_seconds, r.samples);
     }
   }
   std::cout << "\nA pre-fork master and 4 workers each replaced every 2 minutes, 4 hours, through the agent's "

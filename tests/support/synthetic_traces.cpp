@@ -38,6 +38,17 @@ Observation sample(const Trace& trace, double t, std::mt19937& rng) {
 
 }  // namespace
 
+std::vector<RecordedTrace> recorded_traces() {
+  return {
+      {"heap-leak-25kib-per-second", "heap-growth"},
+      {"connection-leak-1-per-minute", "connection-leak"},
+      {"close-wait-leak-1-per-minute", "close-wait-leak"},
+      {"fd-leak-1-per-minute", "fd-leak"},
+      {"backlog-drained-every-20s", ""},
+      {"short-connections-10-per-second", ""},
+  };
+}
+
 std::vector<Trace> traces() {
   const double base = 200 * kMiB;
   const auto flat = [](double v) { return [v](double) { return v; }; };

@@ -64,4 +64,12 @@ struct Judgement {
 // agent's PagingRule (--page-after 15m).
 Judgement replay(const std::vector<Observation>& samples, const std::string& expected, double interval);
 
+// The recordings of real workloads over an hour or more in tests/traces/
+// (record-long.sh), each at 15 s and 60 s: NAME-15s.jsonl, NAME-60s.jsonl.
+struct RecordedTrace {
+  std::string name;
+  std::string expected;  // the finding kind it must produce; empty: healthy
+};
+std::vector<RecordedTrace> recorded_traces();
+
 }  // namespace lw::test

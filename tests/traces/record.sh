@@ -6,23 +6,8 @@
 # with the project built in build/; the workloads stop by themselves.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-workload=build/tests/lw-workload
-leakwatch=build/cli/leakwatch
-out=tests/traces
-started=()
-trap 'for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
-
-# Starts a workload in the background, its first line (ready ...) in $ready.
-start() {
-  local log
-  log=$(mktemp)
-  "$workload" "$@" --max-seconds 60 > "$log" &
-  started+=($!)
-  last_pid=$!
-  until grep -q '^ready' "$log"; do sleep 0.1; done
-  ready=$(grep -m1 '^ready' "$log")
-  rm -f "$log"
-}
+workload_seconds=60
+source tests/traces/workloads.sh
 
 record() {
   local name=$1 pid=$2

@@ -133,5 +133,24 @@ TEST(TraceReplay, RecordedWorkloadsReplayToTheirVerdicts) {
   }
 }
 
+// Real workloads watched for over an hour at 15 s and 60 s, recorded by
+// tests/traces/record-long.sh, judged round by round as the agent would:
+// the slow leaks warned within the hour with nothing else warning, the
+// healthy load never.
+TEST(TraceReplay, HourLongRecordingsOfRealWorkloadsAreJudgedAsTheAgentWould) {
+  for (const auto& [name, kind] : recorded_traces()) {
+    for (const char* interval : {"15s", "60s"}) {
+      const std::string file = name + "-" + interval;
+      const Recording r = read_recording(std::string(LW_SOURCE_DIR) + "/tests/traces/" + file + ".jsonl");
+      ASSERT_GE(r.samples.back().time - r.samples.front().time, 3600.0) << file << ": shorter than an hour";
+      const Judgement j = replay(r.samples, kind, r.header.interval_seconds);
+      EXPECT_EQ(j.false_warning_rounds, 0u) << file << ": last at " << j.last_false_warning.value_or(-1) << " s";
+      if (kind.empty()) continue;
+      ASSERT_TRUE(j.first_warning) << file;
+      EXPECT_LE(*j.first_warning, 3600.0) << file;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lw::test
