@@ -35,8 +35,7 @@ std::vector<SocketRecord> possibly_shared(std::span<const SocketRecord> held) {
 std::optional<std::vector<SharedSocket>> find_shared_sockets(SocketSource& source, const HostPaths& paths, pid_t pid,
                                                              std::span<const SocketRecord> held) {
   // Every descriptor is a reference: a backend that reports none knows none.
-  if (std::all_of(held.begin(), held.end(), [](const SocketRecord& r) { return r.file_refs == 0; }) &&
-      !held.empty()) {
+  if (std::all_of(held.begin(), held.end(), [](const SocketRecord& r) { return r.file_refs == 0; }) && !held.empty()) {
     return std::nullopt;
   }
   const auto candidates = possibly_shared(held);

@@ -26,8 +26,8 @@ struct SocketHolder {
 };
 
 struct SharedSocket {
-  SocketRecord socket;  // as the target holds it (its lowest fd)
-  uint64_t descriptors = 0;  // the target's descriptors of it
+  SocketRecord socket;               // as the target holds it (its lowest fd)
+  uint64_t descriptors = 0;          // the target's descriptors of it
   std::vector<SocketHolder> others;  // by PID
 };
 
