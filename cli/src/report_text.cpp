@@ -150,8 +150,6 @@ std::string hint(const ProcessReport& r) {
       percent(queues, *m.footprint), human_bytes(queues));
 }
 
-}  // namespace
-
 std::string shared_sockets_section(const std::optional<std::vector<SharedSocket>>& shared) {
   if (!shared || shared->empty()) return "";
   std::string out = "\nSockets other processes hold too\n";
@@ -168,6 +166,8 @@ std::string shared_sockets_section(const std::optional<std::vector<SharedSocket>
   }
   return out;
 }
+
+}  // namespace
 
 std::string render_text(const ProcessReport& report) {
   return header(report) + "\n" + memory_section(report) + "\n" + cgroup_section(report) +
