@@ -17,17 +17,17 @@ std::string command_of(const HostPaths& paths, pid_t pid) {
 
 }  // namespace
 
-std::vector<SocketRecord> possibly_shared(std::span<const SocketRecord> held) {
-  std::map<uint64_t, std::pair<SocketRecord, uint64_t>> by_inode;  // lowest fd's record, descriptors
+std::vector<SharedSocket> possibly_shared(std::span<const SocketRecord> held) {
+  std::map<uint64_t, SharedSocket> by_inode;
   for (const auto& r : held) {
     if (r.inode == 0) continue;
-    auto [it, added] = by_inode.try_emplace(r.inode, r, 0);
-    if (r.fd < it->second.first.fd) it->second.first = r;
-    it->second.second++;
+    SharedSocket& s = by_inode.try_emplace(r.inode, SharedSocket{r, 0, {}}).first->second;
+    if (r.fd < s.socket.fd) s.socket = r;
+    s.descriptors++;
   }
-  std::vector<SocketRecord> out;
-  for (const auto& [inode, entry] : by_inode) {
-    if (entry.first.file_refs > entry.second) out.push_back(entry.first);
+  std::vector<SharedSocket> out;
+  for (auto& [inode, s] : by_inode) {
+    if (s.socket.file_refs > s.descriptors) out.push_back(std::move(s));
   }
   return out;
 }
@@ -38,23 +38,21 @@ std::optional<std::vector<SharedSocket>> find_shared_sockets(SocketSource& sourc
   if (std::all_of(held.begin(), held.end(), [](const SocketRecord& r) { return r.file_refs == 0; }) && !held.empty()) {
     return std::nullopt;
   }
-  const auto candidates = possibly_shared(held);
+  auto candidates = possibly_shared(held);
   if (candidates.empty()) return std::vector<SharedSocket>{};
   log::debug("reading every process's sockets for the other holders of {} sockets", candidates.size());
   std::map<uint64_t, std::map<pid_t, uint64_t>> holders;  // inode -> other PID -> descriptors
-  for (const auto& c : candidates) holders[c.inode];
+  for (const auto& c : candidates) holders[c.socket.inode];
   for (const auto& r : source.all()) {
     const auto it = holders.find(r.inode);
     if (it != holders.end() && static_cast<pid_t>(r.tgid) != pid) it->second[static_cast<pid_t>(r.tgid)]++;
   }
   std::vector<SharedSocket> out;
-  for (const auto& c : candidates) {
-    const auto& others = holders[c.inode];
+  for (auto& c : candidates) {
+    const auto& others = holders[c.socket.inode];
     if (others.empty()) continue;
-    SharedSocket s{c, 0, {}};
-    for (const auto& r : held) s.descriptors += r.inode == c.inode;
-    for (const auto& [other, descriptors] : others) s.others.push_back({other, command_of(paths, other), descriptors});
-    out.push_back(std::move(s));
+    for (const auto& [other, descriptors] : others) c.others.push_back({other, command_of(paths, other), descriptors});
+    out.push_back(std::move(c));
   }
   return out;
 }

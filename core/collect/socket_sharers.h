@@ -32,8 +32,9 @@ struct SharedSocket {
 };
 
 // Sockets whose file has more references than `held` has descriptors of
-// it: another process may hold them (or the kernel, for a moment). Pure.
-std::vector<SocketRecord> possibly_shared(std::span<const SocketRecord> held);
+// it: another process may hold them (or the kernel, for a moment); their
+// other holders not yet known. Pure.
+std::vector<SharedSocket> possibly_shared(std::span<const SocketRecord> held);
 
 // The other holders of `held`'s sockets, read from the whole node only when
 // possibly_shared() finds any; sockets no other process holds are left out.

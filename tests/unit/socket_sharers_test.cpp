@@ -25,8 +25,10 @@ TEST(SocketSharers, MoreReferencesThanDescriptorsIsPossiblyShared) {
   const std::vector<SocketRecord> held{alone, duplicated, duplicate, inherited, inherited_dup};
   const auto shared = possibly_shared(held);
   ASSERT_EQ(shared.size(), 1u);
-  EXPECT_EQ(shared[0].inode, 3u);
-  EXPECT_EQ(shared[0].fd, 5u) << "named by its lowest fd";
+  EXPECT_EQ(shared[0].socket.inode, 3u);
+  EXPECT_EQ(shared[0].socket.fd, 5u) << "named by its lowest fd";
+  EXPECT_EQ(shared[0].descriptors, 2u);
+  EXPECT_TRUE(shared[0].others.empty()) << "not looked for yet";
 }
 
 TEST(SocketSharers, UnknownReferencesAreNeverShared) {
