@@ -106,6 +106,7 @@ struct AgentCost {
   double cpu_ms_per_round = 0;
   double wall_ms_per_round = 0;
   double rss_mib = 0;
+  double peak_rss_mib = 0;
 };
 
 // The agent's cost on the sockets of the machine as they are (a fleet the
@@ -123,8 +124,12 @@ AgentCost measure_agent(const std::string& agent, const std::string& kubelet_log
   const double done = after.value("leakwatch_snapshots_total", {{"result", "ok"}}).value_or(0) - rounds0;
   const double wall = after.value("leakwatch_snapshot_duration_seconds_sum").value_or(0) -
                       before.value("leakwatch_snapshot_duration_seconds_sum").value_or(0);
-  return {backend, static_cast<int>(after.value("leakwatch_sockets_seen").value_or(0)), 1000 * (cpu1 - cpu0) / done,
-          1000 * wall / done, rss_mib(running.pid())};
+  return {backend,
+          static_cast<int>(after.value("leakwatch_sockets_seen").value_or(0)),
+          1000 * (cpu1 - cpu0) / done,
+          1000 * wall / done,
+          rss_mib(running.pid()),
+          peak_rss_mib(running.pid())};
 }
 
 // Connections opened and closed as fast as lw-workload churn can on
@@ -178,13 +183,20 @@ double iperf3_bps(const std::string& port, int seconds) {
 
 int main(int argc, char** argv) {
   CLI::App app{"leakwatch-agent benchmark: CPU, memory, and loopback throughput with and without it"};
-  std::string agent = LW_AGENT_PATH, workload = LW_WORKLOAD_PATH;
+  std::string agent = LW_AGENT_PATH, workload = LW_WORKLOAD_PATH, baseline;
   int rounds = 10, seconds = 5, repeat = 3, closes = 200000;
   std::vector<int> socket_counts{10000, 50000};
-  std::vector<std::string> close_intervals{"5s", "60s"};
+  std::vector<std::string> close_intervals{"5s", "60s"}, backends{"bpf", "netlink"};
   app.add_option("--agent", agent, "leakwatch-agent binary")->capture_default_str();
   app.add_option("--workload", workload, "lw-workload binary")->capture_default_str();
+  app.add_option("--baseline", baseline,
+                 "Another leakwatch-agent build (an earlier commit's), measured right after --agent on the same "
+                 "sockets")
+      ->check(CLI::ExistingFile);
   app.add_option("--sockets", socket_counts, "Socket counts to measure the agent at")->capture_default_str();
+  app.add_option("--backends", backends, "Backends to measure the agent with at each socket count")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bpf", "netlink"}));
   app.add_option("--rounds", rounds, "Sampling rounds (1 s apart) per measurement")->check(CLI::Range(2, 600));
   app.add_option("--seconds", seconds, "Length of one iperf3 run")->check(CLI::Range(1, 60));
   app.add_option("--repeat", repeat, "iperf3 runs with and without the agent, alternating")->check(CLI::Range(1, 20));
@@ -200,16 +212,21 @@ int main(int argc, char** argv) {
   std::cout << "Machine: " << machine_description() << "\n";
   std::cout << fmt::format("Kubelet log directory: {} pods x {} containers (--host-log); for pod identity: {}\n\n",
                            kPods, kContainersPerPod, pod_index_costs(kubelet_logs.path()));
-  std::cout << "| backend | sockets on the machine | agent CPU per round (ms) | round wall time (ms) | agent RSS (MiB) "
-               "|\n|---|---:|---:|---:|---:|\n";
+  std::cout << "| agent | backend | sockets on the machine | agent CPU per round (ms) | round wall time (ms) | agent "
+               "RSS (MiB) "
+               "| agent peak RSS (MiB) |\n|---|---|---:|---:|---:|---:|---:|\n";
   for (const int n : socket_counts) {
     // Both backends on the same sockets, one after the other.
     const lw::test::SocketFleet fleet(workload, n, std::min(18000, n / 2 - 1));
-    for (const char* backend : {"bpf", "netlink"}) {
-      const AgentCost c = measure_agent(agent, kubelet_logs.path().string(), backend, rounds);
-      std::cout << fmt::format("| {} | {} | {:.1f} | {:.1f} | {:.1f} |\n", c.backend, c.sockets, c.cpu_ms_per_round,
-                               c.wall_ms_per_round, c.rss_mib)
-                << std::flush;
+    for (const std::string& backend : backends) {
+      for (const std::string& binary : {agent, baseline}) {
+        if (binary.empty()) continue;
+        const AgentCost c = measure_agent(binary, kubelet_logs.path().string(), backend, rounds);
+        std::cout << fmt::format("| {} | {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} |\n",
+                                 binary == agent ? "this build" : "baseline", c.backend, c.sockets, c.cpu_ms_per_round,
+                                 c.wall_ms_per_round, c.rss_mib, c.peak_rss_mib)
+                  << std::flush;
+      }
     }
   }
 

@@ -22,6 +22,15 @@ std::string cpuinfo_field(const std::string& prefix) {
   return "unknown CPU";
 }
 
+// A "VmRSS:"-like line of /proc/PID/status, in MiB; 0 when the process is gone.
+double status_mib(pid_t pid, std::string_view field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with(field)) return std::stod(line.substr(field.size())) / 1024.0;
+  }
+  return 0;
+}
+
 }  // namespace
 
 double ms_since(Clock::time_point start) {
@@ -44,13 +53,9 @@ double Series::median() const {
 
 double Series::min() const { return *std::min_element(values.begin(), values.end()); }
 
-double rss_mib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
+double rss_mib(pid_t pid) { return status_mib(pid, "VmRSS:"); }
+
+double peak_rss_mib(pid_t pid) { return status_mib(pid, "VmHWM:"); }
 
 std::string machine_description() {
   utsname u{};

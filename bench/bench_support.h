@@ -28,6 +28,8 @@ struct Series {
 
 // A process's resident memory (VmRSS in /proc/PID/status), MiB; 0 when it is gone.
 double rss_mib(pid_t pid);
+// Its peak resident memory so far (VmHWM): what a memory limit must cover.
+double peak_rss_mib(pid_t pid);
 
 // "2 cores, AMD EPYC, kernel 6.18.44 x86_64".
 std::string machine_description();

@@ -50,38 +50,33 @@ struct Holder {
   const TargetProcess* process;
 };
 
-// The kernel does not say which of the processes holding a socket read its
+// Calls credit(holder) once for each TCP connection the targets hold. The
+// kernel does not say which of the processes holding a socket read its
 // bytes. The rule: the one that started first, which opened it (fork()
 // hands descriptors from parent to child); once it lets go, the next one.
-std::unordered_map<uint64_t, Holder> credited_holders(const std::vector<SocketRecord>& records,
-                                                      const std::map<pid_t, const TargetProcess*>& by_pid) {
+// Only sockets that may have several holders wait in a map for that choice.
+void for_each_credited_holder(const std::vector<SocketRecord>& records,
+                              const std::map<pid_t, const TargetProcess*>& by_pid,
+                              const std::function<void(const Holder&)>& credit) {
   const auto started_before = [](const TargetProcess& a, const TargetProcess& b) {
     return std::tie(a.info.stat.start_time, a.info.pid) < std::tie(b.info.stat.start_time, b.info.pid);
   };
-  std::unordered_map<uint64_t, Holder> holders;
+  std::unordered_map<uint64_t, Holder> shared;
   for (const auto& [tgid, held] : spans_by_tgid(records)) {
     const auto owner = by_pid.find(static_cast<pid_t>(tgid));
     if (owner == by_pid.end()) continue;
     for (const auto& r : held) {
       if (!is_tcp(r) || is_tcp_listener(r)) continue;
       const Holder candidate{&r, owner->second};
-      const auto [it, added] = holders.try_emplace(r.inode, candidate);
+      if (only_descriptor(r)) {
+        credit(candidate);
+        continue;
+      }
+      const auto [it, added] = shared.try_emplace(r.inode, candidate);
       if (!added && started_before(*owner->second, *it->second.process)) it->second = candidate;
     }
   }
-  return holders;
-}
-
-// A cgroup's sockets: its processes' records taken as one, so a socket
-// several of them hold is counted once.
-SocketSummary cgroup_sockets(const std::vector<std::span<const SocketRecord>>& held, const StallRule& stalls,
-                             size_t top_endpoints) {
-  size_t count = 0;
-  for (const auto& r : held) count += r.size();
-  std::vector<SocketRecord> records;
-  records.reserve(count);
-  for (const auto& r : held) records.insert(records.end(), r.begin(), r.end());
-  return summarize_sockets(records, top_endpoints, 0, &stalls);
+  for (const auto& [inode, holder] : shared) credit(holder);
 }
 
 ProcessSample process_sample(const TargetProcess& p, std::span<const SocketRecord> records, const StallRule& stalls,
@@ -101,8 +96,11 @@ ProcessSample process_sample(const TargetProcess& p, std::span<const SocketRecor
 }  // namespace
 
 void sort_by_owner(std::vector<SocketRecord>& records) {
-  std::stable_sort(records.begin(), records.end(),
-                   [](const SocketRecord& a, const SocketRecord& b) { return a.tgid < b.tgid; });
+  const auto by_tgid = [](const SocketRecord& a, const SocketRecord& b) { return a.tgid < b.tgid; };
+  // The iterator's records come in this order but for a leader's exit; a
+  // stable sort of a million would need a 64 MiB buffer for nothing.
+  if (!std::is_sorted(records.begin(), records.end(), by_tgid))
+    std::stable_sort(records.begin(), records.end(), by_tgid);
 }
 
 uint64_t credit_ingress(IngressLedger& ledger, const RoundInputs& in) {
@@ -111,11 +109,11 @@ uint64_t credit_ingress(IngressLedger& ledger, const RoundInputs& in) {
 
   // Live sockets first, then the closes: a close credits only what arrived
   // after the socket's last sighting.
-  for (const auto& [inode, holder] : credited_holders(in.records, by_pid)) {
+  for_each_credited_holder(in.records, by_pid, [&](const Holder& holder) {
     const SocketRecord& r = *holder.record;
-    ledger.observe(inode, r.bytes_received, consumed_bytes(r),
+    ledger.observe(r.inode, r.bytes_received, consumed_bytes(r),
                    SocketOwner{key_of(*holder.process), holder.process->cgroup});
-  }
+  });
   uint64_t unattributed = 0;
   for (const auto& e : in.close_events) {
     if (ledger.knows(e.inode)) {
@@ -169,7 +167,7 @@ NodeSample assemble_node_sample(const RoundInputs& in, const IngressLedger& ledg
     sample.processes.push_back(std::move(s));
   }
   for (auto& [path, c] : sample.cgroups) {
-    if (c.processes > 1) c.sockets = cgroup_sockets(cgroup_records[path], stalls, top_endpoints);
+    if (c.processes > 1) c.sockets = summarize_socket_parts(cgroup_records[path], top_endpoints, 0, &stalls);
     c.ingress = ledger.cgroup_totals(path);
     if (const auto it = in.cgroup_memory.find(path); it != in.cgroup_memory.end()) c.memory = it->second;
   }

@@ -25,6 +25,8 @@ bool is_unix_stream_end(const SocketRecord& r) {
 
 bool unread_known(const SocketRecord& r) { return is_tcp(r) || is_unix_stream_end(r); }
 
+bool only_descriptor(const SocketRecord& r) { return r.file_refs == 1; }
+
 uint64_t receive_queue_bytes(const SocketRecord& r) { return r.rmem_alloc; }
 
 uint64_t read_position(const SocketRecord& r) { return r.bytes_received - r.unread; }

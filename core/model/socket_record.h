@@ -21,6 +21,10 @@ bool is_tcp_listener(const SocketRecord& r);
 bool is_unix_stream_end(const SocketRecord& r);
 // Whether r.unread means something: TCP and unix stream ends.
 bool unread_known(const SocketRecord& r);
+// The only descriptor of its socket on the whole node, as the kernel's file
+// reference count says (BPF); false when another may exist or the count is
+// unknown. Such a record needs no deduplication by inode.
+bool only_descriptor(const SocketRecord& r);
 
 // TCP: how far the application has read, in payload bytes since the
 // connection began (bytes_received - unread): what copied_seq says, known to

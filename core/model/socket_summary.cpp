@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <iterator>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -16,10 +15,14 @@ namespace {
 
 uint64_t queued_bytes(const SocketRecord& r) { return receive_queue_bytes(r) + send_queue_bytes(r); }
 
-std::set<std::pair<uint16_t, uint16_t>> listening_ports(std::span<const SocketRecord> records) {
+// Each socket once: pointers into the records, 8 bytes a socket where a
+// copy would be 128.
+using Distinct = std::span<const SocketRecord* const>;
+
+std::set<std::pair<uint16_t, uint16_t>> listening_ports(Distinct records) {
   std::set<std::pair<uint16_t, uint16_t>> ports;  // (family, port)
-  for (const auto& r : records) {
-    if (is_tcp_listener(r)) ports.emplace(r.family, r.local_port);
+  for (const SocketRecord* r : records) {
+    if (is_tcp_listener(*r)) ports.emplace(r->family, r->local_port);
   }
   return ports;
 }
@@ -72,10 +75,11 @@ struct GroupKeyHash {
   }
 };
 
-std::vector<EndpointGroup> group_by_endpoint(std::span<const SocketRecord> records, const StallRule* stalls) {
+std::vector<EndpointGroup> group_by_endpoint(Distinct records, const StallRule* stalls) {
   const auto listening = listening_ports(records);
   std::unordered_map<GroupKey, EndpointGroup, GroupKeyHash> groups;
-  for (const auto& r : records) {
+  for (const SocketRecord* record : records) {
+    const SocketRecord& r = *record;
     if (!is_inet(r) || r.remote_port == 0) continue;
     const bool inbound = listening.contains({r.family, r.local_port});
     GroupKey key{r.family, inbound ? uint16_t{0} : r.remote_port, inbound ? r.local_port : uint16_t{0}, {}};
@@ -98,10 +102,10 @@ std::vector<EndpointGroup> group_by_endpoint(std::span<const SocketRecord> recor
   return sorted;
 }
 
-std::vector<ListenerQueue> listener_queues(std::span<const SocketRecord> records, size_t top) {
+std::vector<ListenerQueue> listener_queues(Distinct records, size_t top) {
   std::vector<ListenerQueue> out;
-  for (const auto& r : records) {
-    if (is_tcp_listener(r)) out.push_back({r.local_port, r.accept_queue, r.accept_queue_limit});
+  for (const SocketRecord* r : records) {
+    if (is_tcp_listener(*r)) out.push_back({r->local_port, r->accept_queue, r->accept_queue_limit});
   }
   std::sort(out.begin(), out.end(), [](const ListenerQueue& a, const ListenerQueue& b) {
     return std::tie(a.waiting, b.port) > std::tie(b.waiting, a.port);
@@ -110,12 +114,10 @@ std::vector<ListenerQueue> listener_queues(std::span<const SocketRecord> records
   return out;
 }
 
-std::vector<SocketRecord> largest_sockets(std::span<const SocketRecord> records, size_t top_n) {
+std::vector<SocketRecord> largest_sockets(Distinct records, size_t top_n) {
   // Sorted by pointer: a process may hold tens of thousands of 128-byte
   // records, of which only top_n are copied.
-  std::vector<const SocketRecord*> sorted;
-  sorted.reserve(records.size());
-  for (const auto& r : records) sorted.push_back(&r);
+  std::vector<const SocketRecord*> sorted(records.begin(), records.end());
   const auto by_size = [](const SocketRecord* a, const SocketRecord* b) {
     return std::make_tuple(queued_bytes(*a), a->unread, b->fd) > std::make_tuple(queued_bytes(*b), b->unread, a->fd);
   };
@@ -127,30 +129,31 @@ std::vector<SocketRecord> largest_sockets(std::span<const SocketRecord> records,
   return top;
 }
 
-// One record per socket, by inode, in their order: `records` itself unless
-// a socket is held twice (copied into `storage` only then). A record without
-// an inode is a socket of its own.
 // The connections that received nothing for the stall time; nullopt when
 // one of them cannot tell.
-std::optional<uint64_t> idle_connections(std::span<const SocketRecord> records, const StallRule& stalls) {
+std::optional<uint64_t> idle_connections(Distinct records, const StallRule& stalls) {
   uint64_t idle = 0;
-  for (const auto& r : records) {
-    if (!is_tcp(r) || is_tcp_listener(r)) continue;
-    if (!(r.flags & LW_SOCK_RCV_AGE_KNOWN)) return std::nullopt;
-    if (r.last_rcv_age_ms >= stalls.stall_after_seconds * 1000) idle++;
+  for (const SocketRecord* r : records) {
+    if (!is_tcp(*r) || is_tcp_listener(*r)) continue;
+    if (!(r->flags & LW_SOCK_RCV_AGE_KNOWN)) return std::nullopt;
+    if (r->last_rcv_age_ms >= stalls.stall_after_seconds * 1000) idle++;
   }
   return idle;
 }
 
-std::span<const SocketRecord> one_record_per_socket(std::span<const SocketRecord> records,
-                                                    std::vector<SocketRecord>& storage) {
-  std::unordered_set<uint64_t> seen(records.size());
-  const auto held_twice = [&](const SocketRecord& r) { return r.inode != 0 && !seen.insert(r.inode).second; };
-  if (std::none_of(records.begin(), records.end(), held_twice)) return records;
-  seen.clear();
-  std::copy_if(records.begin(), records.end(), std::back_inserter(storage),
-               [&](const SocketRecord& r) { return !held_twice(r); });
-  return storage;
+// One record per socket, by inode, in their order. Only the records that
+// may share their socket with another descriptor are remembered (on a node
+// of a million sockets, nearly all are the only descriptor of theirs). A
+// record without an inode is a socket of its own.
+std::vector<const SocketRecord*> one_record_per_socket(std::span<const std::span<const SocketRecord>> parts) {
+  std::vector<const SocketRecord*> distinct;
+  std::unordered_set<uint64_t> seen;
+  for (const auto& part : parts) {
+    for (const auto& r : part) {
+      if (only_descriptor(r) || r.inode == 0 || seen.insert(r.inode).second) distinct.push_back(&r);
+    }
+  }
+  return distinct;
 }
 
 }  // namespace
@@ -193,18 +196,24 @@ void merge_endpoint_group(EndpointGroup& into, const EndpointGroup& g) {
   if (g.max_idle_ms) into.max_idle_ms = std::max(into.max_idle_ms.value_or(0), *g.max_idle_ms);
 }
 
-SocketSummary summarize_sockets(std::span<const SocketRecord> held, size_t top_endpoints, size_t top_sockets,
+SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_endpoints, size_t top_sockets,
                                 const StallRule* stalls) {
+  const std::span<const SocketRecord> parts[] = {records};
+  return summarize_socket_parts(parts, top_endpoints, top_sockets, stalls);
+}
+
+SocketSummary summarize_socket_parts(std::span<const std::span<const SocketRecord>> parts, size_t top_endpoints,
+                                     size_t top_sockets, const StallRule* stalls) {
   SocketSummary s;
-  s.descriptors = held.size();
-  std::vector<SocketRecord> storage;
-  const auto records = one_record_per_socket(held, storage);
+  for (const auto& part : parts) s.descriptors += part.size();
+  const auto records = one_record_per_socket(parts);
   // Counted by raw kind and state, named once at the end: naming per socket
   // would dominate the cost on processes with tens of thousands of sockets.
   std::map<std::tuple<uint16_t, uint16_t, uint16_t>, const SocketRecord*> kind_examples;
   std::map<std::tuple<uint16_t, uint16_t, uint16_t>, uint64_t> kinds;
   std::array<uint64_t, 256> tcp_states{};
-  for (const auto& r : records) {
+  for (const SocketRecord* record : records) {
+    const SocketRecord& r = *record;
     s.sockets++;
     s.receive_queue_bytes += receive_queue_bytes(r);
     s.send_queue_bytes += send_queue_bytes(r);

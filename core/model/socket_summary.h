@@ -105,5 +105,9 @@ struct SocketSummary {
 // StallRule, endpoint groups count their stalled readers.
 SocketSummary summarize_sockets(std::span<const SocketRecord> records, size_t top_endpoints, size_t top_sockets,
                                 const StallRule* stalls = nullptr);
+// The records of several processes (a cgroup's) taken as one, without
+// copying them: a socket several of them hold is counted once.
+SocketSummary summarize_socket_parts(std::span<const std::span<const SocketRecord>> parts, size_t top_endpoints,
+                                     size_t top_sockets, const StallRule* stalls = nullptr);
 
 }  // namespace lw

@@ -88,6 +88,36 @@ TEST(AssembleNodeSample, CreditsLiveAndClosedSocketsToProcessesAndCgroups) {
   EXPECT_FALSE(s.cgroups.contains("")) << "the untargeted PID 99 adds no cgroup";
 }
 
+// A pre-fork master (PID 10) and its worker (PID 11) in one pod: the
+// listener's connection they both hold (the kernel counts 2 references to
+// its file) is the master's, which started first, and one socket of the
+// pod; the worker's own connection (1 reference) is the worker's alone.
+TEST(AssembleNodeSample, ASharedConnectionIsCreditedOnceAndASoleOneToItsHolder) {
+  Rounds rounds;
+  RoundInputs in;
+  in.processes = {process(10, "master", "/pod/a", 1000), process(11, "worker", "/pod/a", 1000)};
+  SocketRecord shared = received(10, 5, 1000, 300);
+  shared.file_refs = 2;
+  SocketRecord inherited = shared;
+  inherited.tgid = 11;
+  SocketRecord own = received(11, 6, 2000, 0);
+  own.file_refs = 1;
+  in.records = {shared, inherited, own};
+  const NodeSample s = rounds.run(std::move(in));
+
+  const auto pid_is = [&](pid_t pid) {
+    return *std::find_if(s.processes.begin(), s.processes.end(),
+                         [&](const ProcessSample& p) { return p.key.pid == pid; });
+  };
+  EXPECT_EQ(pid_is(10).ingress.received, 1000u);
+  EXPECT_EQ(pid_is(11).ingress.received, 2000u);
+  const CgroupSample& pod = s.cgroups.at("/pod/a");
+  EXPECT_EQ(pod.ingress.received, 3000u);
+  EXPECT_EQ(pod.sockets.sockets, 2u);
+  EXPECT_EQ(pod.sockets.descriptors, 3u);
+  EXPECT_EQ(pod.sockets.unread_bytes, 300u) << "the shared socket's unread bytes once";
+}
+
 TEST(AssembleNodeSample, ExitedProcessDisappearsButItsCgroupKeepsCounting) {
   Rounds rounds;
   rounds.see_api_with_one_socket();

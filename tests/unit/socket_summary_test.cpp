@@ -53,6 +53,26 @@ TEST(SocketSummary, ASocketHeldByTwoDescriptorsIsCountedOnce) {
   EXPECT_EQ(s.top_sockets.size(), 2u) << "listed once";
 }
 
+// A cgroup's processes summarized as one without copying their records: a
+// socket two of them hold is one socket of two descriptors.
+TEST(SocketSummary, PartsAreOneSetOfSocketsWithASharedSocketOnce) {
+  SocketRecord listener = RecordBuilder::listener(8000).inode(40).fd(3);
+  listener.file_refs = 2;
+  SocketRecord inherited = listener;
+  inherited.tgid = 2;
+  const std::vector<SocketRecord> master{listener, RecordBuilder::unix_stream().inode(41).fd(4)};
+  const std::vector<SocketRecord> worker{
+      inherited, RecordBuilder::tcp4("127.0.0.1", 8000, "127.0.0.1", 50000).inode(42).fd(5).unread(70)};
+  const std::span<const SocketRecord> parts[] = {master, worker};
+  const auto s = summarize_socket_parts(parts, 10, 10);
+  EXPECT_EQ(s.sockets, 3u);
+  EXPECT_EQ(s.descriptors, 4u);
+  EXPECT_EQ(s.by_tcp_state.at("LISTEN"), 1u);
+  EXPECT_EQ(s.unread_bytes, 70u);
+  ASSERT_EQ(s.endpoints.size(), 1u);
+  EXPECT_TRUE(s.endpoints[0].inbound) << "the listener of another part makes the connection inbound";
+}
+
 // Bytes waiting at a unix stream reader are the writer's memory, not TCP
 // ingress: summed apart.
 TEST(SocketSummary, UnixUnreadIsSummedApartFromTcpUnread) {
