@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
   std::cout << "\nReal workloads on loopback, recorded for an hour or more by tests/traces/record-long.sh:\n\n"
                "| recording | interval | expected | first named | first warning | first page | rounds at warning, "
                "wrong | rounds paging, wrong |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n";
-  for (const auto& [name, expected] : lw::test::recorded_traces()) {
+  for (const auto& [name, expected, warns_until] : lw::test::recorded_traces()) {
     for (const char* interval : {"15s", "60s"}) {
       const lw::Recording r = lw::read_recording(fmt::format("{}/{}-{}.jsonl", LW_TRACES_DIR, name, interval));
       judgement_row(name, expected, r.header.interval_seconds, r.samples);

@@ -11,6 +11,11 @@ namespace {
 
 constexpr double kPerConnection = 48 * kKiB;  // a connection's user-space state
 
+// Growth that stopped after T still shows in the hour window until most of
+// its later half is level, at about 1.5 T (trend.h: growth must go on in
+// the later half).
+constexpr double kLevelledAfter = 1.5;
+
 double sawtooth(double t, double period) { return std::fmod(t, period); }
 
 // One sample of a trace, with 1% of deterministic noise on the heap.
@@ -28,7 +33,12 @@ Observation sample(const Trace& trace, double t, std::mt19937& rng) {
   o.ingress_bytes_total = 20000 * t;  // steady traffic
   lw::EndpointGroup peer;
   peer.peer = "10.0.0.7:5432";
+  o.receive_queue_bytes = trace.shape.receive_queue(t);
+  o.send_queue_bytes = trace.shape.send_queue(t);
+  o.listeners = {{.port = 8000, .waiting = static_cast<uint64_t>(trace.shape.accept_queue(t)), .limit = 128}};
   peer.connections = static_cast<uint64_t>(o.tcp_connections);
+  peer.receive_queue_bytes = static_cast<uint64_t>(o.receive_queue_bytes);
+  peer.send_queue_bytes = static_cast<uint64_t>(o.send_queue_bytes);
   const auto close_wait = static_cast<uint64_t>(o.close_wait);
   peer.states = {{"ESTABLISHED", peer.connections - close_wait}};
   if (close_wait > 0) peer.states["CLOSE_WAIT"] = close_wait;
@@ -46,6 +56,11 @@ std::vector<RecordedTrace> recorded_traces() {
       {"fd-leak-1-per-minute", "fd-leak"},
       {"backlog-drained-every-20s", ""},
       {"short-connections-10-per-second", ""},
+      {"pool-filling-to-60", ""},
+      // Full after 20 minutes.
+      {"cache-warming-20-minutes", "", kLevelledAfter * 20 * kMinute},
+      // Collected every 10 minutes: later climbs only regain that level.
+      {"gc-sawtooth-10-minutes", "", kLevelledAfter * 10 * kMinute},
   };
 }
 
@@ -65,6 +80,23 @@ std::vector<Trace> traces() {
   // A deploy doubles the replicas' traffic after an hour: 100 connections
   // become 300 over 10 minutes, and stay.
   const auto scale_up = [](double t) { return 100 + 200 * std::clamp((t - kHour) / (10 * kMinute), 0.0, 1.0); };
+  // A listener whose workers fall behind: one more connection waits each
+  // minute (or second), up to the queue's limit.
+  const auto falling_behind = [](double per_second) {
+    return [per_second](double t) { return std::min(128.0, std::floor(t * per_second)); };
+  };
+  // A busy server's queue at a sampling instant: a few, now and then.
+  const auto bursts = [](double t) { return static_cast<double>(static_cast<int64_t>(t / 15) * 7 % 9); };
+  const auto rate = [](double bytes_per_second) {
+    return [bytes_per_second](double t) { return bytes_per_second * t; };
+  };
+  // A steady process of 20 connections of which one thing changes.
+  using Quantity = std::function<double(double)> Shape::*;
+  const auto steady_but = [&](Quantity which, std::function<double(double)> shape) {
+    Shape s{.anon = flat(base), .connections = flat(20)};
+    s.*which = std::move(shape);
+    return s;
+  };
   // Each leaked connection turns idle once --stall-after (60 s) has passed.
   const auto leaked_idle = [](double t) { return std::max(0.0, std::floor(t / kMinute) - 1); };
   return {
@@ -79,8 +111,14 @@ std::vector<Trace> traces() {
        "close-wait-leak",
        1,
        {.anon = per_connection(per_second), .connections = per_second, .idle = per_second, .close_wait = seconds}},
-      {"fd leak 1/min", "fd-leak", 4, {.anon = flat(base), .connections = flat(20), .other_fds = minutes}},
-      {"fd leak 1/s", "fd-leak", 1, {.anon = flat(base), .connections = flat(20), .other_fds = seconds}},
+      {"fd leak 1/min", "fd-leak", 4, steady_but(&Shape::other_fds, minutes)},
+      {"fd leak 1/s", "fd-leak", 1, steady_but(&Shape::other_fds, seconds)},
+      {"receive backlog 25 KiB/s", "socket-receive-backlog", 4, steady_but(&Shape::receive_queue, rate(25 * kKiB))},
+      {"receive backlog 1 MiB/s", "socket-receive-backlog", 1, steady_but(&Shape::receive_queue, rate(kMiB))},
+      {"send backlog 25 KiB/s", "socket-send-backlog", 4, steady_but(&Shape::send_queue, rate(25 * kKiB))},
+      {"send backlog 1 MiB/s", "socket-send-backlog", 1, steady_but(&Shape::send_queue, rate(kMiB))},
+      {"listen backlog 1/min", "listen-backlog", 4, steady_but(&Shape::accept_queue, falling_behind(1 / kMinute))},
+      {"listen backlog 1/s", "listen-backlog", 1, steady_but(&Shape::accept_queue, falling_behind(1))},
       {"pool filling to 60 in 10 min", "", 4, {per_connection(pool), pool}},
       {"scale-up 100 -> 300 connections", "", 4, {per_connection(scale_up), scale_up}},
       {"WebSockets +600/h for 8 h", "", 8, {per_connection(morning), morning}},
@@ -93,6 +131,14 @@ std::vector<Trace> traces() {
        "",
        4,
        {[base](double t) { return base + 500 * kKiB * std::min(t, 20 * kMinute); }, flat(20)}},
+      {"queues steady at 2 MiB, accepts in bursts",
+       "",
+       4,
+       {.anon = flat(base),
+        .connections = flat(20),
+        .receive_queue = flat(2 * kMiB),
+        .send_queue = flat(kMiB),
+        .accept_queue = bursts}},
   };
 }
 

@@ -1,5 +1,5 @@
 // Synthetic production-like traces of one process over hours: slow and fast
-// leaks, and healthy growth that looks like one for a while (a pool
+// leaks and backlogs, and healthy growth that looks like one for a while (a pool
 // filling, a fleet of WebSockets growing all morning, a daily cycle, a
 // scale-up, a GC sawtooth, a cache warming); and their replay round by
 // round as the agent judges them (its default windows for the interval,
@@ -35,6 +35,12 @@ struct Shape {
   std::function<double(double)> close_wait = [](double) { return 0.0; };
   // Descriptors other than sockets past the process's usual 20.
   std::function<double(double)> other_fds = [](double) { return 0.0; };
+  // Bytes queued in the kernel on its connections: received and not read,
+  // sent and not acknowledged.
+  std::function<double(double)> receive_queue = [](double) { return 0.0; };
+  std::function<double(double)> send_queue = [](double) { return 0.0; };
+  // Connections waiting in its listener's accept queue (limit 128).
+  std::function<double(double)> accept_queue = [](double) { return 0.0; };
 };
 
 struct Trace {
@@ -69,6 +75,10 @@ Judgement replay(const std::vector<Observation>& samples, const std::string& exp
 struct RecordedTrace {
   std::string name;
   std::string expected;  // the finding kind it must produce; empty: healthy
+  // Healthy growth that looks like a leak until it stops (a cache filling,
+  // a heap's first climb before its first collection): seconds from the
+  // start after which it must not warn. 0: it never may.
+  double warns_until = 0;
 };
 std::vector<RecordedTrace> recorded_traces();
 

@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -93,6 +94,7 @@ constexpr std::uint64_t kMaxParallel = 16'384;                    // sanity boun
 constexpr std::uint64_t kMaxPeriodMs = 3'600'000;                 // an hour between periodic actions at most
 constexpr std::uint64_t kHeapChunksPerSecond = 10;                // heap-grow allocations per second
 constexpr std::uint64_t kMaxHeapBytes = std::uint64_t{64} << 30;  // heap-grow --cap bound
+constexpr std::uint64_t kSecondsPerDay = 86400;                   // heap-grow --release-every bound
 constexpr std::uint64_t kMaxRate = std::uint64_t{1} << 40;        // bytes/s bound for --rate, --read-rate
 constexpr std::chrono::milliseconds kRateTick{10};                // token buckets refill this often
 constexpr std::uint64_t kRateBurstTicks = 10;                     // a bucket holds at most this many ticks' worth
@@ -1214,16 +1216,19 @@ int run_mode(const ChurnConfig& cfg, Runtime& rt) {
 // Mode: heap-grow
 
 // heap-grow: allocate and touch --bytes-per-second every second, in kHeapChunksPerSecond
-// chunks, and never free them; stop growing at --cap (a cache that warms up and levels off).
+// chunks, and never free them; stop growing at --cap (a cache that warms up and levels off);
+// with --release-every, free them all every that many seconds (a garbage collector's sawtooth).
 struct HeapGrowConfig {
   std::uint64_t bytes_per_second = 0;
   std::uint64_t cap = kMaxHeapBytes;
+  std::uint64_t release_every = 0;  // seconds; 0: never
 };
 
 HeapGrowConfig parse_heap_grow(const Args& args) {
   HeapGrowConfig cfg;
   cfg.bytes_per_second = args.number("bytes-per-second", 1, kMaxHeapBytes);
   cfg.cap = args.number("cap", 0, kMaxHeapBytes, kMaxHeapBytes);
+  cfg.release_every = args.number("release-every", 1, kSecondsPerDay, 0);
   return cfg;
 }
 
@@ -1246,11 +1251,22 @@ class HeapGrower {
   }
 
   bool second_done() const { return ticks_ % kHeapChunksPerSecond == 0; }
+  bool release_due() const {
+    return cfg_.release_every > 0 && ticks_ % (cfg_.release_every * kHeapChunksPerSecond) == 0;
+  }
+  // Frees every block and hands the pages back to the kernel, as a
+  // collection does: the chunks are small enough to live in malloc's heap,
+  // which free() alone would keep.
+  void release() {
+    blocks_.clear();
+    total_ = 0;
+    malloc_trim(0);
+  }
   std::uint64_t total() const { return total_; }
 
  private:
   const HeapGrowConfig& cfg_;
-  std::vector<std::unique_ptr<char[]>> blocks_;  // held until exit, never freed before
+  std::vector<std::unique_ptr<char[]>> blocks_;  // held until exit or release()
   std::uint64_t ticks_ = 0;
   std::uint64_t total_ = 0;
 };
@@ -1263,6 +1279,10 @@ int run_mode(const HeapGrowConfig& cfg, Runtime& rt) {
     for (std::uint64_t i = 0; i < std::min(ticks, kHeapChunksPerSecond); ++i) {
       grower.grow();
       if (grower.second_done()) say("grown " + std::to_string(grower.total()));
+      if (grower.release_due()) {
+        grower.release();
+        say("released");
+      }
     }
   });
   rt.loop.run([](std::uint64_t, std::uint32_t) {}, [](int) {});
@@ -1611,10 +1631,12 @@ const std::vector<ModeSpec>& modes() {
        {"forever"},
        [](const Args& a) -> ModeConfig { return parse_churn(a); }},
       {"heap-grow",
-       "heap-grow --bytes-per-second B [--cap BYTES]",
+       "heap-grow --bytes-per-second B [--cap BYTES] [--release-every S]",
        "Allocates and touches B bytes a second on the heap, in 10 chunks, and never frees\n"
-       "them; stops growing at BYTES. Prints 'ready' at start and 'grown TOTAL' every second.",
-       {"bytes-per-second", "cap"},
+       "them; stops growing at BYTES. Prints 'ready' at start and 'grown TOTAL' every second.\n"
+       "--release-every S: frees them all every S seconds, returns the pages to the kernel\n"
+       "(malloc_trim) and prints 'released': a garbage collector's sawtooth.",
+       {"bytes-per-second", "cap", "release-every"},
        {},
        [](const Args& a) -> ModeConfig { return parse_heap_grow(a); }},
       {"fd-leak",
