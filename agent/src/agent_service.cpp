@@ -145,7 +145,9 @@ void log_changes(const std::vector<FindingChange>& changes) {
   }
 }
 
-// What one round does after sampling: diagnose, tell, publish.
+// What one round does after sampling: diagnose, publish, tell. The log
+// comes after the publish, so whoever reads of a finding in the log and
+// then scrapes finds it exported.
 struct Outputs {
   LeakDetector& detector;
   PagingRule& paging;
@@ -159,7 +161,7 @@ void sample_once(NodeSampler& sampler, Outputs& out) {
   const double now = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
   out.detector.update(*sample, now);
   if (out.recorder) out.recorder->record(*sample, now);
-  log_changes(out.detector.take_changes());
+  const std::vector<FindingChange> changes = out.detector.take_changes();
   std::vector<ActiveFinding> findings = out.detector.active();
   const auto paging_changes = out.paging.update(findings, now);
   if (out.alerts) {
@@ -168,6 +170,7 @@ void sample_once(NodeSampler& sampler, Outputs& out) {
     out.alerts->enqueue(std::move(paging), paging_changes);
   }
   out.exporter.publish(sample, std::move(findings));
+  log_changes(changes);
 }
 
 // How often close events are taken from the kernel between rounds: the
