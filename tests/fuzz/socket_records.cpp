@@ -43,14 +43,15 @@ void check_record(const lw::SocketRecord& r) {
 
 // A socket held by several descriptors comes as several records with one
 // inode: the summary counts and sums it once, its first record; a record
-// without an inode is a socket of its own.
+// without an inode, or one the kernel counts as its socket's only
+// descriptor (file_refs 1), is a socket of its own.
 void check_summary(std::span<const lw::SocketRecord> records) {
   constexpr size_t kTopEndpoints = 3, kTopSockets = 4;
   const auto summary = lw::summarize_sockets(records, kTopEndpoints, kTopSockets);
   std::unordered_set<uint64_t> seen;
   uint64_t sockets = 0, receive = 0, send = 0, kinds = 0;
   for (const auto& r : records) {
-    if (r.inode != 0 && !seen.insert(r.inode).second) continue;
+    if (!lw::only_descriptor(r) && r.inode != 0 && !seen.insert(r.inode).second) continue;
     sockets++;
     receive += lw::receive_queue_bytes(r);
     send += lw::send_queue_bytes(r);
