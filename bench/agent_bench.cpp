@@ -1,5 +1,6 @@
 // leakwatch-agent's cost, in one run: CPU time per sampling round and
-// resident memory at about 10,000 and 50,000 sockets, and loopback
+// resident memory (between rounds and at its peak) at the given socket
+// counts (10,000 and 50,000 by default), and loopback
 // throughput (iperf3) with and without the agent running. Not a test: it
 // reports figures, it asserts nothing.
 #include <fmt/format.h>
@@ -216,7 +217,7 @@ int main(int argc, char** argv) {
                "RSS (MiB) "
                "| agent peak RSS (MiB) |\n|---|---|---:|---:|---:|---:|---:|\n";
   for (const int n : socket_counts) {
-    // Both backends on the same sockets, one after the other.
+    // Each backend, and each build with --baseline, on the same sockets one after the other.
     const lw::test::SocketFleet fleet(workload, n, std::min(18000, n / 2 - 1));
     for (const std::string& backend : backends) {
       for (const std::string& binary : {agent, baseline}) {
