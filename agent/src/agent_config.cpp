@@ -470,12 +470,22 @@ void apply(const RawSettings& raw, AgentConfig& config) {
 // reached messages and the terminal. The text is read bounded and checked
 // first; a refusal is kept for the one-line message (CLI11 keeps only a
 // FileError's text).
+// Reads in chunks: a config is a few hundred bytes, and a buffer of the
+// whole limit would be zeroed and faulted in on every read.
+std::string read_at_most(std::istream& input, size_t limit) {
+  std::string text;
+  std::array<char, 4096> chunk{};
+  while (text.size() < limit && input) {
+    input.read(chunk.data(), static_cast<std::streamsize>(std::min(chunk.size(), limit - text.size())));
+    text.append(chunk.data(), static_cast<size_t>(input.gcount()));
+  }
+  return text;
+}
+
 class BoundedTomlReader final : public CLI::ConfigTOML {
  public:
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
-    std::string text(kMaxConfigBytes + 1, '\0');
-    input.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(input.gcount()));
+    std::string text = read_at_most(input, kMaxConfigBytes + 1);
     if (input.bad()) refuse("cannot be read");
     // TOML allows no control characters but tab, CR and LF.
     const auto is_control = [](char c) {

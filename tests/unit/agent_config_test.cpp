@@ -297,6 +297,23 @@ TEST(AgentConfig, ControlBytesInConfigTextAreRefused) {
   }
 }
 
+// The limit is read in chunks: a file of exactly 1 MiB is read whole, and
+// one byte more is refused.
+TEST(AgentConfig, ConfigTextUpToOneMebibyteIsRead) {
+  constexpr size_t kLimit = size_t{1} << 20;
+  const std::string setting = "interval = \"7s\"\n";
+  const std::string comment = "#" + std::string(kLimit - setting.size() - 2, 'x') + "\n";
+  const auto result = parse_agent_config_text(comment + setting);
+  ASSERT_TRUE(std::holds_alternative<AgentConfig>(result));
+  EXPECT_EQ(std::get<AgentConfig>(result).interval, std::chrono::seconds(7));
+  try {
+    parse_agent_config_text("#" + comment + setting);
+    ADD_FAILURE() << "a config of 1 MiB and one byte was read";
+  } catch (const Error& error) {
+    EXPECT_EQ(std::string(error.what()), "the config is larger than 1 MiB: is it the right file?");
+  }
+}
+
 // Found by fuzzing the config file: both overflowed the stack in
 // libstdc++'s std::regex instead of being refused.
 TEST(AgentConfig, HugeValuesAreUsageErrorsNotCrashes) {
