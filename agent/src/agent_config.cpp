@@ -287,11 +287,33 @@ Value to_choice(std::string_view flag, const std::string& text,
 // characters overflowed the stack instead of failing (found by fuzzing).
 constexpr size_t kMaxCommPatternLength = 1024;
 
+// libstdc++ reads the number of a backreference (\N) or a repeat ({N,M})
+// into a long without a bound: past 18 digits it overflows, undefined
+// behaviour (found by fuzzing). No command name needs more than 2.
+constexpr size_t kMaxCommPatternDigits = 9;
+
+size_t longest_number_in_a_pattern(std::string_view pattern) {
+  size_t longest = 0;
+  for (size_t i = 1; i < pattern.size(); ++i) {
+    if (const char before = pattern[i - 1]; before != '\\' && before != '{' && before != ',') continue;
+    size_t digits = 0;
+    while (i + digits < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[i + digits]))) digits++;
+    longest = std::max(longest, digits);
+  }
+  return longest;
+}
+
 void check_comm_pattern(const std::string& pattern) {
   if (pattern.size() > kMaxCommPatternLength) {
     bad_value("comm", pattern.substr(0, 32) + "...",
               fmt::format("a pattern of {} characters; a command name has at most 15, use at most {}", pattern.size(),
                           kMaxCommPatternLength));
+  }
+  if (const size_t digits = longest_number_in_a_pattern(pattern); digits > kMaxCommPatternDigits) {
+    bad_value("comm", pattern.size() > 32 ? pattern.substr(0, 32) + "..." : pattern,
+              fmt::format("a backreference or repeat count of {} digits; a command name has at most 15 characters, "
+                          "use at most {} digits",
+                          digits, kMaxCommPatternDigits));
   }
   try {
     static_cast<void>(std::regex(pattern, std::regex::ECMAScript));

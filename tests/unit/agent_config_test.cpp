@@ -314,6 +314,20 @@ TEST(AgentConfig, ConfigTextUpToOneMebibyteIsRead) {
   }
 }
 
+// Found by fuzzing the config file: libstdc++ reads a backreference's or a
+// repeat's number into a long without a bound (undefined behaviour past 18
+// digits). Refused before it is compiled; ordinary counts still work.
+TEST(AgentConfig, NumbersTooLongForARegexAreRefused) {
+  EXPECT_EQ(usage_error_of({"--comm", "a\\2222222222222222222222"}),
+            "bad --comm 'a\\2222222222222222222222': a backreference or repeat count of 22 digits; a command name has "
+            "at most 15 characters, use at most 9 digits");
+  EXPECT_NE(usage_error_of({"--comm", "a{1,99999999999999999999}"}).find("repeat count of 20 digits"),
+            std::string::npos);
+  EXPECT_NE(usage_error_of({"--comm", "a{12345678901}"}).find("of 11 digits"), std::string::npos);
+  EXPECT_EQ(config_of({"--comm", "^worker-[0-9]{1,15}$"}).comm_pattern, "^worker-[0-9]{1,15}$");
+  EXPECT_EQ(config_of({"--comm", "^app12345678901234$"}).comm_pattern, "^app12345678901234$") << "digits of a name";
+}
+
 // Found by fuzzing the config file: both overflowed the stack in
 // libstdc++'s std::regex instead of being refused.
 TEST(AgentConfig, HugeValuesAreUsageErrorsNotCrashes) {
