@@ -53,9 +53,11 @@ struct lw_socket_record {
 				   * (what SIOCINQ answers); the writer's sk_wmem_alloc holds their memory */
 	__u32 unacked;            /* TCP: bytes written but not acknowledged (write_seq - snd_una) */
 	__u32 last_rcv_age_ms;    /* TCP: ms since the last data segment arrived */
-	__u32 accept_queue;       /* TCP listener: connections waiting to be accepted (sk_ack_backlog) */
-	__u32 accept_queue_limit; /* TCP listener: listen()'s backlog, capped by somaxconn
-				   * (sk_max_ack_backlog); the kernel drops SYNs past limit + 1 */
+	__u32 accept_queue;       /* listener: connections waiting to be accepted (TCP: sk_ack_backlog;
+				   * unix stream or seqpacket: its receive queue's length) */
+	__u32 accept_queue_limit; /* listener: listen()'s backlog, capped by somaxconn
+				   * (sk_max_ack_backlog); past limit + 1 the kernel drops SYNs
+				   * (TCP) or a unix connect() blocks or fails with EAGAIN */
 	__u32 file_refs;          /* references to the socket's file: one per descriptor in any process, and
 				   * any the kernel holds for a while (a call in progress in a process of
 				   * several threads, a descriptor in flight); more than this process's

@@ -136,6 +136,14 @@ static __always_inline int is_unix_stream_end(const struct lw_socket_record *r)
 	return r->family == AF_UNIX && r->type == SOCK_STREAM && r->state != TCP_LISTEN;
 }
 
+/* A unix listener's queue is its receive queue: one message per connection
+ * not yet accepted. connect() blocks, or fails with EAGAIN, once it holds
+ * more than the backlog (unix_recvq_full()); what unix_diag reports. */
+static __always_inline int is_unix_listener(const struct lw_socket_record *r)
+{
+	return r->family == AF_UNIX && (r->type == SOCK_STREAM || r->type == SOCK_SEQPACKET) && r->state == TCP_LISTEN;
+}
+
 SEC("iter/task_file")
 int dump_sockets(struct bpf_iter__task_file *ctx)
 {
@@ -178,6 +186,10 @@ int dump_sockets(struct bpf_iter__task_file *ctx)
 		read_tcp(&r, sk);
 	else if (is_unix_stream_end(&r))
 		r.unread = unix_stream_unread(sk);
+	else if (is_unix_listener(&r)) {
+		r.accept_queue = BPF_CORE_READ(sk, sk_receive_queue.qlen);
+		r.accept_queue_limit = sk->sk_max_ack_backlog;
+	}
 
 	bpf_seq_write(seq, &r, sizeof(r));
 	return 0;

@@ -175,9 +175,11 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
   Family endpoint_queues("leakwatch_process_endpoint_queue_bytes",
                          "Socket queue memory per remote endpoint and direction, top N per process", MetricType::Gauge);
   Family accept_waiting("leakwatch_process_accept_queue_connections",
-                        "Connections waiting to be accepted per listening port, top N per process", MetricType::Gauge);
+                        "Connections waiting to be accepted per listening port or unix socket path, top N per process",
+                        MetricType::Gauge);
   Family accept_limit("leakwatch_process_accept_queue_limit",
-                      "Accept queue limit per listening port (listen backlog capped by somaxconn)", MetricType::Gauge);
+                      "Accept queue limit per listening port or unix socket path (listen backlog capped by somaxconn)",
+                      MetricType::Gauge);
 
   for (const ProcessSample* exported : processes) {
     const ProcessSample& p = *exported;
@@ -210,7 +212,7 @@ void export_processes(const std::vector<const ProcessSample*>& processes, std::v
     for (const auto& g : p.sockets.endpoints) add_endpoint(endpoint_label(g), g);
     if (p.sockets.endpoints_total > p.sockets.endpoints.size()) add_endpoint("other", p.sockets.other_endpoints);
     for (const auto& q : p.sockets.listeners) {
-      const Labels l = with(base, "port", std::to_string(q.port));
+      const Labels l = q.path.empty() ? with(base, "port", std::to_string(q.port)) : with(base, "path", q.path);
       accept_waiting.add(l, static_cast<double>(q.waiting));
       accept_limit.add(l, static_cast<double>(q.limit));
     }

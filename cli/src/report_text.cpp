@@ -83,8 +83,9 @@ std::string sockets_section(const SocketSummary& s) {
   }
   for (const auto& q : s.listeners) {
     if (q.waiting == 0) continue;
-    out += fmt::format("  Accept queue: {} connections wait to be accepted on port {} (limit {})\n", q.waiting, q.port,
-                       q.limit);
+    out +=
+        fmt::format("  Accept queue: {} connections wait to be accepted on {} {} (limit {})\n", q.waiting,
+                    q.path.empty() ? "port" : "unix socket", q.path.empty() ? std::to_string(q.port) : q.path, q.limit);
   }
   return out;
 }

@@ -26,6 +26,7 @@ NodeSampler::NodeSampler(SocketSource& sockets, CloseEventSource* close_events, 
       paths_(std::move(paths)),
       cgroup_ns_(CgroupNamespace::discover(paths_, getpid())),
       pods_(paths_.log),
+      unix_listeners_(paths_),
       filter_(std::move(filter)),
       top_endpoints_(top_endpoints),
       stall_after_seconds_(stall_after_seconds) {}
@@ -168,6 +169,7 @@ NodeSample NodeSampler::sample() {
   }
   const double now = std::chrono::duration<double>(start.time_since_epoch()).count();
   NodeSample s = account_round(state_, round, now, stall_after_seconds_, top_endpoints_);
+  unix_listeners_.name(s);
   const auto gaps = sockets_.gaps();
   state_.health.sockets_unseen = gaps.unseen_sockets;
   state_.health.collectors["sockets"].errors += gaps.unreadable_processes;

@@ -16,6 +16,7 @@
 #include "collect/pod_identity.h"
 #include "collect/socket_close.h"
 #include "collect/socket_source.h"
+#include "collect/unix_paths.h"
 #include "model/ingress_ledger.h"
 #include "model/node_round.h"
 #include "model/node_sample.h"
@@ -67,6 +68,7 @@ class NodeSampler {
   HostPaths paths_;
   CgroupNamespace cgroup_ns_;
   PodIdentityResolver pods_;
+  UnixListenerPaths unix_listeners_;
   TargetFilter filter_;
   size_t top_endpoints_;
   double stall_after_seconds_;

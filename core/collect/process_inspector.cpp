@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "collect/cgroup_namespace.h"
+#include "collect/unix_paths.h"
 #include "model/footprint.h"
 #include "util/error.h"
 
@@ -58,6 +59,7 @@ ProcessReport inspect_process(SocketSource& sockets, const HostPaths& paths, pid
   require_same_process(paths, report.process);
 
   report.sockets = summarize_sockets(records, top_n, top_n);
+  UnixListenerPaths(paths).name(pid, report.sockets.listeners);
   report.shared_sockets = find_shared_sockets(sockets, paths, pid, records);
   if (report.shared_sockets && report.shared_sockets->size() > top_n) report.shared_sockets->resize(top_n);
   report.memory = memory_breakdown(report.process.status, report.sockets);

@@ -383,10 +383,18 @@ std::optional<SocketRecord> parse_unix_diag(std::span<const std::byte> payload) 
                      [&](uint16_t type, std::span<const std::byte> value) {
                        if (type == UNIX_DIAG_MEMINFO) {
                          read_meminfo(value, r);
-                       } else if (type == UNIX_DIAG_RQLEN && is_unix_stream_end(r)) {
-                         // unix_inq_len(): what SIOCINQ answers. A listener's
-                         // rqueue counts connections instead.
-                         if (const auto lengths = read_struct<unix_diag_rqlen>(value)) r.unread = lengths->udiag_rqueue;
+                       } else if (type == UNIX_DIAG_RQLEN) {
+                         const auto lengths = read_struct<unix_diag_rqlen>(value);
+                         if (!lengths) return;
+                         // A listener's lengths are its queue of connections
+                         // and the backlog; an end's rqueue is unix_inq_len(),
+                         // what SIOCINQ answers.
+                         if (is_unix_listener(r)) {
+                           r.accept_queue = lengths->udiag_rqueue;
+                           r.accept_queue_limit = lengths->udiag_wqueue;
+                         } else if (is_unix_stream_end(r)) {
+                           r.unread = lengths->udiag_rqueue;
+                         }
                        }
                      });
   return r;

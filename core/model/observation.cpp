@@ -32,15 +32,17 @@ void add_cgroup_memory(Observation& o, const CgroupSample* cgroup) {
 }
 
 // A listener shared by pre-forked workers is one socket, and SO_REUSEPORT
-// listeners on one port are the port's queue split in parts: per port, the
-// cgroup keeps the fullest, never a sum.
-std::vector<ListenerQueue> fullest_per_port(const std::vector<ListenerQueue>& listeners) {
-  std::map<uint16_t, ListenerQueue> by_port;
+// listeners on one port are the port's queue split in parts: per port (or
+// unix path), the cgroup keeps the fullest, never a sum.
+std::vector<ListenerQueue> fullest_per_listener(const std::vector<ListenerQueue>& listeners) {
+  std::map<std::string, ListenerQueue> by_name;
   for (const auto& q : listeners) {
-    if (auto [it, added] = by_port.try_emplace(q.port, q); !added && q.waiting > it->second.waiting) it->second = q;
+    if (auto [it, added] = by_name.try_emplace(listener_name(q), q); !added && q.waiting > it->second.waiting) {
+      it->second = q;
+    }
   }
   std::vector<ListenerQueue> out;
-  for (const auto& [port, q] : by_port) out.push_back(q);
+  for (const auto& [name, q] : by_name) out.push_back(q);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.waiting > b.waiting; });
   return out;
 }
@@ -93,7 +95,7 @@ Observation observe_cgroup(const CgroupSample& cgroup, const std::vector<const P
   }
   add_sockets(o, cgroup.sockets);
   if (o.endpoints.size() > top) o.endpoints.resize(top);
-  o.listeners = fullest_per_port(cgroup.sockets.listeners);
+  o.listeners = fullest_per_listener(cgroup.sockets.listeners);
   o.ingress_bytes_total = static_cast<double>(cgroup.ingress.received);
   add_cgroup_memory(o, &cgroup);
   return o;

@@ -19,6 +19,12 @@ constexpr uint8_t kListening = 10;
 
 bool is_tcp_listener(const SocketRecord& r) { return is_tcp(r) && r.state == kListening; }
 
+bool is_unix_listener(const SocketRecord& r) {
+  return r.family == AF_UNIX && (r.type == SOCK_STREAM || r.type == SOCK_SEQPACKET) && r.state == kListening;
+}
+
+bool is_listener(const SocketRecord& r) { return is_tcp_listener(r) || is_unix_listener(r); }
+
 bool is_unix_stream_end(const SocketRecord& r) {
   return r.family == AF_UNIX && r.type == SOCK_STREAM && r.state != kListening;
 }

@@ -16,6 +16,11 @@ bool is_tcp(const SocketRecord& r);
 bool is_inet(const SocketRecord& r);
 // A listening TCP socket (state TCP_LISTEN).
 bool is_tcp_listener(const SocketRecord& r);
+// A listening unix stream or seqpacket socket: its accept_queue is the
+// connections connect() queued, not yet accepted.
+bool is_unix_listener(const SocketRecord& r);
+// A TCP or unix listener: a socket with an accept queue.
+bool is_listener(const SocketRecord& r);
 // One end of a unix stream connection (not a listener): its `unread` is
 // what waits at that end for its reader.
 bool is_unix_stream_end(const SocketRecord& r);

@@ -105,10 +105,17 @@ std::vector<EndpointGroup> group_by_endpoint(Distinct records, const StallRule* 
 std::vector<ListenerQueue> listener_queues(Distinct records, size_t top) {
   std::vector<ListenerQueue> out;
   for (const SocketRecord* r : records) {
-    if (is_tcp_listener(*r)) out.push_back({r->local_port, r->accept_queue, r->accept_queue_limit});
+    if (is_tcp_listener(*r)) {
+      out.push_back({.port = r->local_port, .waiting = r->accept_queue, .limit = r->accept_queue_limit});
+    } else if (is_unix_listener(*r)) {
+      out.push_back({.waiting = r->accept_queue,
+                     .limit = r->accept_queue_limit,
+                     .path = fmt::format("socket:[{}]", r->inode),
+                     .unix_inode = r->inode});
+    }
   }
   std::sort(out.begin(), out.end(), [](const ListenerQueue& a, const ListenerQueue& b) {
-    return std::tie(a.waiting, b.port) > std::tie(b.waiting, a.port);
+    return std::tie(a.waiting, b.port, b.path) > std::tie(b.waiting, a.port, a.path);
   });
   if (out.size() > top) out.resize(top);
   return out;
@@ -157,6 +164,8 @@ std::vector<const SocketRecord*> one_record_per_socket(std::span<const std::span
 }
 
 }  // namespace
+
+std::string listener_name(const ListenerQueue& q) { return q.path.empty() ? fmt::format(":{}", q.port) : q.path; }
 
 std::string endpoint_label(const EndpointGroup& g) {
   return g.inbound ? fmt::format("{}->:{}", g.peer, g.local_port) : g.peer;

@@ -49,13 +49,24 @@ struct EndpointGroup {
 // the name an endpoint has in metrics and findings.
 std::string endpoint_label(const EndpointGroup& group);
 
-// A TCP listener's queue of connections the process has not accepted yet:
-// the mark of too few workers for the connections that arrive.
+// A listener's queue of connections the process has not accepted yet: the
+// mark of too few workers for the connections that arrive (gunicorn behind
+// nginx listens on TCP or on a unix socket).
 struct ListenerQueue {
-  uint16_t port = 0;
+  uint16_t port = 0;     // TCP
   uint64_t waiting = 0;  // connections accepted by the kernel, not yet by the process
-  uint64_t limit = 0;    // listen()'s backlog, capped by somaxconn; SYNs are dropped past limit + 1
+  // listen()'s backlog, capped by somaxconn. Past limit + 1, TCP drops SYNs
+  // and a unix connect() blocks or fails with EAGAIN.
+  uint64_t limit = 0;
+  // Unix: the path it is bound to ("@name" for an abstract one), or
+  // "socket:[INODE]" until the path is known (UnixListenerPaths).
+  std::string path = {};
+  uint64_t unix_inode = 0;  // unix: the socket, by which its path is looked up
 };
+
+// ":8000" for a TCP listener, its path for a unix one: the listener's name
+// in findings, and the one identity analysis compares.
+std::string listener_name(const ListenerQueue& q);
 
 // Adds g's sockets and bytes into `into`; an empty `into` takes g's name.
 void merge_endpoint_group(EndpointGroup& into, const EndpointGroup& g);
@@ -88,7 +99,7 @@ struct SocketSummary {
   std::vector<EndpointGroup> endpoints;
   uint64_t endpoints_total = 0;   // distinct groups before the top_endpoints cut
   EndpointGroup other_endpoints;  // everything past the cut, summed
-  // TCP listeners, most waiting first; at most top_endpoints entries.
+  // TCP and unix listeners, most waiting first; at most top_endpoints entries.
   std::vector<ListenerQueue> listeners;
   uint64_t accept_queue = 0;  // connections waiting on all listeners
   // TCP connections that received no data for the StallRule's time or

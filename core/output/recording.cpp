@@ -156,7 +156,15 @@ Observation observation_from(const Fields& line) {
   const auto& listeners = sockets.array("listeners");
   for (size_t i = 0; i < listeners.size(); ++i) {
     const Fields q(listeners[i], fmt::format("{}: sockets: listeners[{}]", line.where(), i));
-    o.listeners.push_back({.port = port_of(q, "port"), .waiting = q.count("waiting"), .limit = q.count("limit")});
+    // A unix listener (added after version 1 first shipped) has a path instead of a port.
+    ListenerQueue listener{.waiting = q.count("waiting"), .limit = q.count("limit")};
+    if (q.has("path")) {
+      listener.path = q.text("path");
+      if (listener.path.empty()) q.fail("path", "expected a unix socket's path");
+    } else {
+      listener.port = port_of(q, "port");
+    }
+    o.listeners.push_back(std::move(listener));
   }
   const auto& endpoints = line.array("endpoints");
   for (size_t i = 0; i < endpoints.size(); ++i) {
@@ -221,7 +229,10 @@ json to_json(const RecordingHeader& h) {
 
 json to_json(const Observation& o) {
   json listeners = json::array();
-  for (const auto& q : o.listeners) listeners.push_back({{"port", q.port}, {"waiting", q.waiting}, {"limit", q.limit}});
+  for (const auto& q : o.listeners) {
+    listeners.push_back(q.path.empty() ? json{{"port", q.port}, {"waiting", q.waiting}, {"limit", q.limit}}
+                                       : json{{"path", q.path}, {"waiting", q.waiting}, {"limit", q.limit}});
+  }
   json endpoints = json::array();
   for (const auto& g : o.endpoints) endpoints.push_back(endpoint_json(g));
   return {

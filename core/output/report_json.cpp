@@ -64,7 +64,13 @@ json cgroup_json(const std::optional<CgroupMemory>& c) {
 
 json listeners_json(const std::vector<ListenerQueue>& listeners) {
   json out = json::array();
-  for (const auto& q : listeners) out.push_back({{"port", q.port}, {"waiting", q.waiting}, {"limit", q.limit}});
+  for (const auto& q : listeners) {
+    const bool unix_socket = !q.path.empty();
+    out.push_back({{"port", unix_socket ? json(nullptr) : json(q.port)},
+                   {"path", unix_socket ? json(q.path) : json(nullptr)},
+                   {"waiting", q.waiting},
+                   {"limit", q.limit}});
+  }
   return out;
 }
 

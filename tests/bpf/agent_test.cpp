@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -328,6 +329,33 @@ TEST_P(AgentBackendTest, ConnectionsWaitingToBeAcceptedAreExportedPerListener) {
   ASSERT_TRUE(eventually([&] {
     s = agent.scrape();
     return s.value("leakwatch_process_accept_queue_connections", listener) == kWaiting;
+  })) << "waiting connections: "
+      << s.value("leakwatch_process_accept_queue_connections", listener).value_or(-1);
+  EXPECT_EQ(s.value("leakwatch_process_accept_queue_limit", listener), kBacklog);
+}
+
+// The same behind nginx on a unix socket (gunicorn --bind unix:PATH): the
+// listener's series is named by its path.
+TEST_P(AgentBackendTest, ConnectionsWaitingOnAUnixListenerAreExportedByItsPath) {
+  TestCgroup cgroup("leakwatch-test-unix-accept-" + std::to_string(getpid()));
+  Agent agent(with_backend({"--cgroup-prefix", cgroup.path()}));
+  constexpr int kBacklog = 20;
+  // The workload removes it when it ends, not when it is killed: so does the test.
+  struct SocketFile {
+    std::string path;
+    explicit SocketFile(std::string p) : path(std::move(p)) { std::filesystem::remove(path); }
+    ~SocketFile() { std::filesystem::remove(path); }
+  } const socket_file(fmt::format("/tmp/leakwatch-test-{}-{}.sock", getpid(), static_cast<int>(GetParam())));
+  const std::string& path = socket_file.path;
+  ChildProcess server(cgroup.wrap({LW_WORKLOAD_PATH, "unix-backlog", "--path", path, "--backlog",
+                                   std::to_string(kBacklog), "--connect", "30", "--max-seconds", "120"}));
+  EXPECT_EQ(server.expect_line("ready "), fmt::format("waiting={} refused={}", kBacklog + 1, 30 - (kBacklog + 1)));
+
+  const std::map<std::string, std::string> listener{{"pid", pid_of(server)}, {"path", path}};
+  Scrape s = agent.after_rounds(1);
+  ASSERT_TRUE(eventually([&] {
+    s = agent.scrape();
+    return s.value("leakwatch_process_accept_queue_connections", listener) == kBacklog + 1;
   })) << "waiting connections: "
       << s.value("leakwatch_process_accept_queue_connections", listener).value_or(-1);
   EXPECT_EQ(s.value("leakwatch_process_accept_queue_limit", listener), kBacklog);

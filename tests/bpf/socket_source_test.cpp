@@ -17,6 +17,8 @@
 
 #include "bpf_test_support.h"
 #include "collect/netlink_sockets.h"
+#include "collect/unix_paths.h"
+#include "model/socket_summary.h"
 #include "util/error.h"
 
 namespace lw::test {
@@ -284,6 +286,35 @@ TEST_P(SocketSourceTest, ListenerAcceptQueueAndItsLimit) {
   for (const auto& r : iterator().for_process(client->pid())) {
     EXPECT_EQ(r.accept_queue, 0u) << "only listeners have an accept queue";
   }
+}
+
+// The same behind nginx on a unix socket: connect() queues each connection
+// on the listener until it is full (then EAGAIN), and the listener is
+// named by the name it was bound to.
+TEST_P(SocketSourceTest, UnixListenerAcceptQueueItsLimitAndItsName) {
+  constexpr int kBacklog = 7;
+  const std::string name = fmt::format("@leakwatch-test-backlog-{}-{}", getpid(), static_cast<int>(GetParam()));
+  auto server =
+      start_workload({"unix-backlog", "--path", name, "--backlog", std::to_string(kBacklog), "--connect", "10"});
+  // At most backlog + 1 wait: the kernel refuses a connection only once
+  // the queue holds more than the backlog.
+  EXPECT_EQ(server->expect_line("ready "), fmt::format("waiting={} refused={}", kBacklog + 1, 10 - (kBacklog + 1)));
+
+  const auto records = iterator().for_process(server->pid());
+  const auto listener = std::find_if(records.begin(), records.end(), [](const auto& r) { return is_listener(r); });
+  ASSERT_NE(listener, records.end());
+  EXPECT_TRUE(is_unix_listener(*listener));
+  EXPECT_EQ(listener->accept_queue, static_cast<uint32_t>(kBacklog + 1));
+  EXPECT_EQ(listener->accept_queue_limit, static_cast<uint32_t>(kBacklog));
+  EXPECT_EQ(listener->unread, 0u) << "a listener's queue holds connections, not bytes";
+
+  auto summary = summarize_sockets(records, 5, 0);
+  ASSERT_EQ(summary.listeners.size(), 1u);
+  EXPECT_EQ(summary.listeners[0].path, fmt::format("socket:[{}]", listener->inode));
+  EXPECT_EQ(summary.accept_queue, static_cast<uint64_t>(kBacklog + 1));
+  UnixListenerPaths(HostPaths{}).name(server->pid(), summary.listeners);
+  EXPECT_EQ(summary.listeners[0].path, name);
+  EXPECT_EQ(listener_name(summary.listeners[0]), name);
 }
 
 TEST_P(SocketSourceTest, VanishedPidIsReportedAsExited) {

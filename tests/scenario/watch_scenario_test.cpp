@@ -56,6 +56,9 @@ pid_t alone(std::vector<std::unique_ptr<ChildProcess>>& held, const std::vector<
   return held.back()->pid();
 }
 
+// Abstract: nothing to remove when its process is killed.
+std::string unix_listener_name() { return "@leakwatch-scenario-" + std::to_string(getpid()); }
+
 std::vector<Scenario> scenarios() {
   return {
       // Linux >= 6.16 grows a receive buffer only by what the reader
@@ -120,6 +123,12 @@ std::vector<Scenario> scenarios() {
          return held.front()->pid();
        },
        "listen-backlog", ":{port}"},
+      // The same behind nginx on a unix socket, full: connect() fails.
+      {"TooFewWorkersBehindAUnixSocket",
+       [](auto& held, auto&) {
+         return alone(held, {"unix-backlog", "--path", unix_listener_name(), "--backlog", "16", "--connect", "40"});
+       },
+       "listen-backlog", unix_listener_name()},
       {"ControlStreamReadPromptly",
        [](auto& held, auto& port) {
          port = server(held, {"--stream", "--rate", "5000000"});

@@ -318,6 +318,22 @@ TEST(Findings, AFullAcceptQueueSaysConnectionsAreDropped) {
   EXPECT_NE(findings.front().explanation.find("new connections are dropped"), std::string::npos);
 }
 
+// gunicorn behind nginx on a unix socket: the listener is named by its
+// path, and a full unix queue makes connect() fail, not drop a SYN.
+TEST(Findings, ListenBacklogOnAUnixSocketNamesItsPath) {
+  const auto findings = findings_of([](Observation& o, double, Jitter&) {
+    o.listeners = {{.waiting = 129, .limit = 128, .path = "/run/gunicorn.sock"}, {8000, 0, 128}};
+  });
+  ASSERT_NO_FATAL_FAILURE(expect_only(findings, FindingKind::listen_backlog));
+  const Finding& f = findings.front();
+  ASSERT_EQ(f.top_contributors.size(), 1u);
+  EXPECT_EQ(f.top_contributors.front().endpoint, "/run/gunicorn.sock");
+  EXPECT_NE(f.explanation.find("129 connections wait to be accepted on unix socket /run/gunicorn.sock (queue limit "
+                               "128, full: new connections block or fail with EAGAIN)"),
+            std::string::npos)
+      << f.explanation;
+}
+
 TEST(Findings, SortedBySeverityThenShare) {
   const auto findings = findings_of([](Observation& o, double elapsed, Jitter& jitter) {
     stream_proxy_falling_behind(o, elapsed, jitter);

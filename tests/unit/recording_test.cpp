@@ -61,7 +61,7 @@ Observation every_field(double time) {
   in.states = {{"ESTABLISHED", 21}};
   in.send_queue_bytes = 2626560;
   o.endpoints = {out, in};
-  o.listeners = {{.port = 8080, .waiting = 50, .limit = 128}};
+  o.listeners = {{.port = 8080, .waiting = 50, .limit = 128}, {.waiting = 3, .limit = 64, .path = "/run/app.sock"}};
   return o;
 }
 
@@ -102,6 +102,7 @@ void expect_same(const Observation& a, const Observation& b) {
   ASSERT_EQ(a.listeners.size(), b.listeners.size());
   for (size_t i = 0; i < a.listeners.size(); ++i) {
     EXPECT_EQ(a.listeners[i].port, b.listeners[i].port);
+    EXPECT_EQ(a.listeners[i].path, b.listeners[i].path);
     EXPECT_EQ(a.listeners[i].waiting, b.listeners[i].waiting);
     EXPECT_EQ(a.listeners[i].limit, b.listeners[i].limit);
   }
@@ -247,6 +248,10 @@ TEST(Recording, WhatIsNotAWholeRecordingIsRefusedNamingLineAndField) {
             "line 2: endpoints[1]: local_port: expected a port, 0 to 65535");
   EXPECT_EQ(refusal(head + sample_with([](auto& j) { j["sockets"]["listeners"][0].erase("limit"); })),
             "line 2: sockets: listeners[0]: limit: missing");
+  EXPECT_EQ(refusal(head + sample_with([](auto& j) { j["sockets"]["listeners"][1]["path"] = ""; })),
+            "line 2: sockets: listeners[1]: path: expected a unix socket's path");
+  EXPECT_EQ(refusal(head + sample_with([](auto& j) { j["sockets"]["listeners"][1]["path"] = 3; })),
+            "line 2: sockets: listeners[1]: path: expected a string");
   EXPECT_EQ(refusal(head + to_json(every_field(15)).dump() + "\n" + to_json(every_field(15)).dump() + "\n"),
             "line 3: time_seconds: not after the sample before it");
   EXPECT_EQ(refusal(head + process_exited_line().dump() + "\n" + to_json(every_field(0)).dump() + "\n"),

@@ -105,6 +105,26 @@ TEST(ReportJson, ExactBytesAndNullForUnknown) {
   EXPECT_EQ(j["top_sockets"][0]["state"], "ESTABLISHED");
 }
 
+// Both kinds of listener in text and JSON: a TCP one by its port, a unix
+// one by its path (port null).
+TEST(ReportFormat, ListenersAreNamedByPortOrUnixPath) {
+  ProcessReport r = stream_leak_report();
+  r.sockets.listeners = {{.waiting = 21, .limit = 20, .path = "/run/gunicorn.sock"},
+                         {.port = 8000, .waiting = 3, .limit = 128}};
+  const std::string text = cli::render_text(r);
+  EXPECT_NE(text.find("Accept queue: 21 connections wait to be accepted on unix socket /run/gunicorn.sock (limit 20)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Accept queue: 3 connections wait to be accepted on port 8000 (limit 128)"), std::string::npos)
+      << text;
+  const auto listeners = to_json(r)["sockets"]["listeners"];
+  EXPECT_EQ(listeners[0]["path"], "/run/gunicorn.sock");
+  EXPECT_TRUE(listeners[0]["port"].is_null());
+  EXPECT_EQ(listeners[0]["waiting"], 21);
+  EXPECT_EQ(listeners[1]["port"], 8000);
+  EXPECT_TRUE(listeners[1]["path"].is_null());
+}
+
 TEST(ReportJson, CgroupWithoutLimitAndUnknownLimit) {
   ProcessReport r = stream_leak_report();
   r.cgroup->limit = MemoryLimit{std::nullopt};

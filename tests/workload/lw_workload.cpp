@@ -28,6 +28,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1561,10 +1562,64 @@ int run_mode(const LeaderExitsConfig& cfg, Runtime& rt) {
 }
 
 // ---------------------------------------------------------------------------
+// Mode: unix-backlog
+
+// unix-backlog: a unix stream listener that accepts nothing, and --connect
+// connections to it from this process: too few workers behind nginx on a
+// unix socket. A connect() past the queue's limit fails (EAGAIN: ours are
+// non-blocking) and is counted, as nginx logs it.
+struct UnixBacklogConfig {
+  std::string path;  // "@name": abstract
+  std::uint64_t backlog = 0;
+  std::uint64_t connect = 0;
+};
+
+UnixBacklogConfig parse_unix_backlog(const Args& args) {
+  UnixBacklogConfig cfg;
+  cfg.path = std::string(args.text("path"));
+  if (cfg.path.empty() || cfg.path.size() >= sizeof(sockaddr_un::sun_path)) {
+    throw UsageError("--path must be 1 to " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
+  }
+  cfg.backlog = args.number("backlog", 1, kListenBacklog);
+  cfg.connect = args.number("connect", 0, 2 * kListenBacklog);
+  return cfg;
+}
+
+int run_mode(const UnixBacklogConfig& cfg, Runtime& rt) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, cfg.path.data(), cfg.path.size());
+  const bool abstract = cfg.path.front() == '@';
+  if (abstract) address.sun_path[0] = '\0';
+  // An abstract name is exactly its bytes; a path ends at its NUL.
+  const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + cfg.path.size() + (abstract ? 0 : 1));
+  const auto* sa = reinterpret_cast<const sockaddr*>(&address);
+  OwnedFd listener = open_socket(AF_UNIX, SOCK_STREAM);
+  if (bind(listener.get(), sa, length) != 0) fail_errno("bind " + cfg.path);
+  if (listen(listener.get(), static_cast<int>(cfg.backlog)) != 0) fail_errno("listen");
+  std::vector<OwnedFd> clients;
+  std::uint64_t refused = 0;
+  for (std::uint64_t i = 0; i < cfg.connect; ++i) {
+    OwnedFd client = open_socket(AF_UNIX, SOCK_STREAM);
+    if (connect(client.get(), sa, length) == 0) {
+      clients.push_back(std::move(client));
+    } else if (errno == EAGAIN) {
+      ++refused;
+    } else {
+      fail_errno("connect " + cfg.path);
+    }
+  }
+  say("ready waiting=" + std::to_string(clients.size()) + " refused=" + std::to_string(refused));
+  rt.loop.run([](std::uint64_t, std::uint32_t) {}, [](int) {});
+  if (!abstract) unlink(cfg.path.c_str());
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------
 // Mode table and main
 
 using ModeConfig = std::variant<ServeConfig, ConnectConfig, ChurnConfig, HeapGrowConfig, FdLeakConfig, SocketsConfig,
-                                LeaderExitsConfig>;
+                                LeaderExitsConfig, UnixBacklogConfig>;
 
 struct ModeSpec {
   std::string_view name;
@@ -1668,6 +1723,15 @@ const std::vector<ModeSpec>& modes() {
        {"unix-pairs", "threads"},
        {},
        [](const Args& a) -> ModeConfig { return parse_leader_exits(a); }},
+      {"unix-backlog",
+       "unix-backlog --path PATH --backlog B --connect N",
+       "Listens on the unix stream socket PATH ('@name': abstract) with backlog B and accepts\n"
+       "nothing; opens N non-blocking connections to it, which wait in its accept queue, at\n"
+       "most B + 1: connect() fails with EAGAIN past that. Prints 'ready waiting=W refused=R'.\n"
+       "Removes PATH when it ends.",
+       {"path", "backlog", "connect"},
+       {},
+       [](const Args& a) -> ModeConfig { return parse_unix_backlog(a); }},
   };
   return table;
 }
