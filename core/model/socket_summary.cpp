@@ -114,8 +114,11 @@ std::vector<ListenerQueue> listener_queues(Distinct records, size_t top) {
                      .unix_inode = r->inode});
     }
   }
+  // Most waiting first; among equals, TCP listeners before unix ones, so
+  // a process's idle unix sockets do not push its TCP ports out of the top.
   std::sort(out.begin(), out.end(), [](const ListenerQueue& a, const ListenerQueue& b) {
-    return std::tie(a.waiting, b.port, b.path) > std::tie(b.waiting, a.port, a.path);
+    return std::make_tuple(a.waiting, a.path.empty(), b.port, std::string_view(b.path)) >
+           std::make_tuple(b.waiting, b.path.empty(), a.port, std::string_view(a.path));
   });
   if (out.size() > top) out.resize(top);
   return out;

@@ -86,6 +86,27 @@ TEST(SocketSummary, UnixUnreadIsSummedApartFromTcpUnread) {
   EXPECT_EQ(s.unix_sockets_with_unread, 1u);
 }
 
+// Most waiting first; among idle ones TCP before unix, so that a process's
+// idle unix sockets do not push its TCP ports out of the top.
+TEST(SocketSummary, ListenersMostWaitingFirstThenTcpBeforeUnix) {
+  std::vector<SocketRecord> records;
+  for (uint64_t i = 0; i < 6; ++i) records.push_back(RecordBuilder::unix_stream().state(10).inode(500 + i));
+  records.back().accept_queue = 3;
+  records.back().accept_queue_limit = 16;
+  records.push_back(RecordBuilder::listener(9090));
+  records.push_back(RecordBuilder::listener(8000));
+  const auto s = summarize_sockets(records, 4, 0);
+  ASSERT_EQ(s.listeners.size(), 4u);
+  EXPECT_EQ(listener_name(s.listeners[0]), "socket:[505]");
+  EXPECT_EQ(s.listeners[0].waiting, 3u);
+  EXPECT_EQ(s.listeners[0].limit, 16u);
+  EXPECT_EQ(s.listeners[0].unix_inode, 505u);
+  EXPECT_EQ(listener_name(s.listeners[1]), ":8000");
+  EXPECT_EQ(listener_name(s.listeners[2]), ":9090");
+  EXPECT_EQ(listener_name(s.listeners[3]), "socket:[500]");
+  EXPECT_EQ(s.accept_queue, 3u);
+}
+
 TEST(SocketSummary, RecordsWithoutAnInodeAreNotMerged) {
   const std::vector<SocketRecord> held{RecordBuilder::unix_stream().inode(0).fd(3),
                                        RecordBuilder::unix_stream().inode(0).fd(4)};
