@@ -289,8 +289,14 @@ constexpr size_t kMaxCommPatternLength = 1024;
 
 // libstdc++ reads the number of a backreference (\N) or a repeat ({N,M})
 // into a long without a bound: past 18 digits it overflows, undefined
-// behaviour (found by fuzzing). No command name needs more than 2.
+// behaviour (found by fuzzing). Matching a name of at most 15 characters
+// needs counts of 2 digits at most.
 constexpr size_t kMaxCommPatternDigits = 9;
+
+// A pattern as a refusal quotes it: its first 32 characters.
+std::string abbreviated(const std::string& pattern) {
+  return pattern.size() > 32 ? pattern.substr(0, 32) + "..." : pattern;
+}
 
 size_t longest_number_in_a_pattern(std::string_view pattern) {
   size_t longest = 0;
@@ -305,12 +311,12 @@ size_t longest_number_in_a_pattern(std::string_view pattern) {
 
 void check_comm_pattern(const std::string& pattern) {
   if (pattern.size() > kMaxCommPatternLength) {
-    bad_value("comm", pattern.substr(0, 32) + "...",
+    bad_value("comm", abbreviated(pattern),
               fmt::format("a pattern of {} characters; a command name has at most 15, use at most {}", pattern.size(),
                           kMaxCommPatternLength));
   }
   if (const size_t digits = longest_number_in_a_pattern(pattern); digits > kMaxCommPatternDigits) {
-    bad_value("comm", pattern.size() > 32 ? pattern.substr(0, 32) + "..." : pattern,
+    bad_value("comm", abbreviated(pattern),
               fmt::format("a backreference or repeat count of {} digits; a command name has at most 15 characters, "
                           "use at most {} digits",
                           digits, kMaxCommPatternDigits));
